@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+// Weft: the peer network layer of a Fabric v0.6 validating peer, on one epoll reactor.
+import PackageDescription
+
+let package = Package(
+    name: "weft",
+    products: [
+        // The embeddable peer: reactor, wire codec, mesh, consenter protocols.
+        .library(name: "Weft", targets: ["Weft"]),
+        .executable(name: "weft", targets: ["weft"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // epoll, eventfd and timerfd are not exported by Glibc's module map.
+        .systemLibrary(name: "CWeftLinux", path: "Sources/CWeftLinux"),
+        .target(
+            name: "Weft",
+            dependencies: [
+                "CWeftLinux",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // Operator tools built on the library: load generator, status, ledger.
+        .target(
+            name: "WeftTools",
+            dependencies: [
+                "Weft",
+                "CWeftLinux",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "weft",
+            dependencies: [
+                "Weft",
+                "WeftTools",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "WeftTests",
+            dependencies: ["Weft", "WeftTools", "weft", "CWeftLinux"]
+        ),
+    ]
+)

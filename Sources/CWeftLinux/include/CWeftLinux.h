@@ -1,0 +1,18 @@
+// Linux APIs that Swift's Glibc module does not export.
+#ifndef CWEFT_LINUX_H
+#define CWEFT_LINUX_H
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <netinet/tcp.h>
+
+// accept4 is declared only under _GNU_SOURCE, which the Glibc module does not set.
+extern int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+
+// MSG_NOSIGNAL is a macro over an anonymous enum that Swift does not see.
+static const int cweft_msg_nosignal = MSG_NOSIGNAL;
+
+static inline int cweft_accept(int fd, int flags) { return accept4(fd, 0, 0, flags); }
+#endif

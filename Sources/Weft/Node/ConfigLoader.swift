@@ -1,0 +1,244 @@
+import Foundation
+import Yams
+
+/// A config key: its dotted path, its default as text, and how a text value
+/// is checked and stored.
+public struct ConfigKey: Sendable {
+    public let path: String
+    public let defaultText: String
+    public let help: String
+    let apply: @Sendable (inout PeerConfig, String) throws(ConfigError) -> Void
+
+    /// `CORE_` + the path upper-cased with `_` for `.`.
+    public var environmentName: String { "CORE_" + path.uppercased().replacingOccurrences(of: ".", with: "_") }
+}
+
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public let key: String
+    public let reason: String
+    public init(key: String, reason: String) { self.key = key; self.reason = reason }
+    public var description: String { "config key '\(key)': \(reason)" }
+}
+
+/// core.yaml, then `CORE_*` environment variables, then flags (`--set key=value`
+/// and the named flags), each over the one before (PROTOCOL.md section 6).
+public enum ConfigLoader {
+    /// Every key, in the order of the sample core.yaml.
+    public static let keys: [ConfigKey] = {
+        typealias C = PeerConfig
+        func string(_ path: String, _ def: String, _ help: String, _ set: @escaping @Sendable (inout C, String) throws(ConfigError) -> Void) -> ConfigKey {
+            ConfigKey(path: path, defaultText: def, help: help, apply: set)
+        }
+        func int(_ path: String, _ def: Int, _ range: ClosedRange<Int>, _ help: String, _ kp: WritableKeyPath<C, Int> & Sendable) -> ConfigKey {
+            ConfigKey(path: path, defaultText: String(def), help: help) { (c: inout C, text: String) throws(ConfigError) in
+                c[keyPath: kp] = try parseInt(text, key: path, range: range)
+            }
+        }
+        func bool(_ path: String, _ def: Bool, _ help: String, _ kp: WritableKeyPath<C, Bool> & Sendable) -> ConfigKey {
+            ConfigKey(path: path, defaultText: String(def), help: help) { (c: inout C, text: String) throws(ConfigError) in
+                c[keyPath: kp] = try parseBool(text, key: path)
+            }
+        }
+        func duration(_ path: String, _ def: String, _ help: String, _ kp: WritableKeyPath<C, UInt64> & Sendable) -> ConfigKey {
+            ConfigKey(path: path, defaultText: def, help: help) { (c: inout C, text: String) throws(ConfigError) in
+                c[keyPath: kp] = try parseDuration(text, key: path)
+            }
+        }
+        func address(_ path: String, _ def: String, _ help: String, allowEmpty: Bool, _ kp: WritableKeyPath<C, String> & Sendable) -> ConfigKey {
+            ConfigKey(path: path, defaultText: def, help: help) { (c: inout C, text: String) throws(ConfigError) in
+                if text.isEmpty && allowEmpty { c[keyPath: kp] = ""; return }
+                guard HostPort(text, allowPortZero: true) != nil else {
+                    throw ConfigError(key: path, reason: "'\(text)' is not host:port")
+                }
+                c[keyPath: kp] = text
+            }
+        }
+        return [
+            string("peer.id", "vp0", "this peer's name (PeerID.name), unique in the network") { (c: inout C, v: String) throws(ConfigError) in
+                guard !v.isEmpty, v.utf8.count <= 256 else { throw ConfigError(key: "peer.id", reason: "must be 1 to 256 bytes") }
+                c.peerID = v
+            },
+            address("peer.listenAddress", "0.0.0.0:7051", "where peers connect (port 0 = any free port)", allowEmpty: false, \.listenAddress),
+            address("peer.address", "", "advertised host:port; empty = listenAddress with a routable host", allowEmpty: true, \.address),
+            bool("peer.validator.enabled", true, "VALIDATOR (true) or NON_VALIDATOR (false)", \.validatorEnabled),
+            string("peer.fileSystemPath", "/var/hyperledger/production", "data directory (ledger, discovery list)") { (c: inout C, v: String) throws(ConfigError) in
+                guard !v.isEmpty else { throw ConfigError(key: "peer.fileSystemPath", reason: "must not be empty") }
+                c.fileSystemPath = v
+            },
+            address("peer.operations.listenAddress", "127.0.0.1:9443", "HTTP /metrics /healthz /peers; empty = off", allowEmpty: true, \.operationsListenAddress),
+            string("peer.discovery.rootnode", "", "comma-separated host:port list dialed at start") { (c: inout C, v: String) throws(ConfigError) in
+                let nodes = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                for node in nodes where HostPort(node) == nil {
+                    throw ConfigError(key: "peer.discovery.rootnode", reason: "'\(node)' is not host:port")
+                }
+                c.discovery.rootNodes = nodes
+            },
+            duration("peer.discovery.period", "5s", "DISC_GET_PEERS interval", \.discovery.periodNanos),
+            int("peer.discovery.maxPeers", 64, 1...100_000, "most established peers discovery dials up to", \.discovery.maxPeers),
+            duration("peer.discovery.forgetAfter", "10m", "learned peers failing this long are forgotten", \.discovery.forgetAfterNanos),
+            bool("peer.discovery.persist", true, "keep known addresses in <fileSystemPath>/discovery/peers", \.discovery.persist),
+            duration("peer.discovery.connectTimeout", "3s", "a dial that has not connected by then fails", \.discovery.connectTimeoutNanos),
+            string("peer.validator.consensus.plugin", "echo", "consenter: noops | echo") { (c: inout C, v: String) throws(ConfigError) in
+                guard ConsenterRegistry.names.contains(v) else {
+                    throw ConfigError(key: "peer.validator.consensus.plugin", reason: "'\(v)' is not one of \(ConsenterRegistry.names.joined(separator: ", "))")
+                }
+                c.consensus.plugin = v
+            },
+            int("peer.validator.consensus.buffersize", 1000, 1...(1 << 24), "inbound ring capacity (rounded up to a power of two)", \.consensus.bufferSize),
+            string("peer.validator.consensus.overflow", "backpressure", "ring full: backpressure | reject") { (c: inout C, v: String) throws(ConfigError) in
+                guard let policy = PeerConfig.Overflow(rawValue: v) else {
+                    throw ConfigError(key: "peer.validator.consensus.overflow", reason: "'\(v)' is not backpressure or reject")
+                }
+                c.consensus.overflow = policy
+            },
+            int("peer.validator.consensus.noops.blockSize", 500, 1...1_000_000, "transactions per block", \.consensus.noopsBlockSize),
+            duration("peer.validator.consensus.noops.blockTimeout", "1s", "a partial block is cut after this long", \.consensus.noopsBlockTimeoutNanos),
+            string("peer.validator.consensus.noops.sync", "block", "fsync per block (block) or per group-commit window (group)") { (c: inout C, v: String) throws(ConfigError) in
+                guard v == "block" || v == "group" else { throw ConfigError(key: "peer.validator.consensus.noops.sync", reason: "'\(v)' is not block or group") }
+                c.consensus.noopsSync = v
+            },
+            duration("peer.validator.consensus.noops.groupCommitWindow", "2ms", "with sync: group, blocks cut within this window share one fsync", \.consensus.noopsGroupCommitNanos),
+            duration("peer.validator.consensus.echo.delay", "0s", "echo consenter: time spent per message (simulates a slow consenter)", \.consensus.echoDelayNanos),
+            bool("peer.socket.tcpNoDelay", true, "TCP_NODELAY", \.socket.tcpNoDelay),
+            int("peer.socket.sendBuffer", 0, 0...(1 << 30), "SO_SNDBUF bytes; 0 = kernel default", \.socket.sendBuffer),
+            int("peer.socket.receiveBuffer", 0, 0...(1 << 30), "SO_RCVBUF bytes; 0 = kernel default", \.socket.receiveBuffer),
+            bool("peer.socket.keepalive.enabled", true, "SO_KEEPALIVE", \.socket.keepaliveEnabled),
+            ConfigKey(path: "peer.socket.keepalive.idle", defaultText: "30s", help: "TCP_KEEPIDLE") { (c: inout C, v: String) throws(ConfigError) in
+                c.socket.keepaliveIdleSeconds = try wholeSeconds(v, key: "peer.socket.keepalive.idle")
+            },
+            ConfigKey(path: "peer.socket.keepalive.interval", defaultText: "10s", help: "TCP_KEEPINTVL") { (c: inout C, v: String) throws(ConfigError) in
+                c.socket.keepaliveIntervalSeconds = try wholeSeconds(v, key: "peer.socket.keepalive.interval")
+            },
+            int("peer.socket.keepalive.count", 3, 1...127, "TCP_KEEPCNT", \.socket.keepaliveCount),
+            bool("peer.socket.reuseAddress", true, "SO_REUSEADDR on the listener", \.socket.reuseAddress),
+            bool("peer.socket.reusePort", false, "SO_REUSEPORT on the listener", \.socket.reusePort),
+            int("peer.socket.backlog", 1024, 1...65535, "listen() backlog (capped by net.core.somaxconn)", \.socket.backlog),
+            ConfigKey(path: "peer.socket.userTimeout", defaultText: "0", help: "TCP_USER_TIMEOUT; 0 = off") { (c: inout C, v: String) throws(ConfigError) in
+                c.socket.userTimeoutMillis = Int(try parseDuration(v, key: "peer.socket.userTimeout") / 1_000_000)
+            },
+            int("peer.socket.notSentLowat", 0, 0...(1 << 30), "TCP_NOTSENT_LOWAT bytes; 0 = off", \.socket.notSentLowat),
+            int("peer.socket.lingerSeconds", -1, -1...3600, "SO_LINGER seconds; -1 = off", \.socket.lingerSeconds),
+            int("peer.limits.maxConnections", 1024, 1...1_000_000, "connections past this are accepted and closed at once", \.limits.maxConnections),
+            int("peer.limits.maxFrameSize", FrameFormat.defaultMaxFrameSize, 16...(1 << 30), "largest frame body accepted, bytes", \.limits.maxFrameSize),
+            duration("peer.limits.handshakeTimeout", "5s", "no valid DISC_HELLO by then: close", \.limits.handshakeTimeoutNanos),
+            duration("peer.limits.idleTimeout", "0s", "nothing received for this long: close; 0 = off", \.limits.idleTimeoutNanos),
+            int("peer.limits.maxPendingWrite", 16 << 20, 1024...(1 << 34), "unsent bytes per connection before it is a slow peer", \.limits.maxPendingWrite),
+            string("logging.level", "info", "trace | debug | info | notice | warning | error | critical") { (c: inout C, v: String) throws(ConfigError) in
+                let level = v.lowercased()
+                guard LogLevels.parse(level) != nil else { throw ConfigError(key: "logging.level", reason: "'\(v)' is not a log level") }
+                c.logLevel = level
+            },
+        ]
+    }()
+
+    static let byPath: [String: ConfigKey] = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
+
+    /// The configuration in force: defaults, then the file (`--config`, else
+    /// `$FABRIC_CFG_PATH/core.yaml` if present), then the environment, then
+    /// `overrides` (flags, in order).
+    public static func load(file: String?, environment: [String: String], overrides: [(String, String)]) throws -> (PeerConfig, sources: [String]) {
+        var config = PeerConfig()
+        var sources: [String] = []
+        var path = file
+        if path == nil, let dir = environment["FABRIC_CFG_PATH"], !dir.isEmpty {
+            let candidate = (dir as NSString).appendingPathComponent("core.yaml")
+            if FileManager.default.fileExists(atPath: candidate) { path = candidate }
+        }
+        if let path {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ConfigError(key: "--config", reason: "cannot read '\(path)'")
+            }
+            for (key, value) in try flattenYAML(text, origin: path) { try set(&config, key, value, origin: path) }
+            sources.append(path)
+        }
+        for key in keys {
+            if let value = environment[key.environmentName] { try set(&config, key.path, value, origin: key.environmentName) }
+        }
+        for (key, value) in overrides { try set(&config, key, value, origin: "flag") }
+        return (config, sources)
+    }
+
+    /// `CORE_*` variables that name no key (reported as warnings: other tools share the prefix).
+    public static func unknownEnvironment(_ environment: [String: String]) -> [String] {
+        let known = Set(keys.map(\.environmentName))
+        return environment.keys.filter { $0.hasPrefix("CORE_") && !known.contains($0) }.sorted()
+    }
+
+    public static func set(_ config: inout PeerConfig, _ path: String, _ value: String, origin: String = "") throws {
+        guard let key = byPath[path] else {
+            throw ConfigError(key: path, reason: "unknown key" + (origin.isEmpty ? "" : " (in \(origin))"))
+        }
+        try key.apply(&config, value.trimmingCharacters(in: .whitespaces))
+    }
+
+    /// Scalars of a YAML document as dotted paths; a list becomes a comma list.
+    static func flattenYAML(_ text: String, origin: String) throws -> [(String, String)] {
+        let root: Yams.Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            throw ConfigError(key: origin, reason: "not valid YAML: \(error)")
+        }
+        var out: [(String, String)] = []
+        func walk(_ node: Yams.Node, _ path: String) throws {
+            switch node {
+            case .mapping(let mapping):
+                for (k, v) in mapping {
+                    guard let name = k.string else { throw ConfigError(key: path, reason: "a key is not a string") }
+                    try walk(v, path.isEmpty ? name : path + "." + name)
+                }
+            case .sequence(let seq):
+                out.append((path, seq.compactMap { $0.string }.joined(separator: ",")))
+            case .scalar(let scalar):
+                if path.isEmpty { throw ConfigError(key: origin, reason: "the document is not a mapping") }
+                out.append((path, scalar.string == "~" || scalar.string == "null" ? "" : scalar.string))
+            case .alias:
+                throw ConfigError(key: path, reason: "YAML aliases are not supported")
+            }
+        }
+        if let root { try walk(root, "") }
+        return out
+    }
+
+    // MARK: value parsers
+
+    static func parseInt(_ text: String, key: String, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        guard let v = Int(text.replacingOccurrences(of: "_", with: "")) else { throw ConfigError(key: key, reason: "'\(text)' is not a whole number") }
+        guard range.contains(v) else { throw ConfigError(key: key, reason: "\(v) is outside \(range.lowerBound)...\(range.upperBound)") }
+        return v
+    }
+
+    static func parseBool(_ text: String, key: String) throws(ConfigError) -> Bool {
+        switch text.lowercased() {
+        case "true", "yes", "on", "1": return true
+        case "false", "no", "off", "0": return false
+        default: throw ConfigError(key: key, reason: "'\(text)' is not true or false")
+        }
+    }
+
+    /// Go-style durations: `250ms`, `5s`, `10m`, `1h30m`, `1.5s`; a bare number is seconds.
+    public static func parseDuration(_ text: String, key: String) throws(ConfigError) -> UInt64 {
+        let bad = ConfigError(key: key, reason: "'\(text)' is not a duration like 250ms, 5s, 10m")
+        if let seconds = Double(text), seconds >= 0 { return UInt64(seconds * 1e9) }
+        let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
+        var rest = Substring(text)
+        var total = 0.0
+        guard !rest.isEmpty else { throw bad }
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isNumber || $0 == "." }
+            guard !number.isEmpty, let value = Double(number) else { throw bad }
+            rest = rest.dropFirst(number.count)
+            let unitText = rest.prefix { !$0.isNumber && $0 != "." }
+            guard let unit = units.first(where: { $0.0 == unitText }) else { throw bad }
+            rest = rest.dropFirst(unitText.count)
+            total += value * unit.1
+        }
+        return UInt64(total)
+    }
+
+    static func wholeSeconds(_ text: String, key: String) throws(ConfigError) -> Int {
+        let nanos = try parseDuration(text, key: key)
+        guard nanos >= 1_000_000_000, nanos % 1_000_000_000 == 0, nanos <= 32_767_000_000_000 else {
+            throw ConfigError(key: key, reason: "'\(text)' must be whole seconds, at least 1s")
+        }
+        return Int(nanos / 1_000_000_000)
+    }
+}

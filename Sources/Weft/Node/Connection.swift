@@ -1,0 +1,110 @@
+import CWeftLinux
+import Glibc
+
+/// One TCP connection to a peer and everything the reactor knows of it.
+/// Owned by the reactor thread; nothing here is touched from another thread.
+final class Connection: EventHandler {
+    enum Direction: String { case inbound, outbound }
+
+    enum State: Equatable {
+        /// Dialed, the non-blocking connect has not completed.
+        case connecting
+        /// Connected; waiting for the other side's DISC_HELLO.
+        case awaitingHello
+        case established
+        /// DISC_DISCONNECT queued: input is discarded, the socket closes once
+        /// the reason is out and the peer has closed (or a short linger passed).
+        case closing
+        case closed
+    }
+
+    let fd: Int32
+    let handle: ConnectionHandle
+    let direction: Direction
+    unowned let node: Node
+    var state: State
+    /// The address it was dialed at (outbound) or came from (inbound).
+    let remoteAddress: String
+    /// For outbound connections: the discovery entry that dialed it.
+    var dialedAddress: String?
+
+    var reader = FrameReader()
+    var writes = WriteQueue()
+    /// EPOLL events currently registered.
+    var registeredEvents: UInt32
+    /// Reading is off until the inbound ring has room (backpressure).
+    var paused = false
+    /// In the reactor's list of connections to flush before it sleeps.
+    var dirty = false
+    var shutWrite = false
+
+    /// Known once the hello arrived.
+    var peer: PeerInfo?
+    var peerID: PeerID
+    var closeCause: CloseCause?
+    var closeDetail = ""
+
+    let openedAt: UInt64
+    var establishedAt: UInt64 = 0
+    var establishedWallClock: Double = 0
+    var lastReceiveAt: UInt64
+    var bytesIn = 0
+    var bytesOut = 0
+    var framesIn = 0
+    var framesOut = 0
+    /// Rate limit for "Message channel for <id> full, rejecting".
+    var lastRejectLogAt: UInt64 = 0
+    var rejectsSinceLog = 0
+
+    init(fd: Int32, handle: ConnectionHandle, direction: Direction, state: State, remoteAddress: String, node: Node) {
+        self.fd = fd
+        self.handle = handle
+        self.direction = direction
+        self.state = state
+        self.remoteAddress = remoteAddress
+        self.node = node
+        peerID = PeerID(name: "", handle: handle)
+        registeredEvents = state == .connecting ? Readiness.writable : Readiness.readable
+        openedAt = MonotonicClock.now()
+        lastReceiveAt = openedAt
+    }
+
+    var name: String { peer?.name ?? "" }
+    var displayName: String { peer?.name ?? "<no hello>" }
+
+    /// Reading frames is allowed in these states.
+    var acceptsFrames: Bool { (state == .awaitingHello || state == .established) && !paused }
+
+    func handleEvents(_ events: UInt32) { node.connectionReady(self, events: events) }
+
+    /// The events this connection wants from epoll now.
+    var wantedEvents: UInt32 {
+        switch state {
+        case .connecting: return Readiness.writable
+        case .closed: return 0
+        case .closing: return Readiness.readable | (writes.isEmpty ? 0 : Readiness.writable)
+        case .awaitingHello, .established:
+            return (paused ? 0 : Readiness.readable) | (writes.isEmpty ? 0 : Readiness.writable)
+        }
+    }
+}
+
+/// Why a connection closed: the label of `weft_connections_closed_total`.
+enum CloseCause: String, CaseIterable {
+    case peerClosed = "peer_closed"
+    case peerDisconnect = "peer_disconnect"
+    case ioError = "io_error"
+    case handshakeTimeout = "handshake_timeout"
+    case idleTimeout = "idle_timeout"
+    case frameTooLarge = "frame_too_large"
+    case malformed = "malformed_frame"
+    case expectedHello = "expected_hello"
+    case badHello = "bad_hello"
+    case selfConnection = "self_connection"
+    case duplicate = "duplicate"
+    case slowPeer = "slow_peer"
+    case connectionLimit = "connection_limit"
+    case connectFailed = "connect_failed"
+    case shutdown = "shutdown"
+    case peerLimit = "peer_limit"
+}

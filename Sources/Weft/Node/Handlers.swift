@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+
+/// A frame handed down the handler chain: the bytes still sit in a read
+/// buffer, valid only during the call.
+struct InboundFrame {
+    /// Length prefix and body.
+    let frame: UnsafeRawBufferPointer
+    let header: MessageHeader
+
+    var body: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: frame[FrameFormat.headerSize...]) }
+    var payload: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: body[header.payloadOffset..<(header.payloadOffset + header.payloadCount)])
+    }
+}
+
+enum Disposition {
+    /// Done with; the next frame may follow.
+    case handled
+    /// Not this handler's: ask the next one.
+    case pass
+    /// Cannot take it now (ring full, backpressure): stop reading this
+    /// connection and offer the same frame again later.
+    case retryLater
+}
+
+/// A link of the handler chain (Fabric's `MessageHandler`), run on the reactor
+/// thread for each message of an established peer.
+protocol MessageHandler: AnyObject {
+    func handle(_ frame: InboundFrame, from c: Connection) -> Disposition
+}
+
+/// CONSENSUS and CHAIN_TRANSACTION messages, with their sender, into the
+/// inbound ring (Fabric's consensus handler and its buffered channel).
+final class ConsensusHandler: MessageHandler {
+    unowned let node: Node
+    private let ring: SPSCRing<InboundItem>
+    private let policy: PeerConfig.Overflow
+
+    init(node: Node) {
+        self.node = node
+        ring = node.inbound
+        policy = node.config.consensus.overflow
+    }
+
+    @inline(__always)
+    func handle(_ frame: InboundFrame, from c: Connection) -> Disposition {
+        let type = frame.header.rawType
+        guard type == Int32(Protos_Message.TypeEnum.consensus.rawValue)
+            || type == Int32(Protos_Message.TypeEnum.chainTransaction.rawValue) else { return .pass }
+        guard ring.hasRoom() else { return overflow(from: c) }
+        let message = Message(storage: FrameStorage(copyingBody: frame.body), header: frame.header)
+        _ = ring.push(InboundItem(message: message, sender: c.peerID))
+        node.pushedSinceNotify &+= 1
+        if node.pushedSinceNotify >= 64 { node.notifyFanIfPushed() }   // a long read: start the fan early
+        return .handled
+    }
+
+    private func overflow(from c: Connection) -> Disposition {
+        node.notifyFanIfPushed()
+        switch policy {
+        case .backpressure:
+            node.pause(c)
+            return .retryLater
+        case .reject:
+            node.metrics.rejected += 1
+            c.rejectsSinceLog += 1
+            let now = MonotonicClock.now()
+            if now - c.lastRejectLogAt >= 1_000_000_000 {   // at most one line per peer per second
+                let more = c.rejectsSinceLog - 1
+                node.logger.warning("Message channel for \(c.name) full, rejecting\(more > 0 ? " (\(more) more since the last report)" : "")")
+                c.lastRejectLogAt = now
+                c.rejectsSinceLog = 0
+            }
+            return .handled
+        }
+    }
+}
+
+/// Everything else (Fabric's peer handler): discovery, disconnects; other
+/// types are counted and dropped.
+final class PeerHandler: MessageHandler {
+    unowned let node: Node
+    init(node: Node) { self.node = node }
+
+    func handle(_ frame: InboundFrame, from c: Connection) -> Disposition {
+        switch frame.header.type {
+        case .discDisconnect:
+            let reason = String(decoding: frame.payload.prefix(256), as: UTF8.self)
+            node.close(c, .peerDisconnect, detail: "peer sent DISC_DISCONNECT: \(reason)")
+            node.discovery.peerSaidDisconnect(c)
+        case .discGetPeers:
+            node.discovery.answerGetPeers(from: c)
+        case .discPeers:
+            node.discovery.learn(fromPeersPayload: frame.payload, sender: c)
+        case .discHello:
+            node.logger.debug("ignoring a second DISC_HELLO", metadata: ["peer": "\(c.name)"])
+        default:
+            node.metrics.unhandledMessages += 1
+            node.logger.trace("no handler for message", metadata: ["peer": "\(c.name)", "type": "\(frame.header.type)"])
+        }
+        return .handled
+    }
+}

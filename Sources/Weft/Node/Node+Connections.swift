@@ -1,0 +1,350 @@
+import CWeftLinux
+import Glibc
+import Logging
+
+/// Accepting, reading, writing and closing: the reactor's per-socket work.
+extension Node {
+    // MARK: accept
+
+    func acceptConnections() {
+        let now = MonotonicClock.now()
+        guard now >= acceptPausedUntil, !shuttingDown else { return }
+        for _ in 0..<64 {
+            let fd = cweft_accept(listenerFD, Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue))
+            if fd < 0 {
+                let err = errno
+                switch err {
+                case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED: return
+                case EMFILE, ENFILE: shedWithoutDescriptors(err); return
+                default:
+                    metrics.acceptErrors += 1
+                    logger.warning("accept failed: \(String(cString: strerror(err)))")
+                    return
+                }
+            }
+            metrics.accepted += 1
+            let remote = SocketAddress.remote(of: fd)?.description ?? "?"
+            guard openCount < config.limits.maxConnections, let handle = allocateSlot() else {
+                metrics.closed[.connectionLimit, default: 0] += 1
+                logger.warning("closed connection from \(remote): connection limit (\(config.limits.maxConnections)) reached")
+                Glibc.close(fd)
+                continue
+            }
+            applyConnectionOptions(fd)
+            let c = Connection(fd: fd, handle: handle, direction: .inbound, state: .awaitingHello, remoteAddress: remote, node: self)
+            adopt(c)
+            logger.debug("accepted connection", metadata: ["from": "\(remote)", "fd": "\(fd)"])
+        }
+    }
+
+    /// Out of descriptors: accept with the spare one and close at once, so the
+    /// backlog does not keep the listener readable (and the loop spinning);
+    /// then stop accepting for a moment.
+    private func shedWithoutDescriptors(_ err: Int32) {
+        metrics.acceptErrors += 1
+        if spareFD >= 0 {
+            Glibc.close(spareFD)
+            let fd = cweft_accept(listenerFD, Int32(SOCK_CLOEXEC.rawValue))
+            if fd >= 0 { Glibc.close(fd); metrics.closed[.connectionLimit, default: 0] += 1 }
+            spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        }
+        logger.error("accept: \(String(cString: strerror(err))); shedding connections for 100 ms")
+        acceptPausedUntil = MonotonicClock.now() + 100_000_000
+        loop.modify(listenerFD, events: 0)
+        loop.schedule(afterNanos: 100_000_000) { [unowned self] in
+            guard !self.shuttingDown else { return }
+            self.loop.modify(self.listenerFD, events: Readiness.readable)
+        }
+    }
+
+    func applyConnectionOptions(_ fd: Int32) {
+        for failure in config.socket.applyToConnection(fd) {
+            metrics.socketOptionFailures += 1
+            logger.warning("cannot set socket option", metadata: ["knob": "\(failure)"])
+        }
+    }
+
+    func allocateSlot() -> ConnectionHandle? {
+        guard let slot = freeSlots.popLast() else { return nil }
+        let generation = nextGeneration
+        nextGeneration = nextGeneration == UInt32.max ? 1 : nextGeneration + 1
+        return ConnectionHandle(slot: slot, generation: generation)
+    }
+
+    /// Registers a new connection with the loop and arms its handshake timer.
+    func adopt(_ c: Connection) {
+        connections[Int(c.handle.slot)] = c
+        openCount += 1
+        do {
+            try loop.register(c.fd, events: c.registeredEvents, handler: c)
+        } catch {
+            close(c, .ioError, detail: "\(error)")
+            return
+        }
+        let timeout = c.state == .connecting ? config.discovery.connectTimeoutNanos + config.limits.handshakeTimeoutNanos
+                                             : config.limits.handshakeTimeoutNanos
+        loop.schedule(afterNanos: timeout) { [weak c, unowned self] in
+            guard let c, c.state == .awaitingHello || c.state == .connecting else { return }
+            self.close(c, c.state == .connecting ? .connectFailed : .handshakeTimeout,
+                       detail: c.state == .connecting ? "connect timed out" : "no DISC_HELLO within the handshake timeout")
+        }
+    }
+
+    // MARK: readiness
+
+    func connectionReady(_ c: Connection, events: UInt32) {
+        if c.state == .connecting { finishConnect(c); return }
+        if events & (Readiness.readable | Readiness.hangUp | Readiness.error) != 0 {
+            if c.paused && events & (Readiness.hangUp | Readiness.error) == 0 {
+                // level-triggered: a stale readable event while paused
+            } else {
+                readable(c)
+            }
+        }
+        if c.state != .closed, events & Readiness.writable != 0 { flush(c) }
+    }
+
+    // MARK: read
+
+    /// One read per readiness (level-triggered: more data brings more events).
+    /// A connection with nothing pending reads into the reactor's scratch
+    /// buffer and frames are handled in place; only an unfinished tail is
+    /// copied into the connection's own buffer.
+    func readable(_ c: Connection) {
+        if c.state == .closing { discardInput(c); return }
+        if c.reader.isEmpty {
+            let n = recv(c.fd, scratch.baseAddress, scratch.count, 0)
+            guard received(n, on: c) else { return }
+            let bytes = UnsafeRawBufferPointer(start: scratch.baseAddress, count: n)
+            let used = processFrames(c, bytes)
+            if c.state == .awaitingHello || c.state == .established, used < n {
+                c.reader.append(UnsafeRawBufferPointer(rebasing: bytes[used...]))
+            }
+        } else {
+            let pending = c.reader.readable
+            var wanted = 16 * 1024
+            if case .incomplete(let needed) = FrameCursor.next(in: pending, at: 0, maxFrameSize: config.limits.maxFrameSize),
+               needed > pending.count {
+                wanted = max(wanted, min(needed - pending.count, 1 << 20))
+            }
+            let space = c.reader.writable(minimum: wanted)
+            let n = recv(c.fd, space.baseAddress, space.count, 0)
+            guard received(n, on: c) else { return }
+            c.reader.commit(n)
+            let used = processFrames(c, c.reader.readable)
+            if c.state == .awaitingHello || c.state == .established { c.reader.consume(used) }
+        }
+    }
+
+    /// Accounts a recv result; closes on EOF or error. True when bytes arrived.
+    private func received(_ n: Int, on c: Connection) -> Bool {
+        if n > 0 {
+            c.bytesIn += n
+            metrics.bytesIn += n
+            return true
+        }
+        if n == 0 { close(c, .peerClosed, detail: "peer closed the connection"); return false }
+        let err = errno
+        if err == EAGAIN || err == EWOULDBLOCK || err == EINTR { return false }
+        close(c, .ioError, detail: "read: \(String(cString: strerror(err)))")
+        return false
+    }
+
+    /// After DISC_DISCONNECT: drop input until the peer closes.
+    private func discardInput(_ c: Connection) {
+        let n = recv(c.fd, scratch.baseAddress, scratch.count, 0)
+        if n == 0 { close(c, c.closeCause ?? .peerClosed, detail: c.closeDetail); return }
+        if n < 0, errno != EAGAIN, errno != EWOULDBLOCK, errno != EINTR {
+            close(c, c.closeCause ?? .ioError, detail: c.closeDetail)
+        }
+    }
+
+    /// Handles every whole frame in `bytes`; returns how many bytes it used.
+    /// Stops early when the connection closes or pauses (backpressure).
+    func processFrames(_ c: Connection, _ bytes: UnsafeRawBufferPointer) -> Int {
+        var offset = 0
+        // Only whole frames count as activity: a frame that trickles in
+        // byte by byte (slowloris) does not hold off the idle timeout.
+        var sawFrame = false
+        defer { if sawFrame { c.lastReceiveAt = MonotonicClock.now() } }
+        while c.acceptsFrames {
+            switch FrameCursor.next(in: bytes, at: offset, maxFrameSize: config.limits.maxFrameSize) {
+            case .incomplete:
+                return offset
+            case .tooLarge(let length):
+                metrics.decodeErrors += 1
+                disconnect(c, .frameTooLarge, reason: "frame too large",
+                           detail: "frame of \(length) bytes over peer.limits.maxFrameSize \(config.limits.maxFrameSize)")
+                return offset
+            case .frame(let start, let bodyCount):
+                let frame = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + FrameFormat.headerSize + bodyCount)])
+                guard let header = WireScan.message(UnsafeRawBufferPointer(rebasing: frame[FrameFormat.headerSize...])) else {
+                    metrics.decodeErrors += 1
+                    disconnect(c, .malformed, reason: "malformed frame", detail: "a \(bodyCount)-byte body is not a protos.Message")
+                    return offset
+                }
+                let inbound = InboundFrame(frame: frame, header: header)
+                if c.state == .established {
+                    if dispatch(inbound, from: c) == .retryLater { return offset }   // paused: the frame stays
+                } else {
+                    handleHandshake(inbound, from: c)
+                }
+                offset += frame.count
+                c.framesIn += 1
+                metrics.framesIn += 1
+                sawFrame = true
+            }
+        }
+        return offset
+    }
+
+    /// Runs a message down the handler chain.
+    @inline(__always)
+    func dispatch(_ frame: InboundFrame, from c: Connection) -> Disposition {
+        for handler in chain {
+            let result = handler.handle(frame, from: c)
+            if result != .pass { return result }
+        }
+        metrics.unhandledMessages += 1
+        return .handled
+    }
+
+    // MARK: backpressure
+
+    func pause(_ c: Connection) {
+        guard !c.paused else { return }
+        c.paused = true
+        metrics.ringFullEvents += 1
+        pausedConnections.append(c)
+        fan.reactorWaitsForRoom.store(true, ordering: .sequentiallyConsistent)
+        updateEvents(c)
+    }
+
+    /// Paused readers go on once the inbound ring is below half.
+    func resumePausedIfRoom() {
+        guard !pausedConnections.isEmpty, inbound.count < inbound.capacity / 2 else { return }
+        let waiting = pausedConnections
+        pausedConnections.removeAll(keepingCapacity: true)
+        for c in waiting where c.paused && c.state != .closed {
+            c.paused = false
+            let used = processFrames(c, c.reader.readable)
+            if c.state == .awaitingHello || c.state == .established { c.reader.consume(used) }
+            if c.state != .closed { updateEvents(c) }
+        }
+        if !pausedConnections.isEmpty { fan.reactorWaitsForRoom.store(true, ordering: .sequentiallyConsistent) }
+    }
+
+    // MARK: write
+
+    /// Queues a frame; a peer whose unsent bytes would pass the cap is a slow
+    /// peer and is disconnected (the rest of the mesh keeps its speed).
+    @discardableResult
+    func send(_ frame: FrameStorage, on c: Connection) -> Bool {
+        if c.writes.pendingBytes + frame.frameCount > config.limits.maxPendingWrite {
+            metrics.slowPeers += 1
+            metrics.outboundDropped += 1
+            close(c, .slowPeer, detail: "slow peer: \(c.writes.pendingBytes) unsent bytes, over peer.limits.maxPendingWrite \(config.limits.maxPendingWrite)")
+            return false
+        }
+        c.writes.append(frame)
+        c.framesOut += 1
+        metrics.framesOut += 1
+        if !c.dirty {
+            c.dirty = true
+            dirtyConnections.append(c)
+        }
+        return true
+    }
+
+    func flushDirty() {
+        guard !dirtyConnections.isEmpty else { return }
+        for c in dirtyConnections where c.dirty {
+            c.dirty = false
+            if c.state != .closed { flush(c) }
+        }
+        dirtyConnections.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes what is queued with gathered sends; arms EPOLLOUT only while bytes wait.
+    func flush(_ c: Connection) {
+        var sent = 0
+        let result = c.writes.flush(fd: c.fd, iovecs: iovecs, maxIovecs: maxIovecs, sent: &sent)
+        c.bytesOut += sent
+        metrics.bytesOut += sent
+        switch result {
+        case .failed(let err):
+            close(c, c.state == .closing ? (c.closeCause ?? .ioError) : .ioError,
+                  detail: c.state == .closing ? c.closeDetail : "write: \(String(cString: strerror(err)))")
+            return
+        case .drained:
+            if c.state == .closing && !c.shutWrite {
+                Glibc.shutdown(c.fd, Int32(SHUT_WR))   // the reason is out: wait for the peer's close
+                c.shutWrite = true
+            }
+        case .blocked:
+            break
+        }
+        updateEvents(c)
+    }
+
+    func updateEvents(_ c: Connection) {
+        let wanted = c.wantedEvents
+        if wanted != c.registeredEvents {
+            loop.modify(c.fd, events: wanted)
+            c.registeredEvents = wanted
+        }
+    }
+
+    // MARK: close
+
+    /// DISC_DISCONNECT with a reason, then close once it is out — after the
+    /// peer closed, or after a short linger. Input is discarded meanwhile so
+    /// the close never becomes a reset that destroys the reason in flight.
+    func disconnect(_ c: Connection, _ cause: CloseCause, reason: String, detail: String? = nil) {
+        guard c.state != .closing, c.state != .closed else { return }
+        if c.state == .connecting { close(c, cause, detail: detail ?? reason); return }
+        c.state = .closing
+        c.closeCause = cause
+        c.closeDetail = detail ?? reason
+        c.paused = false
+        c.reader.release()
+        let text = Array(reason.utf8.prefix(256))
+        send(Message(type: .discDisconnect, payload: text).storage, on: c)
+        if c.state == .closed { return }
+        leaveRegistry(c)
+        flush(c)
+        loop.schedule(afterNanos: 2_000_000_000) { [weak c, unowned self] in
+            guard let c, c.state == .closing else { return }
+            self.close(c, c.closeCause ?? .ioError, detail: c.closeDetail)
+        }
+    }
+
+    /// Closes at once. Logged once, counted by cause.
+    func close(_ c: Connection, _ cause: CloseCause, detail: String) {
+        guard c.state != .closed else { return }
+        let wasEstablished = c.state == .established
+        let final = c.closeCause ?? cause
+        c.state = .closed
+        leaveRegistry(c)
+        loop.unregister(c.fd)
+        Glibc.close(c.fd)
+        c.reader.release()
+        c.writes.removeAll()
+        connections[Int(c.handle.slot)] = nil
+        freeSlots.append(c.handle.slot)
+        openCount -= 1
+        metrics.closed[final, default: 0] += 1
+        let level: Logger.Level = shuttingDown || final == .peerClosed || final == .peerDisconnect ? .info : .warning
+        logger.log(level: level, "closed \(c.displayName) (\(c.peer?.address ?? c.remoteAddress)): \(detail.isEmpty ? final.rawValue : detail)",
+                   metadata: ["peer": "\(c.displayName)", "address": "\(c.peer?.address ?? c.remoteAddress)",
+                              "direction": "\(c.direction.rawValue)", "cause": "\(final.rawValue)"])
+        discovery.connectionClosed(c, cause: final, wasEstablished: wasEstablished)
+    }
+
+    /// Removes an established peer from the registry, so broadcasts skip it.
+    func leaveRegistry(_ c: Connection) {
+        guard let peer = c.peer, establishedByName[peer.name] === c else { return }
+        establishedByName[peer.name] = nil
+        directory.closed(c.peerID)
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Logging
+
+/// The handshake of PROTOCOL.md section 2: validate the other side's
+/// DISC_HELLO, settle duplicates, register the peer.
+extension Node {
+    func handleHandshake(_ frame: InboundFrame, from c: Connection) {
+        if frame.header.type == .discDisconnect {
+            let reason = String(decoding: frame.payload.prefix(256), as: UTF8.self)
+            close(c, .peerDisconnect, detail: "peer sent DISC_DISCONNECT before hello: \(reason)")
+            discovery.peerSaidDisconnect(c)
+            return
+        }
+        guard frame.header.type == .discHello else {
+            disconnect(c, .expectedHello, reason: "expected DISC_HELLO",
+                       detail: "sent \(frame.header.type) before DISC_HELLO")
+            return
+        }
+        let endpoint: Protos_PeerEndpoint
+        switch Node.validateHello(frame.payload) {
+        case .failure(let problem):
+            disconnect(c, .badHello, reason: "invalid hello", detail: "invalid hello: \(problem)")
+            return
+        case .success(let valid):
+            endpoint = valid
+        }
+        let peerName = endpoint.id.name
+        if peerName == name {
+            discovery.markSelf(endpoint.address, dialed: c.dialedAddress)
+            disconnect(c, .selfConnection, reason: "self connection", detail: "connected to itself")
+            return
+        }
+        if let existing = establishedByName[peerName] {
+            if Node.duplicateLoser(selfName: name, peerName: peerName, existing: existing, new: c) === c {
+                disconnect(c, .duplicate, reason: "duplicate connection",
+                           detail: "already connected to \(peerName) (\(existing.direction.rawValue))")
+                return
+            }
+            disconnect(existing, .duplicate, reason: "duplicate connection",
+                       detail: "replaced by the \(c.direction.rawValue) connection to \(peerName)")
+        }
+        let info = PeerInfo(id: PeerID(name: peerName, handle: c.handle), address: endpoint.address, type: endpoint.type)
+        c.peer = info
+        c.peerID = info.id
+        if c.direction == .inbound { send(helloFrame(), on: c) }
+        if c.state == .closed { return }
+        c.state = .established
+        c.establishedAt = MonotonicClock.now()
+        c.establishedWallClock = Date().timeIntervalSince1970
+        establishedByName[peerName] = c
+        directory.established(info)
+        metrics.established += 1
+        logger.info("established \(peerName)", metadata: [
+            "peer": "\(peerName)", "address": "\(endpoint.address)", "type": "\(endpoint.type)",
+            "direction": "\(c.direction.rawValue)",
+        ])
+        armIdleTimer(c)
+        discovery.established(c)
+    }
+
+    enum HelloProblem: Error, CustomStringConvertible {
+        case undecodable, emptyName, nameTooLong(Int), badAddress(String)
+        var description: String {
+            switch self {
+            case .undecodable: return "payload is not a HelloMessage"
+            case .emptyName: return "ID.name is empty"
+            case .nameTooLong(let n): return "ID.name is \(n) bytes (at most 256)"
+            case .badAddress(let a): return "address '\(a)' is not host:port"
+            }
+        }
+    }
+
+    /// Hello checks of section 2 (UTF-8 is checked by the protobuf decoder).
+    static func validateHello(_ payload: UnsafeRawBufferPointer) -> Result<Protos_PeerEndpoint, HelloProblem> {
+        guard let hello = try? Protos_HelloMessage(serializedBytes: Array(payload)) else { return .failure(.undecodable) }
+        let endpoint = hello.peerEndpoint
+        let nameBytes = endpoint.id.name.utf8.count
+        if nameBytes == 0 { return .failure(.emptyName) }
+        if nameBytes > 256 { return .failure(.nameTooLong(nameBytes)) }
+        if HostPort(endpoint.address) == nil { return .failure(.badAddress(String(endpoint.address.prefix(64)))) }
+        return .success(endpoint)
+    }
+
+    /// Two connections to one peer: keep the one dialed by the peer whose name
+    /// sorts lower (byte order); both sides decide the same on their own. Two
+    /// in the same direction (a peer reconnecting): the existing one stays.
+    static func duplicateLoser(selfName: String, peerName: String, existing: Connection, new: Connection) -> Connection {
+        guard existing.direction != new.direction else { return new }
+        let lowerIsSelf = Array(selfName.utf8).lexicographicallyPrecedes(Array(peerName.utf8))
+        let keptDirection: Connection.Direction = lowerIsSelf ? .outbound : .inbound
+        return new.direction == keptDirection ? existing : new
+    }
+
+    /// `peer.limits.idleTimeout`: nothing received for that long closes the connection.
+    func armIdleTimer(_ c: Connection) {
+        let idle = config.limits.idleTimeoutNanos
+        guard idle > 0 else { return }
+        let deadline = c.lastReceiveAt + idle
+        let now = MonotonicClock.now()
+        loop.schedule(afterNanos: deadline > now ? deadline - now : 0) { [weak c, unowned self] in
+            guard let c, c.state == .established else { return }
+            if MonotonicClock.now() - c.lastReceiveAt >= idle {
+                self.disconnect(c, .idleTimeout, reason: "idle timeout",
+                                detail: "nothing received for \(idle / 1_000_000) ms (peer.limits.idleTimeout)")
+            } else {
+                self.armIdleTimer(c)
+            }
+        }
+    }
+}

@@ -1,0 +1,312 @@
+import CWeftLinux
+import Dispatch
+import Foundation
+import Glibc
+import Logging
+import Synchronization
+
+/// A Weft peer: one reactor thread that owns every socket, the handler chain
+/// run on it, and the consensus fan that feeds the consenter.
+///
+///     reactor ─frames→ handler chain ─CONSENSUS→ inbound ring → fan → consenter
+///     reactor ←writev─ write queues ←─────────── outbound ring ←─ Communicator
+///
+/// Create it, `start()` it (binds, then runs the reactor on its own thread),
+/// `stop()` it (graceful, PROTOCOL.md section 7) — or `run()` on a thread of
+/// your own.
+public final class Node: @unchecked Sendable {
+    public let config: PeerConfig
+    let logger: Logger
+    let loop: EventLoop
+    let metrics = ReactorMetrics()
+    let consenter: Consenter
+
+    // Listening.
+    var listenerFD: Int32 = -1
+    /// The address bound (port 0 resolved).
+    public private(set) var boundAddress: HostPort
+    /// What this peer advertises in DISC_HELLO.
+    public private(set) var advertisedAddress: String
+    var selfType: PeerType { config.validatorEnabled ? .validator : .nonValidator }
+    /// A descriptor kept open so that accept can shed a connection when the
+    /// process runs out of descriptors (EMFILE) instead of spinning.
+    var spareFD: Int32 = -1
+    var acceptPausedUntil: UInt64 = 0
+
+    // Connections, by slot.
+    var connections: [Connection?]
+    var freeSlots: [UInt32]
+    var nextGeneration: UInt32 = 1
+    var openCount = 0
+    var establishedByName: [String: Connection] = [:]
+    let directory: PeerDirectory
+
+    // The consensus path.
+    let inbound: SPSCRing<InboundItem>
+    let outbound: SPSCRing<OutboundItem>
+    let reactorWaker: EventWaker
+    let communicator: FanCommunicator
+    let fan: ConsensusFan
+    var chain: [MessageHandler] = []
+    var pushedSinceNotify = 0
+    var pausedConnections: [Connection] = []
+    var dirtyConnections: [Connection] = []
+
+    // Buffers of the reactor thread.
+    let scratch: UnsafeMutableRawBufferPointer
+    let iovecs: UnsafeMutablePointer<iovec>
+    let maxIovecs = 64
+    private var cachedHello: (height: UInt64, frame: FrameStorage)?
+
+    // Mesh.
+    var discovery: Discovery!
+    var operations: OperationsServer?
+
+    /// Work handed to the reactor from other threads (name look-ups, stop).
+    let reactorTasks = Mutex<[ReactorTask]>([])
+    let hasReactorTasks = Atomic<Bool>(false)
+
+    // Lifecycle.
+    private let stopRequested = Atomic<Bool>(false)
+    private let stoppedLatch = DispatchSemaphore(value: 0)
+    private var reactorThread: Thread?
+    public let startedAt = Date()
+    var shuttingDown = false
+
+    /// Builds the peer and binds its listening sockets (so the address is
+    /// known, and a busy port fails here, before anything runs).
+    public init(config: PeerConfig, consenter: Consenter, logger: Logger) throws {
+        self.config = config
+        self.consenter = consenter
+        self.logger = logger
+        loop = try EventLoop()
+        reactorWaker = try EventWaker()
+        let slots = config.limits.maxConnections
+        directory = PeerDirectory(slotCount: slots)
+        connections = Array(repeating: nil, count: slots)
+        freeSlots = (0..<UInt32(slots)).reversed()
+        inbound = SPSCRing(capacity: config.consensus.bufferSize)
+        // Replies can outnumber requests (broadcasts): give the way back more room.
+        outbound = SPSCRing(capacity: max(4096, inbound.capacity * 4))
+        communicator = FanCommunicator(outbound: outbound, directory: directory, reactorWaker: reactorWaker)
+        fan = ConsensusFan(consenter: consenter, inbound: inbound, communicator: communicator,
+                           reactorWaker: reactorWaker, label: "weft.consensus-fan")
+        scratch = .allocate(byteCount: 256 * 1024, alignment: 64)
+        iovecs = .allocate(capacity: maxIovecs)
+
+        guard let listen = HostPort(config.listenAddress, allowPortZero: true) else {
+            throw ConfigError(key: "peer.listenAddress", reason: "'\(config.listenAddress)' is not host:port")
+        }
+        let logger = self.logger
+        listenerFD = try Sockets.listen(on: listen, options: config.socket) { failures in
+            for failure in failures { logger.warning("cannot set socket option on listener", metadata: ["knob": "\(failure)"]) }
+        }
+        guard let local = SocketAddress.local(of: listenerFD)?.hostPort else {
+            throw SystemError(call: "getsockname", errno: errno)
+        }
+        boundAddress = local
+        advertisedAddress = config.address.isEmpty ? Node.advertisable(local) : config.address
+        spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+
+        chain = [ConsensusHandler(node: self), PeerHandler(node: self)]
+        discovery = Discovery(node: self)
+        if !config.operationsListenAddress.isEmpty {
+            operations = try OperationsServer(node: self, address: config.operationsListenAddress)
+        }
+        loop.beforeSleep = { [unowned self] in self.beforeSleep() }
+        let waker = reactorWaker
+        loop.afterSleep = { waker.cancelSleep() }
+    }
+
+    deinit {
+        scratch.deallocate()
+        iovecs.deallocate()
+        if listenerFD >= 0 { Glibc.close(listenerFD) }
+        if spareFD >= 0 { Glibc.close(spareFD) }
+    }
+
+    public var name: String { config.peerID }
+
+    /// The operations endpoint's bound address, if it is on.
+    public var operationsAddress: HostPort? { operations?.boundAddress }
+
+    // MARK: lifecycle
+
+    /// Runs the reactor on a new thread and returns.
+    public func start() throws {
+        try startConsenter()
+        let thread = Thread { [self] in self.runLoop() }
+        thread.name = "weft-reactor"
+        thread.stackSize = 1 << 20
+        reactorThread = thread
+        thread.start()
+    }
+
+    /// Runs the reactor on the calling thread until the node has stopped.
+    public func run() throws {
+        try startConsenter()
+        runLoop()
+    }
+
+    /// Asks the reactor to shut down gracefully (any thread, any number of times).
+    public func stop() {
+        stopRequested.store(true, ordering: .sequentiallyConsistent)
+        reactorWaker.forceWake()
+    }
+
+    /// Blocks until the reactor has finished its shutdown.
+    public func waitUntilStopped() {
+        stoppedLatch.wait()
+        stoppedLatch.signal()
+    }
+
+    private func startConsenter() throws {
+        let context = FanContext(queue: fan.queue, communicator: communicator,
+                                 selfID: PeerID(name: name), dataDirectory: config.fileSystemPath)
+        var failure: Error?
+        fan.queue.sync {
+            do { try consenter.start(context) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    private func runLoop() {
+        do {
+            try loop.register(listenerFD, events: Readiness.readable, handler: ListenerHandler(node: self))
+            try loop.register(reactorWaker.fd, events: Readiness.readable, handler: WakerHandler(waker: reactorWaker))
+            try operations?.register()
+        } catch {
+            logger.critical("cannot start the reactor: \(error)")
+            stoppedLatch.signal()
+            return
+        }
+        logger.info("peer started", metadata: [
+            "peer": "\(name)", "listen": "\(boundAddress)", "address": "\(advertisedAddress)",
+            "type": "\(selfType)", "consensus": "\(config.consensus.plugin)",
+            "operations": "\(operations?.boundAddress.description ?? "off")",
+        ])
+        discovery.start()
+        loop.run()
+        shutdown()
+        stoppedLatch.signal()
+    }
+
+    // MARK: the loop's turn
+
+    /// Runs before every `epoll_wait`: hand new messages to the fan, route the
+    /// consenter's sends, resume paused readers, write what is queued.
+    /// Returns true when there is work that must not wait for I/O.
+    func beforeSleep() -> Bool {
+        if stopRequested.load(ordering: .relaxed) && !shuttingDown {
+            loop.stop()
+            return true
+        }
+        runReactorTasks()
+        notifyFanIfPushed()
+        drainOutbound()
+        resumePausedIfRoom()
+        notifyFanIfPushed()
+        flushDirty()
+        reactorWaker.announceSleep()
+        if !outbound.isEmpty || (!pausedConnections.isEmpty && inbound.count < inbound.capacity / 2)
+            || stopRequested.load(ordering: .relaxed) || hasReactorTasks.load(ordering: .relaxed) {
+            reactorWaker.cancelSleep()
+            return true
+        }
+        return false
+    }
+
+    @inline(__always)
+    func notifyFanIfPushed() {
+        if pushedSinceNotify > 0 {
+            pushedSinceNotify = 0
+            fan.notify()
+        }
+    }
+
+    /// Routes what the consenter sent (bounded per turn so reads are not starved).
+    func drainOutbound() {
+        var budget = 4 * outbound.capacity
+        while budget > 0, let item = outbound.pop() {
+            budget -= 1
+            switch item {
+            case .unicast(let message, let handle):
+                guard let c = connection(handle), c.state == .established else {
+                    metrics.outboundDropped += 1          // the peer left after the consenter checked
+                    continue
+                }
+                send(message.storage, on: c)
+            case .broadcast(let message, let target):
+                for c in establishedByName.values where target.includes(c.peer?.type ?? .undefined) {
+                    send(message.storage, on: c)
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    func connection(_ handle: ConnectionHandle) -> Connection? {
+        guard let c = connections[Int(handle.slot)], c.handle.generation == handle.generation else { return nil }
+        return c
+    }
+
+    // MARK: our hello
+
+    /// Our DISC_HELLO frame (re-encoded only when the chain height changed).
+    func helloFrame() -> FrameStorage {
+        let height = consenter.chainHeight
+        if let cached = cachedHello, cached.height == height { return cached.frame }
+        var hello = Protos_HelloMessage()
+        hello.peerEndpoint = selfEndpoint
+        hello.blockchainInfo.height = height
+        var message = Protos_Message()
+        message.type = .discHello
+        message.payload = (try? hello.serializedData()) ?? Data()
+        let frame = Message(message).storage
+        cachedHello = (height, frame)
+        return frame
+    }
+
+    var selfEndpoint: Protos_PeerEndpoint {
+        var endpoint = Protos_PeerEndpoint()
+        endpoint.id.name = name
+        endpoint.address = advertisedAddress
+        endpoint.type = selfType
+        return endpoint
+    }
+
+    /// The listen address with a routable host in place of a wildcard.
+    static func advertisable(_ bound: HostPort) -> String {
+        guard bound.host == "0.0.0.0" || bound.host == "::" else { return bound.description }
+        return HostPort(host: Node.firstRoutableIPv4() ?? "127.0.0.1", port: bound.port).description
+    }
+
+    static func firstRoutableIPv4() -> String? {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return nil }
+        defer { freeifaddrs(first) }
+        var cursor: UnsafeMutablePointer<ifaddrs>? = first
+        while let entry = cursor {
+            defer { cursor = entry.pointee.ifa_next }
+            guard let addr = entry.pointee.ifa_addr, Int32(addr.pointee.sa_family) == AF_INET,
+                  entry.pointee.ifa_flags & UInt32(IFF_LOOPBACK) == 0, entry.pointee.ifa_flags & UInt32(IFF_UP) != 0
+            else { continue }
+            if let text = SocketAddress(addr, length: socklen_t(MemoryLayout<sockaddr_in>.size)).hostPort?.host { return text }
+        }
+        return nil
+    }
+}
+
+/// The listening socket's events.
+final class ListenerHandler: EventHandler {
+    unowned let node: Node
+    init(node: Node) { self.node = node }
+    func handleEvents(_ events: UInt32) { node.acceptConnections() }
+}
+
+/// The reactor's eventfd: a wake-up only; the work is done in `beforeSleep`.
+final class WakerHandler: EventHandler {
+    let waker: EventWaker
+    init(waker: EventWaker) { self.waker = waker }
+    func handleEvents(_ events: UInt32) { waker.drain() }
+}

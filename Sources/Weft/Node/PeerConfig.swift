@@ -1,0 +1,57 @@
+/// Every setting of a peer (PROTOCOL.md section 6). `ConfigLoader` fills it
+/// from core.yaml, `CORE_*` variables and flags; embedders may build it directly.
+public struct PeerConfig: Sendable, Equatable {
+    public var peerID = "vp0"
+    public var listenAddress = "0.0.0.0:7051"
+    /// Advertised `host:port`; empty = the listen address with a routable host.
+    public var address = ""
+    public var validatorEnabled = true
+    public var fileSystemPath = "/var/hyperledger/production"
+    /// HTTP /metrics, /healthz, /peers; empty = off.
+    public var operationsListenAddress = "127.0.0.1:9443"
+    public var logLevel = "info"
+
+    public var discovery = Discovery()
+    public var consensus = Consensus()
+    public var socket = SocketOptions()
+    public var limits = Limits()
+
+    public struct Discovery: Sendable, Equatable {
+        public var rootNodes: [String] = []
+        public var periodNanos: UInt64 = 5_000_000_000
+        public var maxPeers = 64
+        public var forgetAfterNanos: UInt64 = 600_000_000_000
+        public var persist = true
+        public var connectTimeoutNanos: UInt64 = 3_000_000_000
+    }
+
+    public enum Overflow: String, Sendable, Equatable, CaseIterable {
+        /// Stop reading the senders until the ring drains below half.
+        case backpressure
+        /// Fabric v0.6: drop and log "Message channel for <id> full, rejecting".
+        case reject
+    }
+
+    public struct Consensus: Sendable, Equatable {
+        public var plugin = "echo"
+        public var bufferSize = 1000
+        public var overflow = Overflow.backpressure
+        public var noopsBlockSize = 500
+        public var noopsBlockTimeoutNanos: UInt64 = 1_000_000_000
+        /// fsync per block (`block`) or once per group-commit window (`group`).
+        public var noopsSync = "block"
+        public var noopsGroupCommitNanos: UInt64 = 2_000_000
+        /// Test and load aid: the echo consenter sleeps this long per message.
+        public var echoDelayNanos: UInt64 = 0
+    }
+
+    public struct Limits: Sendable, Equatable {
+        public var maxConnections = 1024
+        public var maxFrameSize = FrameFormat.defaultMaxFrameSize
+        public var handshakeTimeoutNanos: UInt64 = 5_000_000_000
+        public var idleTimeoutNanos: UInt64 = 0
+        public var maxPendingWrite = 16 << 20
+    }
+
+    public init() {}
+}

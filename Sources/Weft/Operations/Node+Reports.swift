@@ -1,0 +1,70 @@
+import Foundation
+
+/// What /metrics, /healthz and /peers say (reactor thread).
+extension Node {
+    func prometheusText() -> String {
+        var out = PrometheusText()
+        let m = metrics
+        out.counter("weft_frames_in_total", "Frames received from peers.", m.framesIn)
+        out.counter("weft_frames_out_total", "Frames queued to peers.", m.framesOut)
+        out.counter("weft_bytes_in_total", "Bytes read from peer sockets.", m.bytesIn)
+        out.counter("weft_bytes_out_total", "Bytes written to peer sockets.", m.bytesOut)
+        out.gauge("weft_connections_open", "Open peer connections (any state).", openCount)
+        out.counter("weft_connections_accepted_total", "Connections accepted.", m.accepted)
+        out.counter("weft_connections_dialed_total", "Connections dialed.", m.dialed)
+        out.metric("weft_connections_closed_total", "counter", "Connections closed, by cause.",
+                   CloseCause.allCases.map { ("cause=\"\($0.rawValue)\"", m.closed[$0] ?? 0) })
+        out.gauge("weft_peers_established", "Peers with a completed handshake.", establishedByName.count)
+        out.counter("weft_handshakes_total", "Handshakes completed.", m.established)
+        out.gauge("weft_ring_depth", "Messages in the inbound consensus ring.", inbound.count)
+        out.gauge("weft_ring_capacity", "Capacity of the inbound consensus ring.", inbound.capacity)
+        out.gauge("weft_outbound_ring_depth", "Messages in the outbound ring.", outbound.count)
+        out.counter("weft_ring_full_total", "Times a sender was paused because the inbound ring was full.", m.ringFullEvents)
+        out.counter("weft_messages_rejected_total", "Messages dropped by the reject overflow policy.", m.rejected)
+        out.counter("weft_consenter_messages_total", "Messages delivered to the consenter.", fan.delivered.load(ordering: .relaxed))
+        out.counter("weft_slow_peers_disconnected_total", "Peers disconnected for unsent bytes over the cap.", m.slowPeers)
+        out.counter("weft_decode_errors_total", "Frames too large or not a protos.Message.", m.decodeErrors)
+        out.counter("weft_outbound_dropped_total", "Consenter sends whose peer had gone.", m.outboundDropped + communicator.dropped.load(ordering: .relaxed))
+        out.counter("weft_unhandled_messages_total", "Messages no handler took.", m.unhandledMessages)
+        out.counter("weft_accept_errors_total", "accept() failures (EMFILE and others).", m.acceptErrors)
+        out.counter("weft_socket_option_failures_total", "Socket options that could not be set.", m.socketOptionFailures)
+        out.counter("weft_reactor_wakeups_total", "eventfd wake-ups of the reactor by the fan.", reactorWaker.kicks.load(ordering: .relaxed))
+        out.gauge("weft_chain_height", "Blocks in the ledger.", Int(consenter.chainHeight))
+        return out.text
+    }
+
+    func healthJSON() -> String {
+        let health: [String: Any] = [
+            "status": shuttingDown ? "stopping" : "serving",
+            "peer": name,
+            "address": advertisedAddress,
+            "type": selfType == .validator ? "VALIDATOR" : "NON_VALIDATOR",
+            "consensus": config.consensus.plugin,
+            "peers": establishedByName.count,
+            "connections": openCount,
+            "height": consenter.chainHeight,
+            "uptimeSeconds": Int(Date().timeIntervalSince(startedAt)),
+        ]
+        return Node.json(health)
+    }
+
+    func peersJSON() -> String {
+        let list: [[String: Any]] = establishedByName.values.sorted { $0.name < $1.name }.map { c in
+            [
+                "name": c.name,
+                "address": c.peer?.address ?? "",
+                "type": c.peer?.type == .validator ? "VALIDATOR" : "NON_VALIDATOR",
+                "direction": c.direction.rawValue,
+                "since": ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: c.establishedWallClock)),
+                "bytesIn": c.bytesIn,
+                "bytesOut": c.bytesOut,
+            ]
+        }
+        return Node.json(["peer": name, "peers": list])
+    }
+
+    static func json(_ object: Any) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}

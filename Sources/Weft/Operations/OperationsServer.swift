@@ -1,0 +1,121 @@
+import Foundation
+import CWeftLinux
+import Glibc
+
+/// HTTP/1.1 GET `/metrics` (Prometheus text), `/healthz` and `/peers` (JSON),
+/// served by the reactor itself: one request per connection, answered and
+/// closed. It reads reactor state directly, on the reactor thread.
+final class OperationsServer: EventHandler {
+    unowned let node: Node
+    let fd: Int32
+    let boundAddress: HostPort
+    private var clients: [Int32: HTTPClient] = [:]
+    static let maxRequestBytes = 8192
+
+    init(node: Node, address: String) throws {
+        guard let target = HostPort(address, allowPortZero: true) else {
+            throw ConfigError(key: "peer.operations.listenAddress", reason: "'\(address)' is not host:port")
+        }
+        self.node = node
+        var options = SocketOptions()
+        options.backlog = 64
+        do {
+            fd = try Sockets.listen(on: target, options: options) { _ in }
+        } catch {
+            throw ConfigError(key: "peer.operations.listenAddress", reason: "\(error)")
+        }
+        boundAddress = SocketAddress.local(of: fd)?.hostPort ?? target
+    }
+
+    func register() throws { try node.loop.register(fd, events: Readiness.readable, handler: self) }
+
+    func close() {
+        node.loop.unregister(fd)
+        Glibc.close(fd)
+        for client in clients.values { finish(client) }
+    }
+
+    func handleEvents(_ events: UInt32) {
+        for _ in 0..<16 {
+            let client = cweft_accept(fd, Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue))
+            guard client >= 0 else { return }
+            let handler = HTTPClient(fd: client, server: self)
+            clients[client] = handler
+            do { try node.loop.register(client, events: Readiness.readable, handler: handler) } catch { finish(handler) }
+            node.loop.schedule(afterNanos: 5_000_000_000) { [weak handler, weak self] in
+                if let handler, let self, self.clients[handler.fd] === handler { self.finish(handler) }
+            }
+        }
+    }
+
+    fileprivate func finish(_ client: HTTPClient) {
+        guard clients[client.fd] === client else { return }
+        clients[client.fd] = nil
+        node.loop.unregister(client.fd)
+        Glibc.close(client.fd)
+    }
+
+    /// The answer to one request line.
+    fileprivate func respond(method: String, path: String) -> (status: String, type: String, body: String) {
+        guard method == "GET" else { return ("405 Method Not Allowed", "text/plain", "only GET\n") }
+        switch path.split(separator: "?").first.map(String.init) ?? path {
+        case "/metrics": return ("200 OK", "text/plain; version=0.0.4", node.prometheusText())
+        case "/healthz": return ("200 OK", "application/json", node.healthJSON())
+        case "/peers": return ("200 OK", "application/json", node.peersJSON())
+        default: return ("404 Not Found", "text/plain", "not found: try /metrics, /healthz or /peers\n")
+        }
+    }
+}
+
+/// One HTTP connection: read the request head, write the response, close.
+private final class HTTPClient: EventHandler {
+    let fd: Int32
+    unowned let server: OperationsServer
+    private var request: [UInt8] = []
+    private var response: [UInt8] = []
+    private var written = 0
+
+    init(fd: Int32, server: OperationsServer) {
+        self.fd = fd
+        self.server = server
+    }
+
+    func handleEvents(_ events: UInt32) {
+        if !response.isEmpty { writeResponse(); return }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n <= 0 {
+            if n == 0 || (errno != EAGAIN && errno != EINTR) { server.finish(self) }
+            return
+        }
+        request += buffer[0..<n]
+        guard let end = request.firstRange(of: [13, 10, 13, 10]) ?? request.firstRange(of: [10, 10]) else {
+            if request.count > OperationsServer.maxRequestBytes { reply(("431 Request Header Fields Too Large", "text/plain", "request too large\n")) }
+            return
+        }
+        let head = String(decoding: request[..<end.lowerBound], as: UTF8.self)
+        let parts = head.split(separator: "\r\n").first?.split(separator: " ") ?? []
+        guard parts.count >= 2 else { reply(("400 Bad Request", "text/plain", "bad request line\n")); return }
+        reply(server.respond(method: String(parts[0]), path: String(parts[1])))
+    }
+
+    private func reply(_ answer: (status: String, type: String, body: String)) {
+        let body = Array(answer.body.utf8)
+        let head = "HTTP/1.1 \(answer.status)\r\nContent-Type: \(answer.type)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        response = Array(head.utf8) + body
+        writeResponse()
+    }
+
+    private func writeResponse() {
+        while written < response.count {
+            let n = response.withUnsafeBytes { send(fd, $0.baseAddress! + written, $0.count - written, cweft_msg_nosignal) }
+            if n > 0 { written += n; continue }
+            if n < 0 && (errno == EAGAIN || errno == EINTR) {
+                server.node.loop.modify(fd, events: Readiness.writable)
+                return
+            }
+            break
+        }
+        server.finish(self)
+    }
+}

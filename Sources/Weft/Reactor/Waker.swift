@@ -1,0 +1,64 @@
+import CWeftLinux
+import Glibc
+import Synchronization
+
+/// Wakes a thread that sleeps in `epoll_wait` through an eventfd, at most once
+/// per sleep: the sleeper announces it is going to sleep, re-checks for work,
+/// then blocks; the waker publishes work, then writes the eventfd only if it
+/// sees the announcement and wins the exchange. The two sequentially
+/// consistent fences guarantee one of them sees the other — no lost wake-up,
+/// no needless syscall.
+public final class EventWaker: @unchecked Sendable {
+    public let fd: Int32
+    private let sleeping = Atomic<Bool>(false)
+    /// eventfd writes made (for metrics).
+    public let kicks = Atomic<Int>(0)
+
+    public init() throws {
+        fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        guard fd >= 0 else { throw SystemError(call: "eventfd", errno: errno) }
+    }
+
+    deinit { close(fd) }
+
+    /// Called by a producer after it published work.
+    @inline(__always)
+    public func wake() {
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if sleeping.load(ordering: .relaxed), sleeping.exchange(false, ordering: .acquiringAndReleasing) {
+            var one: UInt64 = 1
+            _ = write(fd, &one, 8)
+            kicks.add(1, ordering: .relaxed)
+        }
+    }
+
+    /// Called by the sleeper before its last check for work.
+    @inline(__always)
+    public func announceSleep() {
+        sleeping.store(true, ordering: .relaxed)
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+    }
+
+    @inline(__always)
+    public func cancelSleep() { sleeping.store(false, ordering: .relaxed) }
+
+    /// Clears the eventfd after it fired.
+    public func drain() {
+        var value: UInt64 = 0
+        _ = read(fd, &value, 8)
+    }
+
+    /// Wakes the sleeper whatever its state (shutdown, config changes).
+    public func forceWake() {
+        var one: UInt64 = 1
+        _ = write(fd, &one, 8)
+    }
+}
+
+/// A failed system call, with the call's name and errno's text.
+public struct SystemError: Error, CustomStringConvertible {
+    public let call: String
+    public let errno: Int32
+    public init(call: String, errno: Int32) { self.call = call; self.errno = errno }
+    public var description: String { "\(call): \(String(cString: strerror(errno)))" }
+}

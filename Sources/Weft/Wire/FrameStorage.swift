@@ -1,0 +1,64 @@
+/// One whole frame — the 4-byte big-endian length and the encoded `protos.Message`
+/// after it — in a single heap block that never moves.
+///
+/// The frame is built once (copied out of a read buffer, or encoded) and then
+/// shared without copying: the consensus ring, the consenter, and every
+/// connection's write queue hold references, and `writev` sends straight from it.
+public final class FrameStorage: @unchecked Sendable {
+    // Immutable after `init`: safe to share across threads.
+    let base: UnsafeMutableRawPointer
+    /// Bytes in the frame, length prefix included.
+    public let frameCount: Int
+
+    /// A frame of `bodyCount` body bytes whose body `fill` writes.
+    init(bodyCount: Int, fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        frameCount = FrameFormat.headerSize + bodyCount
+        base = UnsafeMutableRawPointer.allocate(byteCount: max(frameCount, 1), alignment: 8)
+        FrameFormat.storeLength(UInt32(bodyCount), at: base)
+        fill(UnsafeMutableRawBufferPointer(start: base + FrameFormat.headerSize, count: bodyCount))
+    }
+
+    /// A copy of an encoded message body.
+    convenience init(copyingBody body: UnsafeRawBufferPointer) {
+        self.init(bodyCount: body.count) { dst in
+            if let src = body.baseAddress, body.count > 0 { dst.baseAddress!.copyMemory(from: src, byteCount: body.count) }
+        }
+    }
+
+    deinit { base.deallocate() }
+
+    /// The whole frame, length prefix included.
+    public var frame: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: frameCount) }
+
+    /// The encoded `protos.Message`, without the length prefix.
+    public var body: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base + FrameFormat.headerSize, count: frameCount - FrameFormat.headerSize)
+    }
+}
+
+/// Section 1 of PROTOCOL.md: a 4-byte unsigned big-endian length, then the body.
+public enum FrameFormat {
+    public static let headerSize = 4
+    /// gRPC's default receive limit, and `peer.limits.maxFrameSize`'s default.
+    public static let defaultMaxFrameSize = 4 << 20
+
+    @inline(__always)
+    public static func loadLength(_ p: UnsafeRawPointer) -> UInt32 {
+        UInt32(p.load(as: UInt8.self)) << 24 | UInt32(p.load(fromByteOffset: 1, as: UInt8.self)) << 16
+            | UInt32(p.load(fromByteOffset: 2, as: UInt8.self)) << 8 | UInt32(p.load(fromByteOffset: 3, as: UInt8.self))
+    }
+
+    @inline(__always)
+    public static func storeLength(_ n: UInt32, at p: UnsafeMutableRawPointer) {
+        p.storeBytes(of: UInt8(truncatingIfNeeded: n >> 24), as: UInt8.self)
+        p.storeBytes(of: UInt8(truncatingIfNeeded: n >> 16), toByteOffset: 1, as: UInt8.self)
+        p.storeBytes(of: UInt8(truncatingIfNeeded: n >> 8), toByteOffset: 2, as: UInt8.self)
+        p.storeBytes(of: UInt8(truncatingIfNeeded: n), toByteOffset: 3, as: UInt8.self)
+    }
+
+    /// `body` with its length prefix, as bytes (for tools and tests, not the hot path).
+    public static func frame(_ body: some Collection<UInt8>) -> [UInt8] {
+        let n = UInt32(body.count)
+        return [UInt8(n >> 24), UInt8(truncatingIfNeeded: n >> 16), UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n)] + body
+    }
+}

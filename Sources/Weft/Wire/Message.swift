@@ -1,0 +1,109 @@
+import SwiftProtobuf
+
+/// A `protos.Message` as it travels: its encoded frame, shared and never copied
+/// again, plus the type and payload position read from it.
+///
+/// The echo consenter forwards a `Message` without decoding it; a consenter
+/// that needs the fields calls `decode()` (swift-protobuf) or reads `payload`.
+public struct Message: Sendable {
+    public let storage: FrameStorage
+    public let header: MessageHeader
+
+    /// Wraps a frame whose body `WireScan` accepted.
+    init(storage: FrameStorage, header: MessageHeader) {
+        self.storage = storage
+        self.header = header
+    }
+
+    /// A copy of an encoded body; throws `WireError.malformed` if it is not a Message.
+    public init(encoded body: UnsafeRawBufferPointer) throws(WireError) {
+        guard let header = WireScan.message(body) else { throw .malformed }
+        self.init(storage: FrameStorage(copyingBody: body), header: header)
+    }
+
+    public init(encoded body: [UInt8]) throws(WireError) {
+        let scanned: Result<Message, WireError> = body.withUnsafeBytes { raw in Result { () throws(WireError) in try Message(encoded: raw) } }
+        self = try scanned.get()
+    }
+
+    /// Encodes a swift-protobuf message.
+    public init(_ proto: Protos_Message) {
+        // A generated Message always serializes; an error here is a library bug.
+        let bytes: [UInt8] = try! proto.serializedBytes()
+        try! self.init(encoded: bytes)
+    }
+
+    /// A message with just a type and a payload: encoded by hand, no swift-protobuf.
+    public init(type: Protos_Message.TypeEnum, payload: some Collection<UInt8>) {
+        let rawType = UInt64(UInt32(bitPattern: Int32(truncatingIfNeeded: type.rawValue)))
+        let typeBytes = rawType == 0 ? 0 : 1 + ProtoEncoding.varintSize(rawType)
+        let payloadHeader = payload.isEmpty ? 0 : 1 + ProtoEncoding.varintSize(UInt64(payload.count))
+        let total = typeBytes + payloadHeader + payload.count
+        let storage = FrameStorage(bodyCount: total) { out in
+            var at = 0
+            if rawType != 0 {
+                out[at] = 0x08; at += 1
+                at = ProtoEncoding.putVarint(rawType, into: out, at: at)
+            }
+            if !payload.isEmpty {
+                out[at] = 0x1a; at += 1
+                at = ProtoEncoding.putVarint(UInt64(payload.count), into: out, at: at)
+                _ = UnsafeMutableRawBufferPointer(rebasing: out[at...]).copyBytes(from: payload)
+            }
+        }
+        let header = MessageHeader(rawType: Int32(truncatingIfNeeded: type.rawValue),
+                                   payloadOffset: typeBytes + payloadHeader, payloadCount: payload.count)
+        self.init(storage: storage, header: header)
+    }
+
+    public var type: Protos_Message.TypeEnum { header.type }
+
+    /// The payload bytes, without copying.
+    public var payloadBytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: storage.body[header.payloadOffset..<(header.payloadOffset + header.payloadCount)])
+    }
+
+    /// A copy of the payload.
+    public var payload: [UInt8] { Array(payloadBytes) }
+
+    /// The encoded body (a copy).
+    public var encoded: [UInt8] { Array(storage.body) }
+
+    /// Decodes every field with swift-protobuf; unknown fields are kept.
+    public func decode() throws -> Protos_Message {
+        try Protos_Message(serializedBytes: encoded)
+    }
+}
+
+public enum WireError: Error, Equatable, CustomStringConvertible {
+    case malformed
+    case frameTooLarge(length: UInt32, limit: Int)
+
+    public var description: String {
+        switch self {
+        case .malformed: return "malformed frame"
+        case .frameTooLarge: return "frame too large"
+        }
+    }
+}
+
+enum ProtoEncoding {
+    static func varintSize(_ v: UInt64) -> Int {
+        var n = 1
+        var v = v
+        while v >= 0x80 { v >>= 7; n += 1 }
+        return n
+    }
+
+    static func putVarint(_ v: UInt64, into out: UnsafeMutableRawBufferPointer, at start: Int) -> Int {
+        var v = v
+        var at = start
+        while v >= 0x80 {
+            out[at] = UInt8(truncatingIfNeeded: v) | 0x80
+            v >>= 7
+            at += 1
+        }
+        out[at] = UInt8(v)
+        return at + 1
+    }
+}

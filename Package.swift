@@ -48,7 +48,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WeftTests",
-            dependencies: ["Weft", "WeftTools", "weft", "CWeftLinux"]
+            dependencies: ["Weft", "WeftTools", "weft", "CWeftLinux", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
     ]
 )

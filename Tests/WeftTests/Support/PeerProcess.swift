@@ -1,0 +1,133 @@
+import Foundation
+import Glibc
+import Weft
+import WeftTools
+import XCTest
+
+/// A `weft node start` child process on 127.0.0.1 with free ports, its own
+/// data directory, and its log captured.
+final class PeerProcess: @unchecked Sendable {   // the log is guarded by logLock
+    let process = Process()
+    let name: String
+    let dataDir: String
+    private let logPipe = Pipe()
+    private let logLock = NSLock()
+    private var logText = ""
+    private(set) var listen: HostPort!
+    private(set) var ops: HostPort!
+
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["WEFT_BIN"] { return path }
+        // The test bundle sits next to the products: .build/<triple>/debug/weftPackageTests.xctest
+        let bundle = URL(fileURLWithPath: CommandLine.arguments.first { $0.hasSuffix(".xctest") } ?? Bundle.main.bundlePath)
+        var dir = bundle.deletingLastPathComponent()
+        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("weft").path) {
+            dir = URL(fileURLWithPath: Bundle.main.bundlePath)
+        }
+        return dir.appendingPathComponent("weft").path
+    }
+
+    /// Starts a peer and waits until it logged its addresses.
+    init(name: String = "vp0", dataDir: String? = nil, listenPort: UInt16 = 0, settings: [String: String] = [:],
+         environment: [String: String] = [:]) throws {
+        self.name = name
+        self.dataDir = dataDir ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("weft-test-\(name)-\(UUID().uuidString.prefix(8))").path
+        process.executableURL = URL(fileURLWithPath: PeerProcess.binary)
+        var args = ["node", "start", "--peer-id", name, "--listen", "127.0.0.1:\(listenPort)",
+                    "--ops-listen", "127.0.0.1:0", "--data-dir", self.dataDir, "--log-level", "info"]
+        for (key, value) in settings.sorted(by: { $0.key < $1.key }) { args += ["--set", "\(key)=\(value)"] }
+        process.arguments = args
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CORE_") && $0.key != "FABRIC_CFG_PATH" }
+        env.merge(environment) { $1 }
+        process.environment = env
+        process.standardError = logPipe
+        process.standardOutput = FileHandle.nullDevice
+        logPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.logLock.lock()
+            self.logText += String(decoding: data, as: UTF8.self)
+            self.logLock.unlock()
+        }
+        try process.run()
+        let started = try waitForLog(containing: "peer started", timeout: 20)
+        listen = PeerProcess.field("listen", in: started).flatMap { HostPort($0) }
+        ops = PeerProcess.field("operations", in: started).flatMap { HostPort($0) }
+        guard listen != nil, ops != nil else { throw TestFailure("cannot read addresses from: \(started)") }
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        logPipe.fileHandleForReading.readabilityHandler = nil
+    }
+
+    var log: String { logLock.lock(); defer { logLock.unlock() }; return logText }
+
+    /// The first log line containing `text`, waiting for it.
+    @discardableResult
+    func waitForLog(containing text: String, timeout: Double = 10) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let line = log.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+            if !process.isRunning {
+                usleep(100_000)
+                if let line = log.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+                throw TestFailure("peer \(name) exited (\(process.terminationStatus)) before logging '\(text)':\n\(log)")
+            }
+            usleep(20_000)
+        }
+        throw TestFailure("peer \(name) did not log '\(text)' within \(timeout) s:\n\(log.suffix(3000))")
+    }
+
+    static func field(_ key: String, in line: String) -> String? {
+        line.split(separator: " ").first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    func terminate(timeout: Double = 15) throws -> Int32 {
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        guard !process.isRunning else { throw TestFailure("peer \(name) still running \(timeout) s after SIGTERM") }
+        return process.terminationStatus
+    }
+
+    func killHard() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// One Prometheus sample from /metrics (`name` may include `{labels}`).
+    func metric(_ name: String) throws -> Int {
+        let text = try HTTPGet.fetch(ops, path: "/metrics")
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + " ") }),
+              let value = Int(line.split(separator: " ").last ?? "") else {
+            throw TestFailure("no metric \(name)")
+        }
+        return value
+    }
+
+    /// Names of the established peers, from /peers.
+    func peerNames() throws -> [String] {
+        let body = try HTTPGet.fetch(ops, path: "/peers")
+        let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        return ((object?["peers"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }.sorted()
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+func eventually(timeout: Double = 10, _ what: String, _ condition: () throws -> Bool) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if (try? condition()) == true { return }
+        usleep(50_000)
+    }
+    if try condition() { return }
+    throw TestFailure("timed out after \(timeout) s waiting for: \(what)")
+}

@@ -48,7 +48,11 @@ let package = Package(
         ),
         .testTarget(
             name: "WeftTests",
-            dependencies: ["Weft", "WeftTools", "weft", "CWeftLinux", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: [
+                "Weft", "WeftTools", "weft", "CWeftLinux",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ]
 )

@@ -29,7 +29,7 @@ final class PeerProcess: @unchecked Sendable {   // the log is guarded by logLoc
 
     /// Starts a peer and waits until it logged its addresses.
     init(name: String = "vp0", dataDir: String? = nil, listenPort: UInt16 = 0, settings: [String: String] = [:],
-         environment: [String: String] = [:]) throws {
+         environment: [String: String] = [:], waitUntilStarted: Bool = true) throws {
         self.name = name
         self.dataDir = dataDir ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("weft-test-\(name)-\(UUID().uuidString.prefix(8))").path
@@ -51,6 +51,11 @@ final class PeerProcess: @unchecked Sendable {   // the log is guarded by logLoc
             self.logLock.unlock()
         }
         try process.run()
+        if waitUntilStarted { try waitStarted() }
+    }
+
+    /// Waits for the start-up line and reads the bound addresses from it.
+    func waitStarted() throws {
         let started = try waitForLog(containing: "peer started", timeout: 20)
         listen = PeerProcess.field("listen", in: started).flatMap { HostPort($0) }
         ops = PeerProcess.field("operations", in: started).flatMap { HostPort($0) }

@@ -1,0 +1,194 @@
+import Foundation
+import Glibc
+import Logging
+import Synchronization
+import Weft
+import WeftTools
+import XCTest
+
+/// Peers finding each other: real peer processes on 127.0.0.1, and in-process
+/// nodes embedding the library with consenters written here.
+final class MeshTests: XCTestCase {
+    func testFivePeersFormAFullMeshFromOneRootNode() throws {
+        let root = try PeerProcess(name: "mesh-0")
+        var peers = [root]
+        for i in 1..<5 {
+            peers.append(try PeerProcess(name: "mesh-\(i)", settings: ["peer.discovery.rootnode": root.listen.description]))
+        }
+        let names = peers.map(\.name)
+        try eventually(timeout: 10, "every peer sees the other four") {
+            try peers.allSatisfy { p in try p.peerNames() == names.filter { $0 != p.name } }
+        }
+        // exactly one connection per pair
+        for p in peers { XCTAssertEqual(try p.metric("weft_connections_open"), 4, p.name) }
+    }
+
+    func testAKilledPeerLeavesEveryViewAndRejoinsFromItsPersistedList() throws {
+        let root = try PeerProcess(name: "heal-0")
+        let settings = ["peer.discovery.rootnode": root.listen.description, "peer.discovery.period": "1s"]
+        let a = try PeerProcess(name: "heal-1", settings: settings)
+        var b = try PeerProcess(name: "heal-2", settings: settings)
+        try eventually("full mesh") {
+            try root.peerNames() == ["heal-1", "heal-2"] && a.peerNames() == ["heal-0", "heal-2"]
+                && b.peerNames() == ["heal-0", "heal-1"]
+        }
+        let port = b.listen.port
+        let dataDir = b.dataDir
+        b.killHard()
+        try eventually("the killed peer is gone from every view") {
+            try root.peerNames() == ["heal-1"] && a.peerNames() == ["heal-0"]
+        }
+        let persisted = try String(contentsOfFile: dataDir + "/discovery/peers", encoding: .utf8)
+        XCTAssertTrue(persisted.contains(root.listen.description), persisted)
+        // Restarted with the same data directory and no root node.
+        b = try PeerProcess(name: "heal-2", dataDir: dataDir, listenPort: port)
+        try eventually(timeout: 15, "it rejoins the whole mesh") {
+            try b.peerNames() == ["heal-0", "heal-1"] && root.peerNames() == ["heal-1", "heal-2"]
+                && a.peerNames() == ["heal-0", "heal-2"]
+        }
+    }
+
+    func testTwoPeersDialingEachOtherEndWithOneConnection() throws {
+        var duplicatesSeen = 0
+        for round in 0..<20 {
+            let ports = try MeshTests.freePorts(2)
+            let names = ["twin-a", "twin-b"]
+            // Both launched before either is waited for, so their dials cross.
+            let both = try (0..<2).map { i in
+                try PeerProcess(name: names[i], listenPort: ports[i],
+                                settings: ["peer.discovery.rootnode": "127.0.0.1:\(ports[1 - i])"], waitUntilStarted: false)
+            }
+            try both.forEach { try $0.waitStarted() }
+            try eventually("round \(round): each sees the other over exactly one connection") {
+                try both[0].peerNames() == ["twin-b"] && both[1].peerNames() == ["twin-a"]
+                    && both[0].metric("weft_connections_open") == 1 && both[1].metric("weft_connections_open") == 1
+            }
+            // Both sides describe the same connection; when the dials crossed,
+            // the one kept is the one dialed by the lower name.
+            let directionA = try HTTPGetJSON.peers(both[0]).first?["direction"] as? String
+            let directionB = try HTTPGetJSON.peers(both[1]).first?["direction"] as? String
+            XCTAssertEqual([directionA, directionB].compactMap { $0 }.sorted(), ["inbound", "outbound"], "round \(round)")
+            let crossed = try both.map { try $0.metric("weft_connections_closed_total{cause=\"duplicate\"}") }.reduce(0, +)
+            if crossed > 0 {
+                duplicatesSeen += 1
+                XCTAssertEqual(directionA, "outbound", "round \(round): twin-a's dial wins")
+            }
+        }
+        print("MeshTests: the dials crossed in \(duplicatesSeen) of 20 rounds")
+    }
+
+    func testBroadcastReachesEveryOtherPeerOnceInOrder() throws {
+        let receivers = (0..<3).map { _ in RecordingConsenter() }
+        let sender = BroadcastingConsenter()
+        let first = try InProcessPeer(name: "bc-0", consenter: sender)
+        let others = try (0..<3).map { i in
+            try InProcessPeer(name: "bc-\(i + 1)", consenter: receivers[i], rootNode: first.node.boundAddress.description)
+        }
+        try eventually("the sender sees the three others") { sender.peerCount() == 3 }
+        sender.broadcast(count: 1000)
+        try eventually("each receiver has 1000 messages") { receivers.allSatisfy { $0.received.count == 1000 } }
+        usleep(200_000)       // nothing more arrives
+        for (i, r) in receivers.enumerated() {
+            XCTAssertEqual(r.received, Array(0..<1000), "receiver \(i): each message once, in order")
+            XCTAssertEqual(Set(r.senders), ["bc-0"])
+        }
+        withExtendedLifetime(others) {}
+    }
+
+    func testUnicastToAnUnknownPeerIsAnErrorForTheConsenter() throws {
+        let sender = BroadcastingConsenter()
+        let peer = try InProcessPeer(name: "uni-0", consenter: sender)
+        XCTAssertEqual(sender.unicastError(to: "nobody"), .unknownPeer("nobody"))
+        withExtendedLifetime(peer) {}
+    }
+
+    static func freePorts(_ n: Int) throws -> [UInt16] {
+        var fds: [Int32] = []
+        defer { fds.forEach { close($0) } }
+        return try (0..<n).map { _ in
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            fds.append(fd)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            guard withUnsafeMutablePointer(to: &addr, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }) == 0 else {
+                throw TestFailure("getsockname")
+            }
+            return UInt16(bigEndian: addr.sin_port)
+        }
+    }
+}
+
+enum HTTPGetJSON {
+    static func peers(_ p: PeerProcess) throws -> [[String: Any]] {
+        let body = try HTTPGet.fetch(p.ops, path: "/peers")
+        let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        return object?["peers"] as? [[String: Any]] ?? []
+    }
+}
+
+/// A node of the library running in this process.
+final class InProcessPeer {
+    let node: Node
+
+    init(name: String, consenter: Consenter, rootNode: String? = nil, settings: [String: String] = [:]) throws {
+        var config = PeerConfig()
+        config.peerID = name
+        config.listenAddress = "127.0.0.1:0"
+        config.operationsListenAddress = ""
+        config.fileSystemPath = FileManager.default.temporaryDirectory.appendingPathComponent("weft-inproc-\(name)-\(UUID())").path
+        config.discovery.periodNanos = 1_000_000_000
+        if let rootNode { config.discovery.rootNodes = [rootNode] }
+        for (key, value) in settings { try ConfigLoader.set(&config, key, value) }
+        node = try Node(config: config, consenter: consenter, logger: Logger(label: name) { _ in SwiftLogNoOpLogHandler() })
+        try node.start()
+    }
+
+    deinit {
+        node.stop()
+        node.waitUntilStopped()
+    }
+}
+
+/// Records the sequence numbers (payload, 4 bytes big-endian) it receives.
+final class RecordingConsenter: Consenter, @unchecked Sendable {
+    private let state = Mutex<(received: [Int], senders: [String])>(([], []))
+    var received: [Int] { state.withLock { $0.received } }
+    var senders: [String] { state.withLock { $0.senders } }
+
+    func recvMsg(_ message: Weft.Message, from sender: PeerID) {
+        let value = message.payload.reduce(0) { $0 << 8 | Int($1) }
+        state.withLock { $0.received.append(value); $0.senders.append(sender.name) }
+    }
+}
+
+/// Broadcasts on request, from the fan's queue as a consenter must.
+final class BroadcastingConsenter: Consenter, @unchecked Sendable {
+    private var context: FanContext?
+
+    func start(_ context: FanContext) throws { self.context = context }
+    func recvMsg(_ message: Weft.Message, from sender: PeerID) {}
+
+    func peerCount() -> Int { context?.queue.sync { context?.communicator.peers().count } ?? 0 }
+
+    func broadcast(count: Int) {
+        guard let context else { return }
+        context.queue.async {
+            for i in 0..<count {
+                let payload = withUnsafeBytes(of: UInt32(i).bigEndian, Array.init)
+                context.communicator.broadcast(Weft.Message(type: .consensus, payload: payload), to: .validators)
+            }
+        }
+    }
+
+    func unicastError(to name: String) -> CommunicatorError? {
+        guard let context else { return nil }
+        return context.queue.sync { () -> CommunicatorError? in
+            do throws(CommunicatorError) { try context.communicator.unicast(Weft.Message(type: .consensus, payload: [1]), to: PeerID(name: name)); return nil } catch {
+                return error
+            }
+        }
+    }
+}

@@ -102,6 +102,29 @@ final class MeshTests: XCTestCase {
         withExtendedLifetime(peer) {}
     }
 
+    /// scripts/netns-cluster.sh: 4 peers in 4 network namespaces joined by a
+    /// bridge. Where namespaces cannot be made it is skipped, with the reason.
+    func testMeshAcrossNetworkNamespaces() throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/netns-cluster.sh").path
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: "/bin/bash")
+        run.arguments = [script, "4", "--timeout", "30"]
+        run.environment = ProcessInfo.processInfo.environment.merging(["WEFT_BIN": PeerProcess.binary]) { $1 }
+        let output = Pipe()
+        run.standardOutput = output
+        run.standardError = output
+        try run.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        run.waitUntilExit()
+        if run.terminationStatus == 77 {
+            throw XCTSkip("network namespaces unavailable: " + (text.split(separator: "\n").first { $0.contains("SKIP") }.map(String.init) ?? text))
+        }
+        XCTAssertEqual(run.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("full mesh of 4 peers formed"), text)
+        XCTAssertEqual(text.components(separatedBy: ": 3 established").count - 1, 4, text)
+    }
+
     static func freePorts(_ n: Int) throws -> [UInt16] {
         var fds: [Int32] = []
         defer { fds.forEach { close($0) } }

@@ -35,6 +35,7 @@ let package = Package(
                 "Weft",
                 "CWeftLinux",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
         .executableTarget(

@@ -29,6 +29,7 @@ extension Node {
         out.counter("weft_accept_errors_total", "accept() failures (EMFILE and others).", m.acceptErrors)
         out.counter("weft_socket_option_failures_total", "Socket options that could not be set.", m.socketOptionFailures)
         out.counter("weft_reactor_wakeups_total", "eventfd wake-ups of the reactor by the fan.", reactorWaker.kicks.load(ordering: .relaxed))
+        out.gauge("weft_discovery_known_addresses", "Addresses discovery may dial.", discovery.known.count)
         out.gauge("weft_chain_height", "Blocks in the ledger.", Int(consenter.chainHeight))
         return out.text
     }

@@ -29,7 +29,7 @@ final class PeerProcess: @unchecked Sendable {   // the log is guarded by logLoc
 
     /// Starts a peer and waits until it logged its addresses.
     init(name: String = "vp0", dataDir: String? = nil, listenPort: UInt16 = 0, settings: [String: String] = [:],
-         environment: [String: String] = [:], waitUntilStarted: Bool = true) throws {
+         environment: [String: String] = [:], fileLimit: Int? = nil, waitUntilStarted: Bool = true) throws {
         self.name = name
         self.dataDir = dataDir ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("weft-test-\(name)-\(UUID().uuidString.prefix(8))").path
@@ -37,6 +37,11 @@ final class PeerProcess: @unchecked Sendable {   // the log is guarded by logLoc
         var args = ["node", "start", "--peer-id", name, "--listen", "127.0.0.1:\(listenPort)",
                     "--ops-listen", "127.0.0.1:0", "--data-dir", self.dataDir, "--log-level", "info"]
         for (key, value) in settings.sorted(by: { $0.key < $1.key }) { args += ["--set", "\(key)=\(value)"] }
+        if let fileLimit {
+            // A descriptor limit of its own, through the shell's ulimit.
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            args = ["-c", "ulimit -n \(fileLimit) && exec \"$0\" \"$@\"", PeerProcess.binary] + args
+        }
         process.arguments = args
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CORE_") && $0.key != "FABRIC_CFG_PATH" }
         env.merge(environment) { $1 }
@@ -111,6 +116,14 @@ final class PeerProcess: @unchecked Sendable {   // the log is guarded by logLoc
             throw TestFailure("no metric \(name)")
         }
         return value
+    }
+
+    /// CPU seconds (user + system) the process has used.
+    func cpuSeconds() throws -> Double {
+        let stat = try String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)
+        let fields = stat[stat.range(of: ")")!.upperBound...].split(separator: " ")
+        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)     // utime, stime
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// Names of the established peers, from /peers.

@@ -16,7 +16,17 @@ final class WireClient {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
-    deinit { close(fd) }
+    private var open = true
+
+    deinit { if open { close(fd) } }
+
+    /// Closes with a TCP reset (SO_LINGER 0).
+    func reset() {
+        var hard = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, socklen_t(MemoryLayout<linger>.size))
+        close(fd)
+        open = false
+    }
 
     static func hello(name: String, address: String = "127.0.0.1:1", type: Protos_PeerEndpoint.TypeEnum = .nonValidator) -> [UInt8] {
         var hello = Protos_HelloMessage()

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# The benchmark of record: Weft against the reference servers of
+# ../shared/bench in the same run, on this machine, driven by the same load
+# generators (the independent C loadgen, and weft load). Prints a table and
+# the ratios; writes results/bench-<time>.{md,json}.
+#
+#   scripts/bench.sh [--quick] [--rounds N] [--no-nio] [--tx]
+#     --quick     1 s runs instead of 5 s
+#     --rounds N  repeat the matrix N times, servers interleaved (default 1); the best
+#                 run of each server and config is reported (noise only slows runs down)
+#     --no-nio    skip the SwiftNIO peer (its first build takes ~2 minutes)
+#     --tx        also measure noops tx/s (blockSize 500, fsync per block)
+#
+# Servers: weft (echo consenter), refpeer (C: epoll + SPSC rings, the near-limit
+# for this design), nio-peer (SwiftNIO + swift-protobuf + DispatchQueue).
+# Configs: 16 connections x window 8 x 128 B; 1 connection x window 1 x 128 B.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+shared=${WEFT_SHARED:-$root/../shared}
+dur=5 rounds=1 nio=1 tx=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) dur=1; shift ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --no-nio) nio=0; shift ;;
+    --tx) tx=1; shift ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+cd "$root"
+echo "bench: building (release)" >&2
+swift build -c release >&2
+make -s -C "$shared/bench" OUT="$root/.build-bench" >&2
+[ $nio = 1 ] && swift build -c release --package-path "$shared/bench/nio-peer" --scratch-path "$root/.build-nio" >&2
+weft=$root/.build/release/weft
+loadgen=$root/.build-bench/loadgen
+mkdir -p results
+stamp=$(date +%Y%m%d-%H%M%S)
+work=$(mktemp -d)
+server_pid=
+stop_server() { [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; server_pid=; }
+trap 'stop_server; rm -rf "$work"' EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+start_server() {   # name port
+  case "$1" in
+    weft) "$weft" node start --peer-id bench --listen "127.0.0.1:$2" --ops-listen "" --data-dir "$work/weft" \
+            --consensus echo --log-level error --set peer.discovery.persist=false 2>"$work/$1.log" & ;;
+    refpeer) "$root/.build-bench/refpeer" -q --listen "127.0.0.1:$2" 2>"$work/$1.log" & ;;
+    nio) "$root/.build-nio/release/nio-peer" --listen "127.0.0.1:$2" >"$work/$1.log" 2>&1 & ;;
+  esac
+  server_pid=$!
+  wait_port "$2" || { echo "bench: $1 did not start:" >&2; cat "$work/$1.log" >&2; exit 1; }
+}
+
+servers=(weft refpeer); [ $nio = 1 ] && servers+=(nio)
+configs=("16 8 128" "1 1 128")
+results=$work/results.jsonl
+for round in $(seq 1 "$rounds"); do
+  for server in "${servers[@]}"; do
+    port=$(free_port)
+    start_server "$server" "$port"
+    rss_pid=$server_pid
+    for cfg in "${configs[@]}"; do
+      read -r c w s <<<"$cfg"
+      out=$(timeout $((dur + 30)) "$loadgen" --target "127.0.0.1:$port" -c "$c" -w "$w" -s "$s" -d "$dur" --warmup 1 --id-prefix lg 2>/dev/null || echo '{}')
+      echo "{\"round\":$round,\"server\":\"$server\",\"driver\":\"loadgen\",\"cfg\":\"$c x $w x $s\",\"result\":$out}" >>"$results"
+      out=$(timeout $((dur + 30)) "$weft" load --target "127.0.0.1:$port" -c "$c" -w "$w" -s "$s" -d "$dur" --warmup 1 --json --quiet --id-prefix wl 2>/dev/null || echo '{}')
+      echo "{\"round\":$round,\"server\":\"$server\",\"driver\":\"weft-load\",\"cfg\":\"$c x $w x $s\",\"result\":$out}" >>"$results"
+      echo "bench: round $round $server $cfg done" >&2
+    done
+    rss=$(awk '/VmHWM/ {print $2}' "/proc/$rss_pid/status" 2>/dev/null || echo 0)
+    echo "{\"round\":$round,\"server\":\"$server\",\"driver\":\"rss\",\"cfg\":\"peak\",\"result\":{\"peak_rss_kib\":${rss:-0}}}" >>"$results"
+    stop_server
+  done
+done
+
+if [ $tx = 1 ]; then
+  port=$(free_port)
+  "$weft" node start --peer-id bench-tx --listen "127.0.0.1:$port" --ops-listen "" --data-dir "$work/tx" \
+     --consensus noops --log-level error --set peer.discovery.persist=false 2>"$work/tx.log" &
+  server_pid=$!
+  wait_port "$port"
+  out=$("$weft" load --target "127.0.0.1:$port" --mode tx -c 16 -w 64 -s 128 -d "$dur" --warmup 1 --json --quiet || echo '{}')
+  echo "{\"round\":1,\"server\":\"weft-noops\",\"driver\":\"weft-load-tx\",\"cfg\":\"16 x 64 x 128\",\"result\":$out}" >>"$results"
+  stop_server
+fi
+
+cp "$results" "results/bench-$stamp.jsonl"
+python3 - "$results" "results/bench-$stamp.md" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+best = {}
+for r in rows:
+    key = (r["server"], r["driver"], r["cfg"])
+    res = r["result"]
+    if "msgs_per_s" in res:
+        if key not in best or res["msgs_per_s"] > best[key]["msgs_per_s"]:
+            best[key] = res
+    elif "peak_rss_kib" in res:
+        best[key] = res
+out = ["| server | driver | config | msgs/s | p50 us | p99 us | p99.9 us |", "|---|---|---|---:|---:|---:|---:|"]
+for (s, d, c), r in sorted(best.items()):
+    if "msgs_per_s" in r:
+        out.append(f"| {s} | {d} | {c} | {r['msgs_per_s']:.0f} | {r['p50_us']:.1f} | {r['p99_us']:.1f} | {r['p999_us']:.1f} |")
+out.append("")
+out.append("| server | peak RSS |")
+out.append("|---|---:|")
+for (s, d, c), r in sorted(best.items()):
+    if "peak_rss_kib" in r:
+        out.append(f"| {s} | {r['peak_rss_kib']/1024:.1f} MiB |")
+out.append("")
+def get(s, d, c, k):
+    r = best.get((s, d, c), {})
+    return r.get(k)
+for d in ("loadgen", "weft-load"):
+    ref = get("refpeer", d, "16 x 8 x 128", "msgs_per_s"); w = get("weft", d, "16 x 8 x 128", "msgs_per_s")
+    nio = get("nio", d, "16 x 8 x 128", "msgs_per_s")
+    if ref and w:
+        out.append(f"- {d}, 16x8x128: weft/refpeer throughput = **{w/ref:.2f}** (target >= 0.80)"
+                   + (f"; weft/nio = **{w/nio:.2f}** (target >= 1.5)" if nio else ""))
+        rp99 = get("refpeer", d, "16 x 8 x 128", "p99_us"); wp99 = get("weft", d, "16 x 8 x 128", "p99_us")
+        out.append(f"- {d}, 16x8x128: weft/refpeer p99 = **{wp99/rp99:.2f}** (target <= 1.5)")
+    rp50 = get("refpeer", d, "1 x 1 x 128", "p50_us"); wp50 = get("weft", d, "1 x 1 x 128", "p50_us")
+    if rp50 and wp50:
+        out.append(f"- {d}, 1x1x128: weft/refpeer p50 = **{wp50/rp50:.2f}** (target <= 1.3)")
+tx = [r for (s, d, c), r in best.items() if s == "weft-noops"]
+if tx:
+    out.append(f"- noops tx/s (blockSize 500, fsync per block, 16 x 64): **{tx[0]['msgs_per_s']:.0f}**, p99 {tx[0]['p99_us']:.0f} us")
+text = "\n".join(out)
+open(sys.argv[2], "w").write(text + "\n")
+print(text)
+PY
+echo "bench: results in results/bench-$stamp.{jsonl,md}" >&2

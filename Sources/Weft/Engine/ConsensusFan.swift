@@ -8,10 +8,12 @@ struct InboundItem: Sendable {
     let sender: PeerID
 }
 
-/// What the consenter asked the reactor to send.
-enum OutboundItem: Sendable {
-    case unicast(Message, ConnectionHandle)
-    case broadcast(Message, BroadcastTarget)
+/// What the consenter asked the reactor to send: to one connection, or
+/// (`handle` nil) to every established peer that `target` includes.
+struct OutboundItem: Sendable {
+    let message: Message
+    let handle: ConnectionHandle?
+    let target: BroadcastTarget
 }
 
 /// The consensus fan: the single consumer of the inbound ring. It runs on its
@@ -96,19 +98,19 @@ final class FanCommunicator: Communicator, @unchecked Sendable {
     }
 
     func broadcast(_ message: Message, to target: BroadcastTarget) {
-        enqueue(.broadcast(message, target))
+        enqueue(OutboundItem(message: message, handle: nil, target: target))
     }
 
     func unicast(_ message: Message, to peer: PeerID) throws(CommunicatorError) {
         guard let handle = directory.resolve(peer) else { throw .unknownPeer(peer.name) }
-        enqueue(.unicast(message, handle))
+        enqueue(OutboundItem(message: message, handle: handle, target: .all))
     }
 
     func peers() -> [PeerInfo] { directory.snapshot() }
 
     /// Pushes, waiting for the reactor while the ring is full (it is draining
     /// it; the wait is the back-pressure from slow sockets onto the consenter).
-    private func enqueue(_ item: OutboundItem) {
+    private func enqueue(_ item: consuming OutboundItem) {
         while !outbound.hasRoom() {
             reactorWaker.forceWake()
             if closed.load(ordering: .relaxed) { dropped.add(1, ordering: .relaxed); return }

@@ -3,6 +3,11 @@ import Glibc
 
 /// One TCP connection to a peer and everything the reactor knows of it.
 /// Owned by the reactor thread; nothing here is touched from another thread.
+///
+/// The mutable state is marked `@exclusivity(unchecked)`: only the reactor
+/// thread touches it, and never re-entrantly, so Swift's dynamic exclusivity
+/// checks (a thread-local access-set insert per access) would be pure cost
+/// on the per-message path.
 final class Connection: EventHandler {
     enum Direction: String { case inbound, outbound }
 
@@ -21,37 +26,38 @@ final class Connection: EventHandler {
     let fd: Int32
     let handle: ConnectionHandle
     let direction: Direction
-    unowned let node: Node
-    var state: State
+    // The node owns every connection and outlives it: no reference counting here.
+    unowned(unsafe) let node: Node
+    @exclusivity(unchecked) var state: State
     /// The address it was dialed at (outbound) or came from (inbound).
     let remoteAddress: String
     /// For outbound connections: the discovery entry that dialed it.
     var dialedAddress: String?
 
-    var reader = FrameReader()
-    var writes = WriteQueue()
+    @exclusivity(unchecked) var reader = FrameReader()
+    @exclusivity(unchecked) var writes = WriteQueue()
     /// EPOLL events currently registered.
-    var registeredEvents: UInt32
+    @exclusivity(unchecked) var registeredEvents: UInt32
     /// Reading is off until the inbound ring has room (backpressure).
-    var paused = false
+    @exclusivity(unchecked) var paused = false
     /// In the reactor's list of connections to flush before it sleeps.
-    var dirty = false
-    var shutWrite = false
+    @exclusivity(unchecked) var dirty = false
+    @exclusivity(unchecked) var shutWrite = false
 
     /// Known once the hello arrived.
     var peer: PeerInfo?
-    var peerID: PeerID
+    @exclusivity(unchecked) var peerID: PeerID
     var closeCause: CloseCause?
     var closeDetail = ""
 
     let openedAt: UInt64
     var establishedAt: UInt64 = 0
     var establishedWallClock: Double = 0
-    var lastReceiveAt: UInt64
-    var bytesIn = 0
-    var bytesOut = 0
-    var framesIn = 0
-    var framesOut = 0
+    @exclusivity(unchecked) var lastReceiveAt: UInt64
+    @exclusivity(unchecked) var bytesIn = 0
+    @exclusivity(unchecked) var bytesOut = 0
+    @exclusivity(unchecked) var framesIn = 0
+    @exclusivity(unchecked) var framesOut = 0
     /// Rate limit for "Message channel for <id> full, rejecting".
     var lastRejectLogAt: UInt64 = 0
     var rejectsSinceLog = 0

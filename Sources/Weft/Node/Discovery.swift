@@ -14,7 +14,7 @@ final class Discovery {
         var isRoot: Bool
         var name: String?
         /// The live connection to it (dialing, handshaking or established).
-        weak var connection: Connection?
+        var handle: ConnectionHandle?
         /// First failed dial since it last worked (nil while it works).
         var failingSince: UInt64?
         var backoffNanos: UInt64 = 0
@@ -75,7 +75,7 @@ final class Discovery {
         }
         let now = MonotonicClock.now()
         for entry in known.values where !entry.isRoot {
-            if let since = entry.failingSince, now - since >= config.forgetAfterNanos, entry.connection == nil {
+            if let since = entry.failingSince, now - since >= config.forgetAfterNanos, entry.connection(in: node) == nil {
                 logger.info("forgetting \(entry.address): unreachable for \(config.forgetAfterNanos / 1_000_000_000) s")
                 known[entry.address] = nil
                 persistSoon()
@@ -93,11 +93,11 @@ final class Discovery {
         let entry = known[address] ?? add(address, isRoot: false)
         if let entry {
             entry.name = peer.name
-            entry.connection = c
+            entry.handle = c.handle
             entry.failingSince = nil
             entry.backoffNanos = 0
         }
-        if c.dialedAddress != nil, peer.address != c.dialedAddress, let other = known[peer.address], other.connection == nil {
+        if c.dialedAddress != nil, peer.address != c.dialedAddress, let other = known[peer.address], other.connection(in: node) == nil {
             other.name = peer.name                     // the same peer under its advertised address
         }
         if node.selfType == .validator && peer.type == .validator {
@@ -110,8 +110,8 @@ final class Discovery {
     func connectionClosed(_ c: Connection, cause: CloseCause, wasEstablished: Bool) {
         guard !node.shuttingDown else { return }
         let address = c.dialedAddress ?? c.peer?.address
-        guard let address, let entry = known[address], entry.connection === c || entry.connection == nil else { return }
-        entry.connection = nil
+        guard let address, let entry = known[address], entry.handle == c.handle || entry.connection(in: node) == nil else { return }
+        entry.handle = nil
         if cause == .selfConnection { return }
         if let name = entry.name ?? c.peer?.name, node.establishedByName[name] != nil { return }   // still connected
         let now = MonotonicClock.now()
@@ -198,9 +198,9 @@ final class Discovery {
     func dialMore() {
         guard !node.shuttingDown else { return }
         let now = MonotonicClock.now()
-        var budget = config.maxPeers - node.establishedByName.count - known.values.filter { $0.connection != nil && $0.connection?.state != .established }.count
+        var budget = config.maxPeers - node.establishedByName.count - known.values.filter { ($0.connection(in: node).map { $0.state != .established }) ?? false }.count
         for entry in known.values.sorted(by: { ($0.isRoot ? 0 : 1, $0.address) < ($1.isRoot ? 0 : 1, $1.address) }) where budget > 0 {
-            guard entry.connection == nil, !entry.resolving, entry.nextAttemptAt <= now else { continue }
+            guard entry.connection(in: node) == nil, !entry.resolving, entry.nextAttemptAt <= now else { continue }
             if let name = entry.name, node.establishedByName[name] != nil { continue }
             budget -= 1
             dial(entry)
@@ -228,7 +228,7 @@ final class Discovery {
     }
 
     private func connect(_ entry: Known, to addresses: [SocketAddress]) {
-        guard !node.shuttingDown, entry.connection == nil, known[entry.address] === entry else { return }
+        guard !node.shuttingDown, entry.connection(in: node) == nil, known[entry.address] === entry else { return }
         guard let address = addresses.first else {
             dialFailed(entry, "cannot resolve \(entry.address)")
             return
@@ -243,7 +243,7 @@ final class Discovery {
             let c = Connection(fd: fd, handle: handle, direction: .outbound, state: .connecting,
                                remoteAddress: entry.address, node: node)
             c.dialedAddress = entry.address
-            entry.connection = c
+            entry.handle = c.handle
             node.metrics.dialed += 1
             node.adopt(c)
             if connected { node.finishConnect(c) }
@@ -356,4 +356,9 @@ struct UncheckedBox<T>: @unchecked Sendable { let value: T }
 /// A closure handed to the reactor thread; it runs only there.
 struct ReactorTask: @unchecked Sendable {
     let run: () -> Void
+}
+
+extension Discovery.Known {
+    /// The connection to this address, if it is still open.
+    func connection(in node: Node) -> Connection? { handle.flatMap { node.connection($0) } }
 }

@@ -33,7 +33,7 @@ protocol MessageHandler: AnyObject {
 /// CONSENSUS and CHAIN_TRANSACTION messages, with their sender, into the
 /// inbound ring (Fabric's consensus handler and its buffered channel).
 final class ConsensusHandler: MessageHandler {
-    unowned let node: Node
+    unowned(unsafe) let node: Node
     private let ring: SPSCRing<InboundItem>
     private let policy: PeerConfig.Overflow
 
@@ -49,7 +49,7 @@ final class ConsensusHandler: MessageHandler {
         guard type == Int32(Protos_Message.TypeEnum.consensus.rawValue)
             || type == Int32(Protos_Message.TypeEnum.chainTransaction.rawValue) else { return .pass }
         guard ring.hasRoom() else { return overflow(from: c) }
-        let message = Message(storage: FrameStorage(copyingBody: frame.body), header: frame.header)
+        let message = Message(storage: FrameStorage.copying(body: frame.body), header: frame.header)
         _ = ring.push(InboundItem(message: message, sender: c.peerID))
         node.pushedSinceNotify &+= 1
         if node.pushedSinceNotify >= 64 { node.notifyFanIfPushed() }   // a long read: start the fan early
@@ -80,7 +80,7 @@ final class ConsensusHandler: MessageHandler {
 /// Everything else (Fabric's peer handler): discovery, disconnects; other
 /// types are counted and dropped.
 final class PeerHandler: MessageHandler {
-    unowned let node: Node
+    unowned(unsafe) let node: Node
     init(node: Node) { self.node = node }
 
     func handle(_ frame: InboundFrame, from c: Connection) -> Disposition {

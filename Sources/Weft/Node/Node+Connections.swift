@@ -83,10 +83,19 @@ extension Node {
         }
         let timeout = c.state == .connecting ? config.discovery.connectTimeoutNanos + config.limits.handshakeTimeoutNanos
                                              : config.limits.handshakeTimeoutNanos
-        loop.schedule(afterNanos: timeout) { [weak c, unowned self] in
-            guard let c, c.state == .awaitingHello || c.state == .connecting else { return }
+        schedule(for: c, afterNanos: timeout) { c in
+            guard c.state == .awaitingHello || c.state == .connecting else { return }
             self.close(c, c.state == .connecting ? .connectFailed : .handshakeTimeout,
                        detail: c.state == .connecting ? "connect timed out" : "no DISC_HELLO within the handshake timeout")
+        }
+    }
+
+    /// A timer about one connection: runs only if that connection (not a later
+    /// one in the same slot) is still there.
+    func schedule(for c: Connection, afterNanos delay: UInt64, _ action: @escaping (Connection) -> Void) {
+        let handle = c.handle
+        loop.schedule(afterNanos: delay) { [unowned self] in
+            if let c = self.connection(handle) { action(c) }
         }
     }
 
@@ -313,8 +322,8 @@ extension Node {
         if c.state == .closed { return }
         leaveRegistry(c)
         flush(c)
-        loop.schedule(afterNanos: 2_000_000_000) { [weak c, unowned self] in
-            guard let c, c.state == .closing else { return }
+        schedule(for: c, afterNanos: 2_000_000_000) { c in
+            guard c.state == .closing else { return }
             self.close(c, c.closeCause ?? .ioError, detail: c.closeDetail)
         }
     }

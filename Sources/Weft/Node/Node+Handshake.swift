@@ -97,8 +97,8 @@ extension Node {
         guard idle > 0 else { return }
         let deadline = c.lastReceiveAt + idle
         let now = MonotonicClock.now()
-        loop.schedule(afterNanos: deadline > now ? deadline - now : 0) { [weak c, unowned self] in
-            guard let c, c.state == .established else { return }
+        schedule(for: c, afterNanos: deadline > now ? deadline - now : 0) { c in
+            guard c.state == .established else { return }
             if MonotonicClock.now() - c.lastReceiveAt >= idle {
                 self.disconnect(c, .idleTimeout, reason: "idle timeout",
                                 detail: "nothing received for \(idle / 1_000_000) ms (peer.limits.idleTimeout)")

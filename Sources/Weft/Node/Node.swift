@@ -37,7 +37,7 @@ public final class Node: @unchecked Sendable {
     var connections: [Connection?]
     var freeSlots: [UInt32]
     var nextGeneration: UInt32 = 1
-    var openCount = 0
+    @exclusivity(unchecked) var openCount = 0
     var establishedByName: [String: Connection] = [:]
     let directory: PeerDirectory
 
@@ -48,9 +48,9 @@ public final class Node: @unchecked Sendable {
     let communicator: FanCommunicator
     let fan: ConsensusFan
     var chain: [MessageHandler] = []
-    var pushedSinceNotify = 0
-    var pausedConnections: [Connection] = []
-    var dirtyConnections: [Connection] = []
+    @exclusivity(unchecked) var pushedSinceNotify = 0
+    @exclusivity(unchecked) var pausedConnections: [Connection] = []
+    @exclusivity(unchecked) var dirtyConnections: [Connection] = []
 
     // Buffers of the reactor thread.
     let scratch: UnsafeMutableRawBufferPointer
@@ -229,16 +229,15 @@ public final class Node: @unchecked Sendable {
         var budget = 4 * outbound.capacity
         while budget > 0, let item = outbound.pop() {
             budget -= 1
-            switch item {
-            case .unicast(let message, let handle):
+            if let handle = item.handle {
                 guard let c = connection(handle), c.state == .established else {
                     metrics.outboundDropped += 1          // the peer left after the consenter checked
                     continue
                 }
-                send(message.storage, on: c)
-            case .broadcast(let message, let target):
-                for c in establishedByName.values where target.includes(c.peer?.type ?? .undefined) {
-                    send(message.storage, on: c)
+                send(item.message.storage, on: c)
+            } else {
+                for c in establishedByName.values where item.target.includes(c.peer?.type ?? .undefined) {
+                    send(item.message.storage, on: c)
                 }
             }
         }
@@ -299,7 +298,7 @@ public final class Node: @unchecked Sendable {
 
 /// The listening socket's events.
 final class ListenerHandler: EventHandler {
-    unowned let node: Node
+    unowned(unsafe) let node: Node
     init(node: Node) { self.node = node }
     func handleEvents(_ events: UInt32) { node.acceptConnections() }
 }

@@ -2,36 +2,86 @@ import CWeftLinux
 import Glibc
 
 /// A connection's unsent frames, sent with one gathered `sendmsg` (writev with
-/// MSG_NOSIGNAL) per flush. Frames are shared `FrameStorage`, so a broadcast
-/// queues the same bytes on many connections without copying them.
+/// MSG_NOSIGNAL) per flush.
+///
+/// Small frames are copied into the connection's own byte buffer, where
+/// consecutive ones form a single iovec (one copy of ~100 bytes costs less
+/// than an iovec the kernel walks and checks on its own). Large frames stay
+/// in their shared `FrameStorage` and are sent from it without a copy — a
+/// broadcast of a big block queues the same bytes on every connection.
 struct WriteQueue: ~Copyable {
-    private var frames: [FrameStorage] = []
-    private var first = 0                 // index of the oldest unsent frame
-    private var firstWritten = 0          // bytes of frames[first] already sent
+    /// Frames up to this size are copied into the buffer.
+    static let copyLimit = 2048
+
+    /// A run of bytes to send: in `storage` when set, else in the buffer.
+    private struct Segment {
+        var storage: FrameStorage?
+        var start: Int
+        var count: Int
+    }
+
+    private var segments: [Segment] = []
+    private var first = 0                  // index of the oldest unsent segment
+    private var buffer: UnsafeMutableRawPointer?
+    private var bufferCapacity = 0
+    private var bufferEnd = 0
     private(set) var pendingBytes = 0
 
     var isEmpty: Bool { pendingBytes == 0 }
-    var pendingFrames: Int { frames.count - first }
+
+    deinit { buffer?.deallocate() }
 
     mutating func append(_ frame: FrameStorage) {
-        frames.append(frame)
-        pendingBytes += frame.frameCount
+        let n = frame.frameCount
+        pendingBytes += n
+        guard n <= WriteQueue.copyLimit else {
+            segments.append(Segment(storage: frame, start: 0, count: n))
+            return
+        }
+        reserve(n)
+        (buffer! + bufferEnd).copyMemory(from: frame.base, byteCount: n)
+        if let last = segments.indices.last, last >= first, segments[last].storage == nil,
+           segments[last].start + segments[last].count == bufferEnd {
+            segments[last].count += n
+        } else {
+            segments.append(Segment(storage: nil, start: bufferEnd, count: n))
+        }
+        bufferEnd += n
+    }
+
+    /// Room for `n` more bytes at `bufferEnd`: reclaims the sent prefix, or grows.
+    private mutating func reserve(_ n: Int) {
+        if bufferCapacity - bufferEnd >= n { return }
+        // Bytes of the buffer still unsent start at the first buffer segment.
+        let liveStart = segments[first...].first { $0.storage == nil }?.start ?? bufferEnd
+        let live = bufferEnd - liveStart
+        if liveStart > 0 && bufferCapacity - live >= n, let buffer {
+            buffer.copyMemory(from: buffer + liveStart, byteCount: live)        // memmove
+            for i in first..<segments.count where segments[i].storage == nil { segments[i].start -= liveStart }
+            bufferEnd = live
+            return
+        }
+        var capacity = max(bufferCapacity * 2, 4096)
+        while capacity - bufferEnd < n { capacity *= 2 }
+        let grown = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        if let buffer { grown.copyMemory(from: buffer, byteCount: bufferEnd); buffer.deallocate() }
+        buffer = grown
+        bufferCapacity = capacity
     }
 
     enum FlushResult { case drained, blocked, failed(Int32) }
 
-    /// Writes as much as the socket takes, `iovecs` at a time.
+    /// Writes as much as the socket takes, `maxIovecs` segments per call.
     mutating func flush(fd: Int32, iovecs: UnsafeMutablePointer<iovec>, maxIovecs: Int, sent: inout Int) -> FlushResult {
         while pendingBytes > 0 {
             var count = 0
             var index = first
-            var offset = firstWritten
-            while index < frames.count, count < maxIovecs {
-                let frame = frames[index]
-                iovecs[count] = iovec(iov_base: frame.base + offset, iov_len: frame.frameCount - offset)
+            while index < segments.count, count < maxIovecs {
+                let s = segments[index]
+                let base = s.storage?.base ?? buffer!
+                iovecs[count] = iovec(iov_base: base + s.start, iov_len: s.count)
                 count += 1
                 index += 1
-                offset = 0
             }
             var message = msghdr()
             message.msg_iov = iovecs
@@ -54,26 +104,39 @@ struct WriteQueue: ~Copyable {
         var left = written
         pendingBytes -= written
         while left > 0 {
-            let remaining = frames[first].frameCount - firstWritten
-            if left < remaining { firstWritten += left; return }
+            let remaining = segments[first].count
+            if left < remaining {
+                segments[first].start += left
+                segments[first].count -= left
+                return
+            }
             left -= remaining
+            segments[first].storage = nil
             first += 1
-            firstWritten = 0
         }
-        if first == frames.count {
-            frames.removeAll(keepingCapacity: frames.capacity <= 4096)
+        if first == segments.count {
+            segments.removeAll(keepingCapacity: segments.capacity <= 1024)
             first = 0
-        } else if first >= 1024 && first * 2 >= frames.count {
-            frames.removeFirst(first)
+            bufferEnd = 0
+            if bufferCapacity > 64 * 1024 { releaseBuffer() }      // a burst is over: give the memory back
+        } else if first >= 1024 && first * 2 >= segments.count {
+            segments.removeFirst(first)
             first = 0
         }
     }
 
+    private mutating func releaseBuffer() {
+        buffer?.deallocate()
+        buffer = nil
+        bufferCapacity = 0
+        bufferEnd = 0
+    }
+
     /// Drops everything unsent (a closed connection).
     mutating func removeAll() {
-        frames = []
+        segments = []
         first = 0
-        firstWritten = 0
         pendingBytes = 0
+        releaseBuffer()
     }
 }

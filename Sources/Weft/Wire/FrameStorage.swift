@@ -4,28 +4,35 @@
 /// The frame is built once (copied out of a read buffer, or encoded) and then
 /// shared without copying: the consensus ring, the consenter, and every
 /// connection's write queue hold references, and `writev` sends straight from it.
-public final class FrameStorage: @unchecked Sendable {
-    // Immutable after `init`: safe to share across threads.
-    let base: UnsafeMutableRawPointer
-    /// Bytes in the frame, length prefix included.
-    public let frameCount: Int
+///
+/// A `ManagedBuffer` subclass: the object and its bytes are one allocation.
+public final class FrameStorage: ManagedBuffer<Int, UInt8> {
+    // Immutable once made: safe to share across threads.
 
     /// A frame of `bodyCount` body bytes whose body `fill` writes.
-    init(bodyCount: Int, fill: (UnsafeMutableRawBufferPointer) -> Void) {
-        frameCount = FrameFormat.headerSize + bodyCount
-        base = UnsafeMutableRawPointer.allocate(byteCount: max(frameCount, 1), alignment: 8)
+    static func make(bodyCount: Int, fill: (UnsafeMutableRawBufferPointer) -> Void) -> FrameStorage {
+        let frameCount = FrameFormat.headerSize + bodyCount
+        let storage = unsafeDowncast(FrameStorage.create(minimumCapacity: frameCount) { _ in frameCount }, to: FrameStorage.self)
+        let base = storage.base
         FrameFormat.storeLength(UInt32(bodyCount), at: base)
         fill(UnsafeMutableRawBufferPointer(start: base + FrameFormat.headerSize, count: bodyCount))
+        return storage
     }
 
     /// A copy of an encoded message body.
-    convenience init(copyingBody body: UnsafeRawBufferPointer) {
-        self.init(bodyCount: body.count) { dst in
+    static func copying(body: UnsafeRawBufferPointer) -> FrameStorage {
+        make(bodyCount: body.count) { dst in
             if let src = body.baseAddress, body.count > 0 { dst.baseAddress!.copyMemory(from: src, byteCount: body.count) }
         }
     }
 
-    deinit { base.deallocate() }
+    /// The first byte of the frame (stable for the object's lifetime).
+    @inline(__always)
+    var base: UnsafeMutableRawPointer { withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) } }
+
+    /// Bytes in the frame, length prefix included.
+    @inline(__always)
+    public var frameCount: Int { header }
 
     /// The whole frame, length prefix included.
     public var frame: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: frameCount) }

@@ -5,7 +5,9 @@ import SwiftProtobuf
 ///
 /// The echo consenter forwards a `Message` without decoding it; a consenter
 /// that needs the fields calls `decode()` (swift-protobuf) or reads `payload`.
-public struct Message: Sendable {
+// Unchecked: `FrameStorage` is a ManagedBuffer (never Sendable by declaration) whose
+// bytes are written once, before the message is shared, and only read after.
+public struct Message: @unchecked Sendable {
     public let storage: FrameStorage
     public let header: MessageHeader
 
@@ -18,7 +20,7 @@ public struct Message: Sendable {
     /// A copy of an encoded body; throws `WireError.malformed` if it is not a Message.
     public init(encoded body: UnsafeRawBufferPointer) throws(WireError) {
         guard let header = WireScan.message(body) else { throw .malformed }
-        self.init(storage: FrameStorage(copyingBody: body), header: header)
+        self.init(storage: FrameStorage.copying(body: body), header: header)
     }
 
     public init(encoded body: [UInt8]) throws(WireError) {
@@ -39,7 +41,7 @@ public struct Message: Sendable {
         let typeBytes = rawType == 0 ? 0 : 1 + ProtoEncoding.varintSize(rawType)
         let payloadHeader = payload.isEmpty ? 0 : 1 + ProtoEncoding.varintSize(UInt64(payload.count))
         let total = typeBytes + payloadHeader + payload.count
-        let storage = FrameStorage(bodyCount: total) { out in
+        let storage = FrameStorage.make(bodyCount: total) { out in
             var at = 0
             if rawType != 0 {
                 out[at] = 0x08; at += 1

@@ -116,7 +116,8 @@ public final class LoadGenerator: @unchecked Sendable {
             lastMeasured = max(lastMeasured, worker.lastReceiveAt)
         }
         // The window ends at its planned end, or earlier if every connection died.
-        let windowEnd = counters.alive.load(ordering: .relaxed) > 0 ? end : min(end, max(lastMeasured, measureFrom + 1))
+        let finishedAt = MonotonicClock.now()
+        let windowEnd = finishedAt >= end ? end : min(end, max(lastMeasured, measureFrom + 1))
         let seconds = Double(windowEnd - measureFrom) / 1e9
         let measured = Int(histogram.totalCount)
         func micros(_ p: Double) -> Double { measured == 0 ? 0 : Double(histogram.valueAtPercentile(p)) / 1000 }

@@ -13,7 +13,7 @@ struct WeftCommand: ParsableCommand {
         abstract: "Weft: the peer network layer of a Hyperledger Fabric v0.6 validating peer.",
         discussion: "Start a peer with `weft node start`; see the README and core.yaml for settings.",
         version: WeftVersion.text,
-        subcommands: [NodeCommand.self, LoadCommand.self, VersionCommand.self]
+        subcommands: [NodeCommand.self, LoadCommand.self, LedgerCommand.self, VersionCommand.self]
     )
 }
 
@@ -106,7 +106,7 @@ struct StartCommand: ParsableCommand {
             throw ValidationError("config key 'peer.fileSystemPath': cannot create '\(config.fileSystemPath)': \(error.localizedDescription)")
         }
         do {
-            node = try Node(config: config, consenter: try ConsenterRegistry.make(config), logger: logger)
+            node = try Node(config: config, consenter: try ConsenterRegistry.make(config, logger: logger), logger: logger)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Glibc
 
 /// The load-test consenter (PROTOCOL.md section 5): every CONSENSUS message
@@ -56,11 +57,12 @@ public enum Responses {
 
 /// Consenters by their `peer.validator.consensus.plugin` name.
 public enum ConsenterRegistry {
-    public static let names = ["echo"]
+    public static let names = ["noops", "echo"]
 
-    public static func make(_ config: PeerConfig) throws -> Consenter {
+    public static func make(_ config: PeerConfig, logger: Logger = Logger(label: "weft")) throws -> Consenter {
         switch config.consensus.plugin {
         case "echo": return EchoConsenter(delayNanos: config.consensus.echoDelayNanos)
+        case "noops": return try NoopsConsenter(config: config, logger: logger)
         default: throw ConfigError(key: "peer.validator.consensus.plugin", reason: "unknown plugin '\(config.consensus.plugin)'")
         }
     }

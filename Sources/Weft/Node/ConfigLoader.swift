@@ -78,7 +78,7 @@ public enum ConfigLoader {
             duration("peer.discovery.forgetAfter", "10m", "learned peers failing this long are forgotten", \.discovery.forgetAfterNanos),
             bool("peer.discovery.persist", true, "keep known addresses in <fileSystemPath>/discovery/peers", \.discovery.persist),
             duration("peer.discovery.connectTimeout", "3s", "a dial that has not connected by then fails", \.discovery.connectTimeoutNanos),
-            string("peer.validator.consensus.plugin", "echo", "consenter: noops | echo") { (c: inout C, v: String) throws(ConfigError) in
+            string("peer.validator.consensus.plugin", "noops", "consenter: noops | echo") { (c: inout C, v: String) throws(ConfigError) in
                 guard ConsenterRegistry.names.contains(v) else {
                     throw ConfigError(key: "peer.validator.consensus.plugin", reason: "'\(v)' is not one of \(ConsenterRegistry.names.joined(separator: ", "))")
                 }

@@ -48,7 +48,7 @@ final class ConsensusHandler: MessageHandler {
         let type = frame.header.rawType
         guard type == Int32(Protos_Message.TypeEnum.consensus.rawValue)
             || type == Int32(Protos_Message.TypeEnum.chainTransaction.rawValue) else { return .pass }
-        guard ring.hasRoom() else { return overflow(from: c) }
+        guard ring.hasRoom() else { return overflow(frame, from: c) }
         let message = Message(storage: FrameStorage.copying(body: frame.body), header: frame.header)
         _ = ring.push(InboundItem(message: message, sender: c.peerID))
         node.pushedSinceNotify &+= 1
@@ -56,7 +56,7 @@ final class ConsensusHandler: MessageHandler {
         return .handled
     }
 
-    private func overflow(from c: Connection) -> Disposition {
+    private func overflow(_ frame: InboundFrame, from c: Connection) -> Disposition {
         node.notifyFanIfPushed()
         switch policy {
         case .backpressure:
@@ -64,6 +64,10 @@ final class ConsensusHandler: MessageHandler {
             return .retryLater
         case .reject:
             node.metrics.rejected += 1
+            if frame.header.type == .chainTransaction {      // the client learns why (Fabric returned an error)
+                let txid = (try? Protos_Transaction(serializedBytes: Array(frame.payload)))?.txid ?? "?"
+                node.send(Responses.response(.failure, "\(txid): message channel full, rejecting").storage, on: c)
+            }
             c.rejectsSinceLog += 1
             let now = MonotonicClock.now()
             if now - c.lastRejectLogAt >= 1_000_000_000 {   // at most one line per peer per second

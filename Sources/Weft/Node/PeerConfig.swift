@@ -33,7 +33,7 @@ public struct PeerConfig: Sendable, Equatable {
     }
 
     public struct Consensus: Sendable, Equatable {
-        public var plugin = "echo"
+        public var plugin = "noops"
         public var bufferSize = 1000
         public var overflow = Overflow.backpressure
         public var noopsBlockSize = 500

@@ -29,13 +29,14 @@ final class PeerProcess: @unchecked Sendable {   // the log is guarded by logLoc
 
     /// Starts a peer and waits until it logged its addresses.
     init(name: String = "vp0", dataDir: String? = nil, listenPort: UInt16 = 0, settings: [String: String] = [:],
-         environment: [String: String] = [:], fileLimit: Int? = nil, waitUntilStarted: Bool = true) throws {
+         environment: [String: String] = [:], fileLimit: Int? = nil, consensus: String = "echo", waitUntilStarted: Bool = true) throws {
         self.name = name
         self.dataDir = dataDir ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("weft-test-\(name)-\(UUID().uuidString.prefix(8))").path
         process.executableURL = URL(fileURLWithPath: PeerProcess.binary)
         var args = ["node", "start", "--peer-id", name, "--listen", "127.0.0.1:\(listenPort)",
-                    "--ops-listen", "127.0.0.1:0", "--data-dir", self.dataDir, "--log-level", "info"]
+                    "--ops-listen", "127.0.0.1:0", "--data-dir", self.dataDir, "--log-level", "info",
+                    "--consensus", consensus]
         for (key, value) in settings.sorted(by: { $0.key < $1.key }) { args += ["--set", "\(key)=\(value)"] }
         if let fileLimit {
             // A descriptor limit of its own, through the shell's ulimit.

@@ -1,0 +1,164 @@
+import Foundation
+import Glibc
+import SwiftProtobuf
+import Weft
+import XCTest
+
+/// The noops consenter and its ledger, through real peer processes.
+final class LedgerTests: XCTestCase {
+    private let fastBlocks = ["peer.validator.consensus.noops.blockSize": "100", "peer.validator.consensus.noops.blockTimeout": "200ms"]
+
+    private func transaction(_ txid: String) -> [UInt8] {
+        var tx = Protos_Transaction()
+        tx.type = .chaincodeInvoke
+        tx.txid = txid
+        tx.payload = Data(txid.utf8)
+        return WireClient.frame(type: .chainTransaction, payload: try! tx.serializedBytes())
+    }
+
+    /// Sends the transactions and returns the txids acknowledged with SUCCESS.
+    private func submit(_ txids: [String], to peer: PeerProcess, client name: String) throws -> [String] {
+        let (client, _) = try WireClient.handshaken(peer.listen, name: name)
+        try client.write(txids.flatMap(transaction))
+        var acked: [String] = []
+        while acked.count < txids.count {
+            let message = try client.readMessage()
+            guard message.type == .response else { continue }
+            let response = try Protos_Response(serializedBytes: message.payload)
+            XCTAssertEqual(response.status, .success, String(decoding: response.msg, as: UTF8.self))
+            acked.append(String(decoding: response.msg, as: UTF8.self))
+        }
+        return acked
+    }
+
+    private func ledgerTxids(_ dataDir: String) throws -> [String] {
+        let scan = try BlockFile.scan(path: dataDir + "/ledger/blocks")
+        XCTAssertNil(scan.tailProblem)
+        return scan.records.flatMap { $0.block.transactions.map(\.txid) }
+    }
+
+    func testThreeValidatorsLedgerEveryAcknowledgedTransactionExactlyOnce() throws {
+        let first = try PeerProcess(name: "led-0", settings: fastBlocks, consensus: "noops")
+        var settings = fastBlocks
+        settings["peer.discovery.rootnode"] = first.listen.description
+        let peers = [first] + (try (1..<3).map { try PeerProcess(name: "led-\($0)", settings: settings, consensus: "noops") })
+        try eventually("full mesh") { try peers.allSatisfy { try $0.peerNames().count == 2 } }
+
+        var acked: [String: [String]] = [:]
+        for (i, peer) in peers.enumerated() {
+            let txids = (0..<250).map { "tx-\(i)-\($0)" }
+            acked[peer.name] = try submit(txids, to: peer, client: "client-\(i)")
+            XCTAssertEqual(Set(acked[peer.name]!), Set(txids))
+        }
+        try eventually("every ledger holds all 750 transactions") {
+            try peers.allSatisfy { try $0.metric("weft_chain_height") > 0 && ledgerTxids($0.dataDir).count == 750 }
+        }
+        for peer in peers { XCTAssertEqual(try peer.terminate(), 0) }
+        for peer in peers {
+            let inLedger = try ledgerTxids(peer.dataDir)
+            XCTAssertEqual(inLedger.count, Set(inLedger).count, "\(peer.name): no transaction twice")
+            XCTAssertTrue(Set(acked[peer.name]!).isSubset(of: Set(inLedger)), "\(peer.name): every acknowledged txid is ledgered")
+            let verify = try runWeft(["ledger", "verify", "--path", peer.dataDir])
+            XCTAssertEqual(verify.status, 0, verify.output)
+            XCTAssertTrue(verify.output.hasPrefix("OK"), verify.output)
+        }
+    }
+
+    func testAcknowledgedTransactionsSurviveSIGKILL() throws {
+        var peer = try PeerProcess(name: "crash", settings: fastBlocks, consensus: "noops")
+        let dataDir = peer.dataDir
+        let (client, _) = try WireClient.handshaken(peer.listen, name: "writer", timeoutSeconds: 3)
+        var acked: [String] = []
+        var sent = 0
+        // Keep 200 in flight; kill the peer once 600 have been acknowledged.
+        while acked.count < 600 {
+            if sent - acked.count < 200 {
+                try client.write((sent..<(sent + 50)).flatMap { transaction("c-\($0)") })
+                sent += 50
+            }
+            let message = try client.readMessage()
+            if message.type == .response { acked.append(String(decoding: try Protos_Response(serializedBytes: message.payload).msg, as: UTF8.self)) }
+        }
+        try client.write((sent..<(sent + 200)).flatMap { transaction("c-\($0)") })     // in flight at the kill
+        peer.killHard()
+        peer = try PeerProcess(name: "crash", dataDir: dataDir, settings: fastBlocks, consensus: "noops")
+        XCTAssertEqual(try peer.terminate(), 0)
+        let verify = try runWeft(["ledger", "verify", "--path", dataDir])
+        XCTAssertEqual(verify.status, 0, verify.output)
+        let inLedger = Set(try ledgerTxids(dataDir))
+        XCTAssertTrue(Set(acked).isSubset(of: inLedger), "\(Set(acked).subtracting(inLedger).count) acknowledged txids lost")
+    }
+
+    /// A ledger of `blocks` blocks written by a peer, and its file.
+    private func writeLedger(blocks: Int) throws -> (dataDir: String, file: String, offsets: [Int]) {
+        let peer = try PeerProcess(name: "maker", settings: ["peer.validator.consensus.noops.blockSize": "10"], consensus: "noops")
+        _ = try submit((0..<(10 * blocks)).map { "m-\($0)" }, to: peer, client: "maker-client")
+        XCTAssertEqual(try peer.terminate(), 0)
+        let file = peer.dataDir + "/ledger/blocks"
+        let scan = try BlockFile.scan(path: file)
+        XCTAssertEqual(scan.height, UInt64(blocks))
+        return (peer.dataDir, file, scan.records.map(\.offset))
+    }
+
+    func testGarbageAppendedIsTruncatedAndThePeerStarts() throws {
+        let (dataDir, file, _) = try writeLedger(blocks: 3)
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: file))
+        handle.seekToEndOfFile()
+        handle.write(Data((0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31) }))
+        handle.closeFile()
+        let peer = try PeerProcess(name: "maker", dataDir: dataDir, consensus: "noops")
+        try peer.waitForLog(containing: "truncated 1000 bytes, keeping 3 blocks")
+        XCTAssertEqual(try peer.metric("weft_chain_height"), 3)
+        XCTAssertEqual(try peer.terminate(), 0)
+        XCTAssertEqual(try runWeft(["ledger", "verify", "--path", dataDir]).status, 0)
+    }
+
+    func testATornLastRecordIsTruncatedAndThePeerStarts() throws {
+        let (dataDir, file, offsets) = try writeLedger(blocks: 3)
+        XCTAssertEqual(truncate(file, off_t(offsets[2] + 20)), 0)          // crash in the middle of block 3
+        let before = try runWeft(["ledger", "verify", "--path", dataDir])
+        XCTAssertNotEqual(before.status, 0, "verify reports the torn tail: \(before.output)")
+        let peer = try PeerProcess(name: "maker", dataDir: dataDir, consensus: "noops")
+        try peer.waitForLog(containing: "keeping 2 blocks")
+        XCTAssertEqual(try peer.terminate(), 0)
+        XCTAssertEqual(try runWeft(["ledger", "verify", "--path", dataDir]).status, 0)
+    }
+
+    func testAFlippedByteMidFileStopsStartUpNamingTheOffset() throws {
+        let (dataDir, file, offsets) = try writeLedger(blocks: 4)
+        let fd = open(file, O_RDWR)
+        var byte: UInt8 = 0
+        let at = off_t(offsets[1] + 40)
+        XCTAssertEqual(pread(fd, &byte, 1, at), 1)
+        byte ^= 0x5a
+        XCTAssertEqual(pwrite(fd, &byte, 1, at), 1)
+        close(fd)
+        let peer = try PeerProcess(name: "maker", dataDir: dataDir, consensus: "noops", waitUntilStarted: false)
+        peer.process.waitUntilExit()
+        XCTAssertNotEqual(peer.process.terminationStatus, 0)
+        XCTAssertTrue(peer.log.contains("corrupt at offset \(offsets[1])"), peer.log)
+        let verify = try runWeft(["ledger", "verify", "--path", dataDir])
+        XCTAssertNotEqual(verify.status, 0)
+        XCTAssertTrue(verify.output.contains("offset \(offsets[1])"), verify.output)
+    }
+
+    func testChecksumsMatchKnownVectors() {
+        XCTAssertEqual(SHA256.hex(SHA256.hash(Array("abc".utf8))), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256.hex(SHA256.hash([])), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(CRC32C.checksum(Array("123456789".utf8)), 0xE306_9283)
+    }
+}
+
+/// Runs the weft binary with `arguments`; its exit status and output.
+func runWeft(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: PeerProcess.binary)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, output)
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The load matrix: weft load against a peer with the echo consenter, over
+# connections 1/16/256 x window 1/8/64 x payload 128 B/4 KiB. Writes a Markdown
+# table, a CSV and throughput/p99 plots (gnuplot; installed if missing) to a
+# results folder.
+#   scripts/loadtest.sh [--target host:port] [--duration S] [--out DIR] [--quick]
+#     --target  an already running peer (default: start one on a free port)
+#     --quick   connections 1/16, window 1/8, payload 128 B, 1 s runs
+#     --set K=V pass a config key to the peer this script starts (repeatable),
+#               e.g. --set peer.socket.sendBuffer=262144 to compare knobs
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+target= dur=3 out= quick=0 sets=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --target) target=$2; shift 2 ;;
+    --duration) dur=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --quick) quick=1; dur=1; shift ;;
+    --set) sets+=(--set "$2"); shift 2 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "loadtest.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+conns=(1 16 256) windows=(1 8 64) sizes=(128 4096)
+[ $quick = 1 ] && conns=(1 16) windows=(1 8) sizes=(128)
+out=${out:-$root/results/loadtest-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$out"
+swift build -c release --package-path "$root" >&2
+weft=$root/.build/release/weft
+pid=
+trap '[ -n "$pid" ] && kill -TERM $pid 2>/dev/null; wait 2>/dev/null' EXIT
+if [ -z "$target" ]; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  ulimit -n 65536 2>/dev/null || true
+  "$weft" node start --peer-id loadtest --listen "127.0.0.1:$port" --ops-listen "" --consensus echo \
+      --data-dir "$out/peer" --log-level warning --set peer.discovery.persist=false "${sets[@]}" 2>"$out/peer.log" &
+  pid=$!
+  target=127.0.0.1:$port
+  for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+fi
+csv=$out/results.csv
+echo "connections,window,payload,msgs_per_s,mb_per_s,p50_us,p90_us,p99_us,p999_us,max_us,errors" >"$csv"
+total=$(( ${#conns[@]} * ${#windows[@]} * ${#sizes[@]} )); n=0
+for s in "${sizes[@]}"; do for c in "${conns[@]}"; do for w in "${windows[@]}"; do
+  n=$((n + 1))
+  echo "loadtest: [$n/$total] $c connections x window $w x $s B" >&2
+  json=$("$weft" load --target "$target" -c "$c" -w "$w" -s "$s" -d "$dur" --warmup 1 --json --quiet -t $([ "$c" -ge 16 ] && echo 2 || echo 1) || echo '{}')
+  python3 - "$c" "$w" "$s" "$json" >>"$csv" <<'PY'
+import json, sys
+c, w, s, raw = sys.argv[1:5]
+d = json.loads(raw) if raw.strip().startswith("{") else {}
+keys = ["msgs_per_s", "mb_per_s", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "errors"]
+print(",".join([c, w, s] + [f"{d.get(k, 0):.1f}" if k != "errors" else str(d.get(k, -1)) for k in keys]))
+PY
+done; done; done
+python3 - "$csv" "$out/results.md" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+lines = ["| connections | window | payload B | msgs/s | MB/s | p50 us | p99 us | p99.9 us | errors |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+for r in rows:
+    lines.append(f"| {r['connections']} | {r['window']} | {r['payload']} | {float(r['msgs_per_s']):.0f} | {float(r['mb_per_s']):.1f} | {r['p50_us']} | {r['p99_us']} | {r['p999_us']} | {r['errors']} |")
+open(sys.argv[2], "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+PY
+if ! command -v gnuplot >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "loadtest: installing gnuplot for the plots" >&2
+  (apt-get update -qq && apt-get install -y -qq gnuplot-nox >/dev/null) || echo "loadtest: gnuplot not installed; no plots" >&2
+fi
+if command -v gnuplot >/dev/null 2>&1; then
+  for s in "${sizes[@]}"; do
+    awk -F, -v s="$s" 'NR > 1 && $3 == s' "$csv" >"$out/plot-$s.dat"
+    gnuplot <<GP
+set datafile separator ","
+set terminal pngcairo size 900,500 noenhanced
+set logscale x 2
+set xlabel "connections x window (messages in flight)"
+set key left top
+set output "$out/throughput-$s.png"
+set ylabel "echoes per second"
+set title "weft echo throughput, payload $s B"
+plot "$out/plot-$s.dat" using (\$1*\$2):4 with linespoints title "msgs/s"
+set output "$out/p99-$s.png"
+set ylabel "p99 round trip (us)"
+set title "weft echo p99 latency, payload $s B"
+plot "$out/plot-$s.dat" using (\$1*\$2):8 with linespoints title "p99 us"
+GP
+  done
+fi
+echo "loadtest: results in $out" >&2

@@ -7,6 +7,8 @@ let package = Package(
     products: [
         // The embeddable peer: reactor, wire codec, mesh, consenter protocols.
         .library(name: "Weft", targets: ["Weft"]),
+        // The same library as an archive, for the fuzz target (scripts/fuzz.sh).
+        .library(name: "WeftStatic", type: .static, targets: ["Weft"]),
         .executable(name: "weft", targets: ["weft"]),
     ],
     dependencies: [

@@ -86,9 +86,10 @@ final class CodecTests: XCTestCase {
             [0x08],                         // type key, varint missing
             [0x1a, 0x05, 1, 2],             // payload shorter than its length
             [0xff, 0xff],                   // truncated key varint
-            [0x0b],                         // start-group wire type
+            [0x0b],                         // a group that never ends
+            [0x0c],                         // an end-group with no start
+            [0x0b, 0x14],                   // a group ended by another field's end-group
             [0x00, 0x01],                   // field number 0
-            [0x0a, 0x00],                   // type (field 1) with the wrong wire type
             [0x12, 0x02, 0xff, 0xff],       // timestamp whose inside is not protobuf
             Array(repeating: 0x80, count: 11) + [0x01],  // over-long varint
         ]

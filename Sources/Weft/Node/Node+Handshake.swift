@@ -17,7 +17,7 @@ extension Node {
             return
         }
         let endpoint: Protos_PeerEndpoint
-        switch Node.validateHello(frame.payload) {
+        switch HelloCheck.validate(frame.payload) {
         case .failure(let problem):
             disconnect(c, .badHello, reason: "invalid hello", detail: "invalid hello: \(problem)")
             return
@@ -56,29 +56,6 @@ extension Node {
         ])
         armIdleTimer(c)
         discovery.established(c)
-    }
-
-    enum HelloProblem: Error, CustomStringConvertible {
-        case undecodable, emptyName, nameTooLong(Int), badAddress(String)
-        var description: String {
-            switch self {
-            case .undecodable: return "payload is not a HelloMessage"
-            case .emptyName: return "ID.name is empty"
-            case .nameTooLong(let n): return "ID.name is \(n) bytes (at most 256)"
-            case .badAddress(let a): return "address '\(a)' is not host:port"
-            }
-        }
-    }
-
-    /// Hello checks of section 2 (UTF-8 is checked by the protobuf decoder).
-    static func validateHello(_ payload: UnsafeRawBufferPointer) -> Result<Protos_PeerEndpoint, HelloProblem> {
-        guard let hello = try? Protos_HelloMessage(serializedBytes: Array(payload)) else { return .failure(.undecodable) }
-        let endpoint = hello.peerEndpoint
-        let nameBytes = endpoint.id.name.utf8.count
-        if nameBytes == 0 { return .failure(.emptyName) }
-        if nameBytes > 256 { return .failure(.nameTooLong(nameBytes)) }
-        if HostPort(endpoint.address) == nil { return .failure(.badAddress(String(endpoint.address.prefix(64)))) }
-        return .success(endpoint)
     }
 
     /// Two connections to one peer: keep the one dialed by the peer whose name

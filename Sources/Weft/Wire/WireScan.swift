@@ -13,19 +13,24 @@ public struct MessageHeader: Sendable, Equatable {
 }
 
 /// A structural protobuf check: every key, varint and length must be well
-/// formed and inside the body, and the fields the peer reads must have the wire
-/// type `fabric.proto` gives them. Unknown fields are skipped (and stay in the
-/// bytes, so they are forwarded unchanged). Proto3 semantics: the last `type`
-/// and `payload` seen win.
+/// formed and inside the body. Unknown fields — and known ones whose wire type
+/// is not the one `fabric.proto` gives them — are skipped, as swift-protobuf
+/// skips them, and stay in the bytes, so they are forwarded unchanged. Proto3
+/// semantics: the last `type` and `payload` seen win. The fuzz target
+/// (Fuzz/FrameFuzz.swift) checks that this accepts exactly what swift-protobuf
+/// decodes, with the same type and payload.
 public enum WireScan {
-    enum WireType: UInt64 { case varint = 0, fixed64 = 1, lengthDelimited = 2, fixed32 = 5 }
+    enum WireType: UInt64 { case varint = 0, fixed64 = 1, lengthDelimited = 2, startGroup = 3, endGroup = 4, fixed32 = 5 }
+
+    /// Groups nested deeper than this are refused (swift-protobuf's recursion limit is 100).
+    static let maxDepth = 100
 
     /// Scans an encoded `protos.Message`; nil when it is not valid protobuf.
     public static func message(_ body: UnsafeRawBufferPointer) -> MessageHeader? {
         var header = MessageHeader(rawType: 0, payloadOffset: 0, payloadCount: 0)
         var reader = Reader(body)
         while !reader.atEnd {
-            guard let (field, wire) = reader.key() else { return nil }
+            guard let (field, wire) = reader.key(), wire != .endGroup else { return nil }
             switch (field, wire) {
             case (1, .varint):
                 guard let v = reader.varint() else { return nil }
@@ -37,10 +42,8 @@ public enum WireScan {
                 guard let range = reader.lengthDelimited() else { return nil }
                 header.payloadOffset = range.lowerBound
                 header.payloadCount = range.count
-            case (1, _), (2, _), (3, _), (4, .varint), (4, .fixed32), (4, .fixed64):
-                return nil                       // a known field with the wrong wire type
-            default:
-                guard reader.skip(wire) else { return nil }
+            default:                             // unknown fields, and known ones with another wire type (as swift-protobuf does)
+                guard reader.skip(wire, field: field) else { return nil }
             }
         }
         return header
@@ -50,7 +53,7 @@ public enum WireScan {
     public static func valid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var reader = Reader(bytes)
         while !reader.atEnd {
-            guard let (_, wire) = reader.key(), reader.skip(wire) else { return false }
+            guard let (field, wire) = reader.key(), wire != .endGroup, reader.skip(wire, field: field) else { return false }
         }
         return true
     }
@@ -78,7 +81,9 @@ public enum WireScan {
 
         @inline(__always)
         mutating func key() -> (UInt64, WireType)? {
-            guard let k = varint(), let wire = WireType(rawValue: k & 7) else { return nil }
+            let start = offset
+            // A tag is a 32-bit varint: at most 5 bytes (swift-protobuf refuses longer ones).
+            guard let k = varint(), offset - start <= 5, let wire = WireType(rawValue: k & 7) else { return nil }
             let field = k >> 3
             guard field != 0, field <= 0x1fff_ffff else { return nil }
             return (field, wire)
@@ -91,12 +96,21 @@ public enum WireScan {
             return start..<offset
         }
 
-        mutating func skip(_ wire: WireType) -> Bool {
+        /// Skips one field's value; a group up to its matching end (nested at most `maxDepth`).
+        mutating func skip(_ wire: WireType, field: UInt64, depth: Int = 0) -> Bool {
             switch wire {
             case .varint: return varint() != nil
             case .lengthDelimited: return lengthDelimited() != nil
             case .fixed64: return advance(8)
             case .fixed32: return advance(4)
+            case .endGroup: return false
+            case .startGroup:
+                guard depth < WireScan.maxDepth else { return false }
+                while let (inner, innerWire) = key() {
+                    if innerWire == .endGroup { return inner == field }
+                    guard skip(innerWire, field: inner, depth: depth + 1) else { return false }
+                }
+                return false                       // no end-group before the end
             }
         }
 

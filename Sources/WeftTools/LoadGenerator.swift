@@ -26,6 +26,8 @@ public struct LoadOptions: Sendable {
     public var mode = Mode.consensus
     public var threads = 1
     public var idPrefix = "load"
+    /// Hold the connections after the handshake and send nothing (memory per idle connection).
+    public var idle = false
 
     public init(target: HostPort) { self.target = target }
 }

@@ -227,7 +227,9 @@ final class LoadWorker: @unchecked Sendable {
         case .discHello where !c.established:
             c.established = true
             counters.connections.add(1, ordering: .relaxed)
-            if interval > 0 {
+            if options.idle {
+                break
+            } else if interval > 0 {
                 c.nextDue = max(now, start) + UInt64(c.id) * interval / UInt64(max(1, options.connections))
             } else {
                 for _ in 0..<options.window { enqueue(c, stamp: MonotonicClock.now()) }

@@ -28,6 +28,7 @@ struct LoadCommand: ParsableCommand {
     @Option(name: .customLong("id-prefix"), help: "Peer names are <prefix>-<n>.") var idPrefix = "load"
     @Flag(help: "Print one JSON object with the summary on stdout.") var json = false
     @Flag(help: "No progress lines.") var quiet = false
+    @Flag(help: "Only connect and hand-shake, then hold the connections idle for the duration.") var idle = false
 
     func validate() throws {
         guard HostPort(target) != nil else { throw ValidationError("--target: '\(target)' is not host:port") }
@@ -50,6 +51,7 @@ struct LoadCommand: ParsableCommand {
         options.mode = LoadOptions.Mode(rawValue: mode)!
         options.threads = threads
         options.idPrefix = idPrefix
+        options.idle = idle
         let quiet = self.quiet
         let result = try LoadGenerator(options: options).run { p in
             guard !quiet else { return }
@@ -64,6 +66,6 @@ struct LoadCommand: ParsableCommand {
         } else {
             print(LoadSummary.table(result, options: options))
         }
-        if result.measured == 0 { throw ExitCode(1) }
+        if idle ? result.connections == 0 : result.measured == 0 { throw ExitCode(1) }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 public enum LoadSummary {
     public static func table(_ r: LoadResult, options: LoadOptions) -> String {
-        let loop = options.rate.map { "open loop at \(Int($0)) msgs/s" } ?? "closed loop, window \(options.window)"
+        let loop = options.idle ? "idle: hand-shake and hold" : options.rate.map { "open loop at \(Int($0)) msgs/s" } ?? "closed loop, window \(options.window)"
         let rows: [(String, String)] = [
             ("target", "\(options.target) (\(options.mode.rawValue), \(options.connections) connections, \(loop), \(options.payloadSize) B)"),
             ("throughput", String(format: "%.0f msgs/s, %.2f MB/s over %.2f s", r.msgs_per_s, r.mb_per_s, r.duration_s)),

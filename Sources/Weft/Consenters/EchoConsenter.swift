@@ -6,8 +6,8 @@ import Glibc
 /// goes back, unchanged and without re-encoding, to its sender; a
 /// CHAIN_TRANSACTION is answered with RESPONSE SUCCESS carrying its txid.
 public final class EchoConsenter: Consenter, @unchecked Sendable {
-    // Touched only on the fan queue.
-    private var communicator: Communicator?
+    // Set once in start(), read on the fan queue: no dynamic exclusivity checks.
+    @exclusivity(unchecked) private var communicator: Communicator?
     private let delayNanos: UInt64
 
     /// `delayNanos`: time spent per message, to simulate a slow consenter.

@@ -89,7 +89,7 @@ final class FanCommunicator: Communicator, @unchecked Sendable {
     let closed = Atomic<Bool>(false)
     let dropped = Atomic<Int>(0)
     /// True while the fan delivers a batch (fan queue only).
-    var inBatch = false
+    @exclusivity(unchecked) var inBatch = false
 
     init(outbound: SPSCRing<OutboundItem>, directory: PeerDirectory, reactorWaker: EventWaker) {
         self.outbound = outbound

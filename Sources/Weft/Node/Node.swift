@@ -34,11 +34,11 @@ public final class Node: @unchecked Sendable {
     var acceptPausedUntil: UInt64 = 0
 
     // Connections, by slot.
-    var connections: [Connection?]
+    @exclusivity(unchecked) var connections: [Connection?]
     var freeSlots: [UInt32]
     var nextGeneration: UInt32 = 1
     @exclusivity(unchecked) var openCount = 0
-    var establishedByName: [String: Connection] = [:]
+    @exclusivity(unchecked) var establishedByName: [String: Connection] = [:]
     let directory: PeerDirectory
 
     // The consensus path.

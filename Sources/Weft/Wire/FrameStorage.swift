@@ -30,9 +30,11 @@ public final class FrameStorage: ManagedBuffer<Int, UInt8> {
     @inline(__always)
     var base: UnsafeMutableRawPointer { withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) } }
 
-    /// Bytes in the frame, length prefix included.
+    /// Bytes in the frame, length prefix included. Read from the prefix itself:
+    /// `header` is a class stored property, and every read of it would pay for
+    /// a dynamic exclusivity check.
     @inline(__always)
-    public var frameCount: Int { header }
+    public var frameCount: Int { FrameFormat.headerSize + Int(FrameFormat.loadLength(base)) }
 
     /// The whole frame, length prefix included.
     public var frame: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: frameCount) }

@@ -26,7 +26,36 @@ public enum WireScan {
     static let maxDepth = 100
 
     /// Scans an encoded `protos.Message`; nil when it is not valid protobuf.
+    @inline(__always)
     public static func message(_ body: UnsafeRawBufferPointer) -> MessageHeader? {
+        if let common = commonLayout(body) { return common }
+        return anyLayout(body)
+    }
+
+    /// The layout nearly every message has — `type` (one byte), then `payload`
+    /// and nothing else — checked in a few instructions; nil sends the body to
+    /// the full scan.
+    @inline(__always)
+    static func commonLayout(_ body: UnsafeRawBufferPointer) -> MessageHeader? {
+        let n = body.count
+        guard n >= 4, let p = body.baseAddress, p.load(as: UInt8.self) == 0x08 else { return nil }
+        let type = p.load(fromByteOffset: 1, as: UInt8.self)
+        guard type < 0x80, p.load(fromByteOffset: 2, as: UInt8.self) == 0x1a else { return nil }
+        var length = 0, shift = 0, at = 3
+        while at < n, at < 8 {
+            let b = p.load(fromByteOffset: at, as: UInt8.self)
+            length |= Int(b & 0x7f) << shift
+            at += 1
+            if b < 0x80 {
+                guard n - at == length else { return nil }
+                return MessageHeader(rawType: Int32(type), payloadOffset: at, payloadCount: length)
+            }
+            shift += 7
+        }
+        return nil
+    }
+
+    static func anyLayout(_ body: UnsafeRawBufferPointer) -> MessageHeader? {
         var header = MessageHeader(rawType: 0, payloadOffset: 0, payloadCount: 0)
         var reader = Reader(body)
         while !reader.atEnd {

@@ -107,20 +107,11 @@ final class MeshTests: XCTestCase {
     func testMeshAcrossNetworkNamespaces() throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/netns-cluster.sh").path
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: "/bin/bash")
-        run.arguments = [script, "4", "--timeout", "30"]
-        run.environment = ProcessInfo.processInfo.environment.merging(["WEFT_BIN": PeerProcess.binary]) { $1 }
-        let output = Pipe()
-        run.standardOutput = output
-        run.standardError = output
-        try run.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        run.waitUntilExit()
-        if run.terminationStatus == 77 {
+        let (status, text) = try runProcess("/bin/bash", [script, "4", "--timeout", "30"], environment: ["WEFT_BIN": PeerProcess.binary])
+        if status == 77 {
             throw XCTSkip("network namespaces unavailable: " + (text.split(separator: "\n").first { $0.contains("SKIP") }.map(String.init) ?? text))
         }
-        XCTAssertEqual(run.terminationStatus, 0, text)
+        XCTAssertEqual(status, 0, text)
         XCTAssertTrue(text.contains("full mesh of 4 peers formed"), text)
         XCTAssertEqual(text.components(separatedBy: ": 3 established").count - 1, 4, text)
     }

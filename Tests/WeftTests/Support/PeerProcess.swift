@@ -150,3 +150,23 @@ func eventually(timeout: Double = 10, _ what: String, _ condition: () throws -> 
     if try condition() { return }
     throw TestFailure("timed out after \(timeout) s waiting for: \(what)")
 }
+
+/// Runs a program to its end; its exit status and output (stdout and stderr).
+func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, output)
+}
+
+/// Runs the weft binary with `arguments`.
+func runWeft(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    try runProcess(PeerProcess.binary, arguments)
+}

@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
 # N peers on 127.0.0.1, the first the root node of the others, for local
 # experiments. Ctrl-C (or SIGTERM) stops them all.
-#   scripts/cluster.sh [N] [--consensus echo|noops] [--base-port 7051] [--tls]
+#   scripts/cluster.sh [N] [--consensus echo|noops] [--base-port 7051]
 set -euo pipefail
 usage() { sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'; }
-n=4 consensus=echo base=7051 extra=()
+n=4 consensus=echo base=7051
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
     --consensus) consensus=$2; shift 2 ;;
     --base-port) base=$2; shift 2 ;;
-    --tls) extra+=(--tls); shift ;;
     [0-9]*) n=$1; shift ;;
     *) echo "cluster.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -32,7 +31,7 @@ for i in $(seq 0 $((n - 1))); do
   args=(node start --peer-id "vp$i" --listen "127.0.0.1:$((base + i))" --ops-listen "127.0.0.1:$((base + 2000 + i))"
         --data-dir "$work/vp$i" --consensus "$consensus")
   [ "$i" -gt 0 ] && args+=(--root-node "127.0.0.1:$base")
-  "$bin" "${args[@]}" "${extra[@]}" 2>"$work/vp$i.log" &
+  "$bin" "${args[@]}" 2>"$work/vp$i.log" &
   pids+=($!)
 done
 echo "cluster: $n peers on 127.0.0.1:$base..$((base + n - 1)), operations on :$((base + 2000))..; logs in $work" >&2

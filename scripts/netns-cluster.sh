@@ -4,16 +4,15 @@
 # Waits for the full mesh, prints each peer's view, tears everything down on
 # exit. Needs root and iproute2. Addresses: 10.213.0.1..N/24, inside those
 # namespaces only.
-#   scripts/netns-cluster.sh [N=4] [--hold] [--timeout SECONDS] [--tls]
+#   scripts/netns-cluster.sh [N=4] [--hold] [--timeout SECONDS]
 # Exit: 0 mesh formed, 1 it did not, 77 namespaces cannot be made here (reason on stderr).
 set -uo pipefail
-n=4 hold=0 timeout=30 extra=()
+n=4 hold=0 timeout=30
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --hold) hold=1; shift ;;
     --timeout) timeout=$2; shift 2 ;;
-    --tls) extra+=(--tls); shift ;;
     [0-9]*) n=$1; shift ;;
     *) echo "netns-cluster: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -55,7 +54,7 @@ done
 for i in $(seq 1 "$n"); do
   args=(node start --peer-id "vp$i" --listen "10.213.0.$i:7051" --ops-listen "127.0.0.1:9443" --data-dir "$work/vp$i")
   [ "$i" -gt 1 ] && args+=(--root-node "10.213.0.1:7051")
-  ip netns exec "${tag}n$i" "$bin" "${args[@]}" "${extra[@]}" 2>"$work/vp$i.log" &
+  ip netns exec "${tag}n$i" "$bin" "${args[@]}" 2>"$work/vp$i.log" &
   pids+=($!)
 done
 echo "netns-cluster: $n peers in namespaces ${tag}n1..${tag}n$n; waiting for the mesh (up to ${timeout}s)" >&2

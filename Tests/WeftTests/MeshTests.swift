@@ -77,6 +77,19 @@ final class MeshTests: XCTestCase {
         print("MeshTests: the dials crossed in \(duplicatesSeen) of 20 rounds")
     }
 
+    func testAPeerThatDialsItselfNeverDialsThatAddressAgain() throws {
+        let port = try MeshTests.freePorts(1)[0]
+        // Advertised under one name, dialed under another: both sides of the
+        // self-connection must learn it.
+        let peer = try PeerProcess(name: "narcissus", listenPort: port, settings: [
+            "peer.address": "localhost:\(port)", "peer.discovery.rootnode": "127.0.0.1:\(port)",
+        ])
+        try peer.waitForLog(containing: "127.0.0.1:\(port) is this peer itself")
+        sleep(2)                                      // past several backoff periods
+        XCTAssertEqual(try peer.metric("weft_connections_dialed_total"), 1)
+        XCTAssertEqual(try peer.peerNames(), [])
+    }
+
     func testBroadcastReachesEveryOtherPeerOnceInOrder() throws {
         let receivers = (0..<3).map { _ in RecordingConsenter() }
         let sender = BroadcastingConsenter()

@@ -50,8 +50,6 @@ final class Connection: EventHandler {
     var closeCause: CloseCause?
     var closeDetail = ""
 
-    let openedAt: UInt64
-    var establishedAt: UInt64 = 0
     var establishedWallClock: Double = 0
     @exclusivity(unchecked) var lastReceiveAt: UInt64
     @exclusivity(unchecked) var bytesIn = 0
@@ -71,8 +69,7 @@ final class Connection: EventHandler {
         self.node = node
         peerID = PeerID(name: "", handle: handle)
         registeredEvents = state == .connecting ? Readiness.writable : Readiness.readable
-        openedAt = MonotonicClock.now()
-        lastReceiveAt = openedAt
+        lastReceiveAt = MonotonicClock.now()
     }
 
     var name: String { peer?.name ?? "" }

@@ -126,14 +126,10 @@ final class Discovery {
         node.loop.schedule(afterNanos: delay) { [weak self] in self?.dialMore() }
     }
 
-    /// The peer said DISC_DISCONNECT: no redial before its backoff expires
-    /// (`connectionClosed` already set it).
-    func peerSaidDisconnect(_ c: Connection) {}
-
     func markSelf(_ advertised: String, dialed: String?) {
         for address in [advertised, dialed].compactMap({ $0 }) {
             if selfAddresses.insert(address).inserted { logger.info("\(address) is this peer itself: not dialing it again") }
-            if let entry = known[address], !entry.isRoot || true { known[address] = nil }
+            known[address] = nil             // a root node that is this peer is dropped too
         }
         persistSoon()
     }

@@ -92,7 +92,6 @@ final class PeerHandler: MessageHandler {
         case .discDisconnect:
             let reason = String(decoding: frame.payload.prefix(256), as: UTF8.self)
             node.close(c, .peerDisconnect, detail: "peer sent DISC_DISCONNECT: \(reason)")
-            node.discovery.peerSaidDisconnect(c)
         case .discGetPeers:
             node.discovery.answerGetPeers(from: c)
         case .discPeers:

@@ -7,8 +7,14 @@ extension Node {
     func handleHandshake(_ frame: InboundFrame, from c: Connection) {
         if frame.header.type == .discDisconnect {
             let reason = String(decoding: frame.payload.prefix(256), as: UTF8.self)
+            if reason == "self connection", let dialed = c.dialedAddress {
+                // We dialed ourselves under an address other than the one we advertise.
+                close(c, .selfConnection, detail: "\(dialed) is this peer itself")
+                discovery.markSelf(dialed, dialed: nil)
+                return
+            }
+            // The backoff set when the connection closes keeps it from being redialed at once.
             close(c, .peerDisconnect, detail: "peer sent DISC_DISCONNECT before hello: \(reason)")
-            discovery.peerSaidDisconnect(c)
             return
         }
         guard frame.header.type == .discHello else {
@@ -45,7 +51,6 @@ extension Node {
         if c.direction == .inbound { send(helloFrame(), on: c) }
         if c.state == .closed { return }
         c.state = .established
-        c.establishedAt = MonotonicClock.now()
         c.establishedWallClock = Date().timeIntervalSince1970
         establishedByName[peerName] = c
         directory.established(info)

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import SwiftProtobuf
 import Weft
+import WeftTools
 import XCTest
 
 /// The noops consenter and its ledger, through real peer processes.
@@ -149,3 +150,62 @@ final class LedgerTests: XCTestCase {
     }
 }
 
+
+/// Answers that are not SUCCESS, and what DISC_HELLO says of the chain.
+final class LedgerAnswerTests: XCTestCase {
+    private func response(_ client: WireClient) throws -> Protos_Response {
+        while true {
+            let message = try client.readMessage()
+            if message.type == .response { return try Protos_Response(serializedBytes: message.payload) }
+        }
+    }
+
+    func testAMalformedTransactionIsAnsweredFailureNamingTheCause() throws {
+        let peer = try PeerProcess(name: "answers", consensus: "noops")
+        let (client, hello) = try WireClient.handshaken(peer.listen, name: "client")
+        XCTAssertEqual(hello.blockchainInfo.height, 0)
+        try client.write(WireClient.frame(type: .chainTransaction, payload: [0xff, 0xff, 0xff]))
+        let answer = try response(client)
+        XCTAssertEqual(answer.status, .failure)
+        XCTAssertEqual(String(decoding: answer.msg, as: UTF8.self), "malformed transaction")
+    }
+
+    func testTheHelloCarriesTheLedgerHeight() throws {
+        let peer = try PeerProcess(name: "height", settings: ["peer.validator.consensus.noops.blockSize": "2"], consensus: "noops")
+        let (client, _) = try WireClient.handshaken(peer.listen, name: "writer")
+        var tx = Protos_Transaction()
+        for i in 0..<6 {
+            tx.txid = "h-\(i)"
+            try client.write(WireClient.frame(type: .chainTransaction, payload: try tx.serializedBytes()))
+        }
+        for _ in 0..<6 { XCTAssertEqual(try response(client).status, .success) }
+        let (_, hello) = try WireClient.handshaken(peer.listen, name: "reader")
+        XCTAssertEqual(hello.blockchainInfo.height, 3)
+        let health = try HTTPGet.fetch(peer.ops, path: "/healthz")
+        XCTAssertTrue(health.contains("\"height\":3"), health)
+    }
+
+    func testATransactionRejectedForAFullRingIsAnsweredFailure() throws {
+        let peer = try PeerProcess(name: "full", settings: [
+            "peer.validator.consensus.overflow": "reject", "peer.validator.consensus.buffersize": "2",
+            "peer.validator.consensus.echo.delay": "20ms",
+        ])
+        let (client, _) = try WireClient.handshaken(peer.listen, name: "hasty")
+        var tx = Protos_Transaction()
+        var frames: [UInt8] = []
+        for i in 0..<40 {
+            tx.txid = "r-\(i)"
+            frames += WireClient.frame(type: .chainTransaction, payload: try tx.serializedBytes())
+        }
+        try client.write(frames)
+        var failures: [String] = [], successes = 0
+        for _ in 0..<40 {
+            let answer = try response(client)
+            if answer.status == .success { successes += 1 } else { failures.append(String(decoding: answer.msg, as: UTF8.self)) }
+        }
+        XCTAssertFalse(failures.isEmpty)
+        XCTAssertTrue(failures.allSatisfy { $0.hasSuffix(": message channel full, rejecting") }, "\(failures)")
+        XCTAssertEqual(successes + failures.count, 40)
+        XCTAssertEqual(try peer.metric("weft_messages_rejected_total"), failures.count)
+    }
+}

@@ -90,6 +90,27 @@ final class MeshTests: XCTestCase {
         XCTAssertEqual(try peer.peerNames(), [])
     }
 
+    func testLearnedAddressesThatNeverAnswerAreForgotten() throws {
+        let peer = try PeerProcess(name: "forgetful", settings: [
+            "peer.discovery.forgetAfter": "1s", "peer.discovery.period": "500ms",
+        ])
+        let (teller, _) = try WireClient.handshaken(peer.listen, name: "teller", type: .validator)
+        var list = Protos_PeersMessage()
+        for port in try MeshTests.freePorts(3) {          // loopback ports where nothing listens
+            var endpoint = Protos_PeerEndpoint()
+            endpoint.id.name = "ghost-\(port)"
+            endpoint.address = "127.0.0.1:\(port)"
+            endpoint.type = .validator
+            list.peers.append(endpoint)
+        }
+        try teller.write(WireClient.frame(type: .discPeers, payload: try list.serializedBytes()))
+        try eventually("the three are learned and dialed") { try peer.metric("weft_connections_dialed_total") >= 3 }
+        try eventually(timeout: 10, "and forgotten after 1 s of failed dials") {
+            try peer.metric("weft_discovery_known_addresses") == 1       // only the teller's own address stays
+        }
+        try peer.waitForLog(containing: "forgetting 127.0.0.1:")
+    }
+
     func testBroadcastReachesEveryOtherPeerOnceInOrder() throws {
         let receivers = (0..<3).map { _ in RecordingConsenter() }
         let sender = BroadcastingConsenter()

@@ -49,7 +49,14 @@ public final class NoopsConsenter: Consenter, @unchecked Sendable {
     public func start(_ context: FanContext) throws { self.context = context }
 
     public func recvMsg(_ message: Message, from sender: PeerID) {
-        guard let context, !stopped else { return }
+        guard let context else { return }
+        if stopped {
+            if message.type == .chainTransaction {
+                let txid = (try? Protos_Transaction(serializedBytes: message.payload))?.txid ?? "?"
+                try? context.communicator.unicast(Responses.response(.failure, "\(txid): shutting down"), to: sender)
+            }
+            return
+        }
         switch message.type {
         case .chainTransaction:
             guard let tx = try? Protos_Transaction(serializedBytes: message.payload), !tx.txid.isEmpty else {

@@ -49,7 +49,7 @@ final class ConsensusHandler: MessageHandler {
         guard type == Int32(Protos_Message.TypeEnum.consensus.rawValue)
             || type == Int32(Protos_Message.TypeEnum.chainTransaction.rawValue) else { return .pass }
         guard ring.hasRoom() else { return overflow(frame, from: c) }
-        let message = Message(storage: FrameStorage.copying(body: frame.body), header: frame.header)
+        let message = Message(storage: node.framePool.copying(body: frame.body), header: frame.header)
         _ = ring.push(InboundItem(message: message, sender: c.peerID))
         node.pushedSinceNotify &+= 1
         if node.pushedSinceNotify >= 64 { node.notifyFanIfPushed() }   // a long read: start the fan early

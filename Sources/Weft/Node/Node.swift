@@ -54,6 +54,8 @@ public final class Node: @unchecked Sendable {
 
     // Buffers of the reactor thread.
     let scratch: UnsafeMutableRawBufferPointer
+    /// Inbound frames reused once the reactor is done with them.
+    let framePool: FramePool
     let iovecs: UnsafeMutablePointer<iovec>
     let maxIovecs = 64
     private var cachedHello: (height: UInt64, frame: FrameStorage)?
@@ -92,6 +94,7 @@ public final class Node: @unchecked Sendable {
         fan = ConsensusFan(consenter: consenter, inbound: inbound, communicator: communicator,
                            reactorWaker: reactorWaker, label: "weft.consensus-fan")
         scratch = .allocate(byteCount: 256 * 1024, alignment: 64)
+        framePool = FramePool(limit: inbound.capacity)
         iovecs = .allocate(capacity: maxIovecs)
 
         guard let listen = HostPort(config.listenAddress, allowPortZero: true) else {
@@ -235,6 +238,7 @@ public final class Node: @unchecked Sendable {
                     continue
                 }
                 send(item.message.storage, on: c)
+                framePool.recycle(Node.storage(of: consume item))
             } else {
                 for c in establishedByName.values where item.target.includes(c.peer?.type ?? .undefined) {
                     send(item.message.storage, on: c)
@@ -242,6 +246,10 @@ public final class Node: @unchecked Sendable {
             }
         }
     }
+
+    /// The frame of an item, the item itself gone (so the frame may be the last reference).
+    @inline(__always)
+    static func storage(of item: consuming OutboundItem) -> FrameStorage { item.message.storage }
 
     @inline(__always)
     func connection(_ handle: ConnectionHandle) -> Connection? {

@@ -10,13 +10,24 @@ public final class FrameStorage: ManagedBuffer<Int, UInt8> {
     // Immutable once made: safe to share across threads.
 
     /// A frame of `bodyCount` body bytes whose body `fill` writes.
-    static func make(bodyCount: Int, fill: (UnsafeMutableRawBufferPointer) -> Void) -> FrameStorage {
-        let frameCount = FrameFormat.headerSize + bodyCount
-        let storage = unsafeDowncast(FrameStorage.create(minimumCapacity: frameCount) { _ in frameCount }, to: FrameStorage.self)
-        let base = storage.base
+    static func make(bodyCount: Int, capacity: Int? = nil, fill: (UnsafeMutableRawBufferPointer) -> Void) -> FrameStorage {
+        let bytes = max(capacity ?? 0, FrameFormat.headerSize + bodyCount)
+        let storage = unsafeDowncast(FrameStorage.create(minimumCapacity: bytes) { _ in bytes }, to: FrameStorage.self)
+        storage.fill(bodyCount: bodyCount, fill)
+        return storage
+    }
+
+    /// Bytes the frame may hold (what it was made for).
+    @inline(__always)
+    var capacityBytes: Int { withUnsafeMutablePointerToHeader { $0.pointee } }
+
+    /// Writes a new frame into this storage. Only for storage nobody else
+    /// references (see `FramePool`).
+    @inline(__always)
+    func fill(bodyCount: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        let base = self.base
         FrameFormat.storeLength(UInt32(bodyCount), at: base)
         fill(UnsafeMutableRawBufferPointer(start: base + FrameFormat.headerSize, count: bodyCount))
-        return storage
     }
 
     /// A copy of an encoded message body.

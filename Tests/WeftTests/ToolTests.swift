@@ -50,4 +50,19 @@ final class ToolTests: XCTestCase {
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.output.contains("peer.discovery.period"), bad.output)
     }
+
+    func testConfigListsEveryKeyWithItsDefault() throws {
+        let run = try runWeft(["config"])
+        XCTAssertEqual(run.status, 0, run.output)
+        for key in ConfigLoader.keys {
+            XCTAssertTrue(run.output.contains("\(key.path)  (\(key.environmentName), default"), "missing \(key.path)")
+        }
+        XCTAssertTrue(run.output.contains("peer.limits.maxFrameSize  (CORE_PEER_LIMITS_MAXFRAMESIZE, default 4194304)"))
+    }
+
+    func testAnUnreadableConfigFileIsNamed() throws {
+        let run = try runWeft(["node", "start", "--config", "/nonexistent/core.yaml"])
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertTrue(run.output.contains("cannot read '/nonexistent/core.yaml'"), run.output)
+    }
 }

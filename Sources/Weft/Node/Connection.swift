@@ -54,8 +54,6 @@ final class Connection: EventHandler {
     @exclusivity(unchecked) var lastReceiveAt: UInt64
     @exclusivity(unchecked) var bytesIn = 0
     @exclusivity(unchecked) var bytesOut = 0
-    @exclusivity(unchecked) var framesIn = 0
-    @exclusivity(unchecked) var framesOut = 0
     /// Rate limit for "Message channel for <id> full, rejecting".
     var lastRejectLogAt: UInt64 = 0
     var rejectsSinceLog = 0
@@ -109,5 +107,4 @@ enum CloseCause: String, CaseIterable {
     case connectionLimit = "connection_limit"
     case connectFailed = "connect_failed"
     case shutdown = "shutdown"
-    case peerLimit = "peer_limit"
 }

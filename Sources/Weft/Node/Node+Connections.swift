@@ -175,7 +175,7 @@ extension Node {
         // Only whole frames count as activity: a frame that trickles in
         // byte by byte (slowloris) does not hold off the idle timeout.
         var sawFrame = false
-        defer { if sawFrame { c.lastReceiveAt = MonotonicClock.now() } }
+        defer { if sawFrame && tracksIdleness { c.lastReceiveAt = MonotonicClock.now() } }
         while c.acceptsFrames {
             switch FrameCursor.next(in: bytes, at: offset, maxFrameSize: config.limits.maxFrameSize) {
             case .incomplete:
@@ -199,7 +199,6 @@ extension Node {
                     handleHandshake(inbound, from: c)
                 }
                 offset += frame.count
-                c.framesIn += 1
                 metrics.framesIn += 1
                 sawFrame = true
             }
@@ -217,6 +216,9 @@ extension Node {
         metrics.unhandledMessages += 1
         return .handled
     }
+
+    /// Whether anything reads `lastReceiveAt` (the idle timeout is on).
+    var tracksIdleness: Bool { config.limits.idleTimeoutNanos > 0 }
 
     // MARK: backpressure
 
@@ -256,7 +258,6 @@ extension Node {
             return false
         }
         c.writes.append(frame)
-        c.framesOut += 1
         metrics.framesOut += 1
         if !c.dirty {
             c.dirty = true

@@ -12,7 +12,6 @@ public enum Readiness {
     public static let writable = EPOLLOUT.rawValue
     public static let error = EPOLLERR.rawValue
     public static let hangUp = EPOLLHUP.rawValue
-    public static let peerHalfClosed = EPOLLRDHUP.rawValue
 }
 
 /// The whole event loop, in the manner of redis' `ae.c`: file events (epoll,
@@ -83,7 +82,6 @@ public final class EventLoop {
     // MARK: running
 
     public func stop() { stopRequested = true }
-    public var isStopping: Bool { stopRequested }
 
     /// Turns the loop until `stop()`.
     public func run() {

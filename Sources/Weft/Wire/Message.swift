@@ -77,16 +77,11 @@ public struct Message: @unchecked Sendable {
     }
 }
 
+/// A body that is not a `protos.Message`.
 public enum WireError: Error, Equatable, CustomStringConvertible {
     case malformed
-    case frameTooLarge(length: UInt32, limit: Int)
 
-    public var description: String {
-        switch self {
-        case .malformed: return "malformed frame"
-        case .frameTooLarge: return "frame too large"
-        }
-    }
+    public var description: String { "malformed frame" }
 }
 
 enum ProtoEncoding {

@@ -21,10 +21,14 @@ let package = Package(
     targets: [
         // epoll, eventfd and timerfd are not exported by Glibc's module map.
         .systemLibrary(name: "CWeftLinux", path: "Sources/CWeftLinux"),
+        // The system OpenSSL 3 (libssl-dev) for TLS peer links; see README "TLS".
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"])]),
         .target(
             name: "Weft",
             dependencies: [
                 "CWeftLinux",
+                "COpenSSL",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

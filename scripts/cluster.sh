@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # N peers on 127.0.0.1, the first the root node of the others, for local
-# experiments. Ctrl-C (or SIGTERM) stops them all.
-#   scripts/cluster.sh [N] [--consensus echo|noops] [--base-port 7051]
+# experiments. Ctrl-C (or SIGTERM) stops them all. With --tls every link is
+# mutual TLS 1.3, with a CA and certificates made by gen-certs.sh in the work folder.
+#   scripts/cluster.sh [N] [--consensus echo|noops] [--base-port 7051] [--tls]
 set -euo pipefail
-usage() { sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'; }
-n=4 consensus=echo base=7051
+usage() { sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; }
+n=4 consensus=echo base=7051 tls=0
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
     --consensus) consensus=$2; shift 2 ;;
     --base-port) base=$2; shift 2 ;;
+    --tls) tls=1; shift ;;
     [0-9]*) n=$1; shift ;;
     *) echo "cluster.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -27,14 +29,19 @@ stop() {
   echo "cluster: logs and data in $work" >&2
 }
 trap stop INT TERM EXIT
+if [ $tls = 1 ]; then
+  "$root/scripts/gen-certs.sh" --out "$work/certs" $(for i in $(seq 0 $((n - 1))); do echo "vp$i"; done)
+fi
 for i in $(seq 0 $((n - 1))); do
   args=(node start --peer-id "vp$i" --listen "127.0.0.1:$((base + i))" --ops-listen "127.0.0.1:$((base + 2000 + i))"
         --data-dir "$work/vp$i" --consensus "$consensus")
   [ "$i" -gt 0 ] && args+=(--root-node "127.0.0.1:$base")
+  [ $tls = 1 ] && args+=(--tls --tls-cert "$work/certs/vp$i.pem" --tls-key "$work/certs/vp$i.key" --tls-root-cert "$work/certs/ca.pem")
   "$bin" "${args[@]}" 2>"$work/vp$i.log" &
   pids+=($!)
 done
 echo "cluster: $n peers on 127.0.0.1:$base..$((base + n - 1)), operations on :$((base + 2000))..; logs in $work" >&2
+[ $tls = 1 ] && echo "cluster: TLS; load it with: $bin load --target 127.0.0.1:$base --id-domain load.weft --tls-cert $work/certs/load.pem --tls-key $work/certs/load.key --tls-root-cert $work/certs/ca.pem" >&2
 sleep 2
 for i in $(seq 0 $((n - 1))); do "$bin" node status --ops "127.0.0.1:$((base + 2000 + i))" || true; echo; done
 echo "cluster: running; Ctrl-C stops it" >&2

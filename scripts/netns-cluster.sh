@@ -3,15 +3,16 @@
 # a namespace of its own (the host's interfaces and routes are never touched).
 # Waits for the full mesh, prints each peer's view, tears everything down on
 # exit. Needs root and iproute2. Addresses: 10.213.0.1..N/24, inside those
-# namespaces only.
-#   scripts/netns-cluster.sh [N=4] [--hold] [--timeout SECONDS]
+# namespaces only. --tls: mutual TLS 1.3 links, certificates from gen-certs.sh.
+#   scripts/netns-cluster.sh [N=4] [--hold] [--timeout SECONDS] [--tls]
 # Exit: 0 mesh formed, 1 it did not, 77 namespaces cannot be made here (reason on stderr).
 set -uo pipefail
-n=4 hold=0 timeout=30
+n=4 hold=0 timeout=30 tls=0
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --hold) hold=1; shift ;;
+    --tls) tls=1; shift ;;
     --timeout) timeout=$2; shift 2 ;;
     [0-9]*) n=$1; shift ;;
     *) echo "netns-cluster: unknown argument '$1'" >&2; exit 2 ;;
@@ -51,9 +52,13 @@ for i in $(seq 1 "$n"); do
   ip -n "$ns" addr add "10.213.0.$i/24" dev eth0
   ip -n "$ns" link set eth0 up
 done
+if [ $tls = 1 ]; then
+  "$root/scripts/gen-certs.sh" --out "$work/certs" $(for i in $(seq 1 "$n"); do echo "vp$i"; done) || exit 1
+fi
 for i in $(seq 1 "$n"); do
   args=(node start --peer-id "vp$i" --listen "10.213.0.$i:7051" --ops-listen "127.0.0.1:9443" --data-dir "$work/vp$i")
   [ "$i" -gt 1 ] && args+=(--root-node "10.213.0.1:7051")
+  [ $tls = 1 ] && args+=(--tls --tls-cert "$work/certs/vp$i.pem" --tls-key "$work/certs/vp$i.key" --tls-root-cert "$work/certs/ca.pem")
   ip netns exec "${tag}n$i" "$bin" "${args[@]}" 2>"$work/vp$i.log" &
   pids+=($!)
 done

@@ -26,10 +26,19 @@ public struct LoadOptions: Sendable {
     public var mode = Mode.consensus
     public var threads = 1
     public var idPrefix = "load"
+    /// Appended to the names (`<prefix>-<n>.<domain>`), so one TLS client
+    /// certificate with a wildcard SAN (`*.<domain>`) covers every connection.
+    public var idDomain = ""
+    /// TLS 1.3 with this client certificate, key and root CA (the peer runs
+    /// with peer.tls.enabled); nil = plain TCP.
+    public var tls: PeerConfig.TLS?
     /// Hold the connections after the handshake and send nothing (memory per idle connection).
     public var idle = false
 
     public init(target: HostPort) { self.target = target }
+
+    /// The DISC_HELLO name of connection `id`.
+    public func peerName(_ id: Int) -> String { idDomain.isEmpty ? "\(idPrefix)-\(id)" : "\(idPrefix)-\(id).\(idDomain)" }
 }
 
 /// The summary, with the keys of PROTOCOL-level tools (and the C loadgen).
@@ -84,11 +93,14 @@ public final class LoadGenerator: @unchecked Sendable {
         let start = MonotonicClock.now()
         let measureFrom = start + UInt64(options.warmupSeconds * 1e9)
         let end = measureFrom + UInt64(options.durationSeconds * 1e9)
+        // Checked before any connection: files, key, chain, and that the
+        // certificate carries the names the connections will claim.
+        let tls = try options.tls.map { try TLSContext($0, expectedName: options.peerName(0), nameOrigin: "--id-prefix/--id-domain") }
         let threadCount = max(1, min(options.threads, options.connections))
         var workers: [LoadWorker] = []
         for t in 0..<threadCount {
             let ids = Array(stride(from: t, to: options.connections, by: threadCount))
-            workers.append(LoadWorker(options: options, address: address, connectionIDs: ids, counters: counters,
+            workers.append(LoadWorker(options: options, tls: tls, address: address, connectionIDs: ids, counters: counters,
                                       start: start, measureFrom: measureFrom, end: end))
         }
         let group = DispatchGroup()

@@ -13,8 +13,12 @@ final class LoadConnection {
     var established = false
     var dead = false
     var reader = FrameReader()
+    /// Plaintext to send; with TLS it is sealed into `sealed` at each flush.
     var out: [UInt8] = []
     var outOffset = 0
+    var tls: TLSSession?
+    var sealed: [UInt8] = []
+    var sealedOffset = 0
     var inFlight = 0
     var nextSeq: UInt64 = 0
     var expectSeq: UInt64 = 0
@@ -23,11 +27,14 @@ final class LoadConnection {
     var writeArmed = false
 
     init(id: Int, fd: Int32) { self.id = id; self.fd = fd }
+
+    var hasUnsent: Bool { outOffset < out.count || sealedOffset < sealed.count }
 }
 
 /// The connections of one thread, on one epoll loop.
 final class LoadWorker: @unchecked Sendable {
     let options: LoadOptions
+    let tls: TLSContext?
     let address: SocketAddress
     let ids: [Int]
     let counters: LoadCounters
@@ -42,9 +49,10 @@ final class LoadWorker: @unchecked Sendable {
     private let interval: UInt64          // open loop: nanoseconds between sends on one connection
     private let epfd: Int32
 
-    init(options: LoadOptions, address: SocketAddress, connectionIDs: [Int], counters: LoadCounters,
+    init(options: LoadOptions, tls: TLSContext?, address: SocketAddress, connectionIDs: [Int], counters: LoadCounters,
          start: UInt64, measureFrom: UInt64, end: UInt64) {
         self.options = options
+        self.tls = tls
         self.address = address
         ids = connectionIDs
         self.counters = counters
@@ -83,7 +91,7 @@ final class LoadWorker: @unchecked Sendable {
                 }
             }
             if interval > 0 { sendDue() }
-            for c in connections.values where !c.dead && c.outOffset < c.out.count { flush(c) }
+            for c in connections.values where !c.dead && c.hasUnsent { flush(c) }
         }
         for c in connections.values where !c.dead { kill(c) }
     }
@@ -96,10 +104,20 @@ final class LoadWorker: @unchecked Sendable {
             FileHandle.standardError.write(Data("load: connection \(id): cannot connect to \(options.target)\n".utf8))
             return
         }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         let c = LoadConnection(id: id, fd: fd)
+        if let tls {
+            do {
+                c.tls = try BlockingTLS.handshake(fd: fd, context: tls)
+            } catch {
+                counters.errors.add(1, ordering: .relaxed)
+                FileHandle.standardError.write(Data("load: connection \(id): TLS handshake with \(options.target) failed: \(error)\n".utf8))
+                Glibc.close(fd)
+                return
+            }
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         connections[fd] = c
         var event = epoll_event()
         event.events = EPOLLIN.rawValue
@@ -107,7 +125,7 @@ final class LoadWorker: @unchecked Sendable {
         epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event)
         counters.alive.add(1, ordering: .relaxed)
         var hello = Protos_HelloMessage()
-        hello.peerEndpoint.id.name = "\(options.idPrefix)-\(id)"
+        hello.peerEndpoint.id.name = options.peerName(id)
         hello.peerEndpoint.address = "127.0.0.1:1"
         hello.peerEndpoint.type = .nonValidator
         var message = Protos_Message()
@@ -176,18 +194,26 @@ final class LoadWorker: @unchecked Sendable {
     }
 
     private func flush(_ c: LoadConnection) {
-        while c.outOffset < c.out.count {
-            let n = c.out.withUnsafeBytes { send(c.fd, $0.baseAddress! + c.outOffset, $0.count - c.outOffset, Int32(MSG_NOSIGNAL)) }
-            if n > 0 { c.outOffset += n; continue }
-            if n < 0 && (errno == EAGAIN || errno == EINTR) { break }
-            fail(c, "write: \(String(cString: strerror(errno)))")
-            return
-        }
-        if c.outOffset == c.out.count {
+        let sentAll: Bool
+        if let tls = c.tls {
+            let sealedAll = c.out.withUnsafeBytes { tls.write(UnsafeRawBufferPointer(rebasing: $0[c.outOffset...])) }
+            guard sealedAll else { fail(c, "TLS: cannot seal a record"); return }
             c.out.removeAll(keepingCapacity: true)
             c.outOffset = 0
+            let pending = tls.pendingOutput
+            if pending > 0 {
+                let start = c.sealed.count
+                c.sealed += repeatElement(0, count: pending)
+                let n = c.sealed.withUnsafeMutableBytes { tls.takeOutput(into: $0.baseAddress! + start, count: pending) }
+                c.sealed.removeLast(pending - n)
+            }
+            guard let done = sendBuffered(c, &c.sealed, &c.sealedOffset) else { return }
+            sentAll = done
+        } else {
+            guard let done = sendBuffered(c, &c.out, &c.outOffset) else { return }
+            sentAll = done
         }
-        let wantWrite = c.outOffset < c.out.count
+        let wantWrite = !sentAll
         if wantWrite != c.writeArmed {
             var event = epoll_event()
             event.events = EPOLLIN.rawValue | (wantWrite ? EPOLLOUT.rawValue : 0)
@@ -195,6 +221,21 @@ final class LoadWorker: @unchecked Sendable {
             epoll_ctl(epfd, EPOLL_CTL_MOD, c.fd, &event)
             c.writeArmed = wantWrite
         }
+    }
+
+    /// Sends what the socket takes: true when all of it went, nil when the connection failed.
+    private func sendBuffered(_ c: LoadConnection, _ bytes: inout [UInt8], _ offset: inout Int) -> Bool? {
+        while offset < bytes.count {
+            let start = offset
+            let n = bytes.withUnsafeBytes { send(c.fd, $0.baseAddress! + start, $0.count - start, Int32(MSG_NOSIGNAL)) }
+            if n > 0 { offset += n; continue }
+            if n < 0 && (errno == EAGAIN || errno == EINTR) { return false }
+            fail(c, "write: \(String(cString: strerror(errno)))")
+            return nil
+        }
+        bytes.removeAll(keepingCapacity: true)
+        offset = 0
+        return true
     }
 
     // MARK: receiving
@@ -207,7 +248,13 @@ final class LoadWorker: @unchecked Sendable {
             if errno != EAGAIN && errno != EINTR { fail(c, "read: \(String(cString: strerror(errno)))") }
             return
         }
-        c.reader.commit(n)
+        if let tls = c.tls {
+            // The ciphertext went where the plaintext goes: hand it over, then decrypt behind it.
+            tls.feed(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(space)[..<n]))
+            guard openRecords(c, tls) else { return }
+        } else {
+            c.reader.commit(n)
+        }
         let bytes = c.reader.readable
         var offset = 0
         let now = MonotonicClock.now()
@@ -219,6 +266,18 @@ final class LoadWorker: @unchecked Sendable {
             handle(c, header: header, body: body, frameBytes: 4 + count, now: now)
         }
         if !c.dead { c.reader.consume(offset) }
+    }
+
+    /// Decrypts every whole record into the reader; false when the connection failed.
+    private func openRecords(_ c: LoadConnection, _ tls: TLSSession) -> Bool {
+        while true {
+            switch tls.read(into: c.reader.writable(minimum: TLSSession.maxRecordSize)) {
+            case .bytes(let n): c.reader.commit(n)
+            case .needInput: return true
+            case .closed: fail(c, "the peer closed the TLS session"); return false
+            case .failed(let why): fail(c, "TLS: \(why)"); return false
+            }
+        }
     }
 
     private func handle(_ c: LoadConnection, header: MessageHeader, body: UnsafeRawBufferPointer, frameBytes: Int, now: UInt64) {

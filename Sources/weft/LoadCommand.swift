@@ -12,7 +12,10 @@ struct LoadCommand: ParsableCommand {
         messages in flight per connection (closed loop), or sends --rate messages per second in \
         all (open loop: latency counts from when each message was due, so stalls are not hidden). \
         Mode consensus sends CONSENSUS frames to the echo consenter; mode tx sends \
-        CHAIN_TRANSACTION and waits for RESPONSE (any consenter). A progress line each second on \
+        CHAIN_TRANSACTION and waits for RESPONSE (any consenter). With --tls-cert, --tls-key and \
+        --tls-root-cert every connection speaks TLS 1.3 (for a peer with peer.tls.enabled); the \
+        certificate must carry each connection's name, e.g. gen-certs.sh's load.pem (*.load.weft) \
+        with --id-domain load.weft. A progress line each second on \
         stderr; a summary at the end (--json: one JSON object on stdout). Exit 1 if nothing was answered.
         """)
 
@@ -26,6 +29,10 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "consensus (against the echo consenter) or tx (CHAIN_TRANSACTION -> RESPONSE).") var mode = "consensus"
     @Option(name: [.customShort("t"), .long], help: "Client threads.") var threads = 1
     @Option(name: .customLong("id-prefix"), help: "Peer names are <prefix>-<n>.") var idPrefix = "load"
+    @Option(name: .customLong("id-domain"), help: "Peer names are <prefix>-<n>.<domain> (TLS: one wildcard certificate *.<domain> covers all).") var idDomain = ""
+    @Option(name: .customLong("tls-cert"), help: "TLS 1.3 with this client certificate (PEM); needs --tls-key and --tls-root-cert.") var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(name: .customLong("tls-root-cert"), help: "PEM CA the peer's certificate must chain to.") var tlsRootCert: String?
     @Flag(help: "Print one JSON object with the summary on stdout.") var json = false
     @Flag(help: "No progress lines.") var quiet = false
     @Flag(help: "Only connect and hand-shake, then hold the connections idle for the duration.") var idle = false
@@ -38,6 +45,8 @@ struct LoadCommand: ParsableCommand {
         guard duration > 0, duration <= 86_400, warmup >= 0 else { throw ValidationError("-d must be > 0 (and at most a day); --warmup >= 0") }
         guard LoadOptions.Mode(rawValue: mode) != nil else { throw ValidationError("--mode must be consensus or tx") }
         if let rate { guard rate > 0 else { throw ValidationError("--rate must be positive") } }
+        let tlsFlags = [tlsCert, tlsKey, tlsRootCert].compactMap { $0 }.count
+        guard tlsFlags == 0 || tlsFlags == 3 else { throw ValidationError("TLS needs all three of --tls-cert, --tls-key and --tls-root-cert") }
     }
 
     func run() throws {
@@ -51,13 +60,30 @@ struct LoadCommand: ParsableCommand {
         options.mode = LoadOptions.Mode(rawValue: mode)!
         options.threads = threads
         options.idPrefix = idPrefix
+        options.idDomain = idDomain
+        if let tlsCert, let tlsKey, let tlsRootCert {
+            var tls = PeerConfig.TLS()
+            tls.enabled = true
+            tls.certFile = tlsCert
+            tls.keyFile = tlsKey
+            tls.rootCertFile = tlsRootCert
+            options.tls = tls
+        }
         options.idle = idle
         let quiet = self.quiet
-        let result = try LoadGenerator(options: options).run { p in
+        let generator = LoadGenerator(options: options)
+        let result: LoadResult
+        do {
+            result = try generator.run(progress: { p in
             guard !quiet else { return }
             let line = String(format: "%3ds %@ %10.0f msgs/s  p99 %8.1f us  errors %d  connections %d\n",
                               p.second, p.warmup ? "warmup " : "measure", p.messagesPerSecond, p.p99Micros, p.errors, p.connections)
             FileHandle.standardError.write(Data(line.utf8))
+            })
+        } catch let error as ConfigError {
+            // The TLS files are checked as a peer checks its own: name the flag.
+            let flags = ["peer.tls.cert.file": "--tls-cert", "peer.tls.key.file": "--tls-key", "peer.tls.rootcert.file": "--tls-root-cert"]
+            throw ValidationError("\(flags[error.key] ?? error.key): \(error.reason)")
         }
         if json {
             let encoder = JSONEncoder()

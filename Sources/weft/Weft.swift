@@ -48,6 +48,14 @@ struct ConfigOptions: ParsableArguments {
     var opsListen: String?
     @Option(name: .customLong("log-level"), help: "logging.level: trace, debug, info, warning, error, critical.")
     var logLevel: String?
+    @Flag(name: .customLong("tls"), help: "peer.tls.enabled: mutual TLS 1.3 on every peer link.")
+    var tls = false
+    @Option(name: .customLong("tls-cert"), help: "peer.tls.cert.file: PEM certificate of this peer.")
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "peer.tls.key.file: PEM private key.")
+    var tlsKey: String?
+    @Option(name: .customLong("tls-root-cert"), help: "peer.tls.rootcert.file: PEM CA every peer must chain to.")
+    var tlsRootCert: String?
     @Option(name: .customLong("set"), help: ArgumentHelp("Any config key: --set peer.limits.maxConnections=4096 (repeatable).", valueName: "key=value"))
     var settings: [String] = []
 
@@ -61,6 +69,8 @@ struct ConfigOptions: ParsableArguments {
             ("peer.id", peerID), ("peer.listenAddress", listen), ("peer.address", address),
             ("peer.discovery.rootnode", rootNode), ("peer.validator.consensus.plugin", consensus),
             ("peer.fileSystemPath", dataDir), ("peer.operations.listenAddress", opsListen), ("logging.level", logLevel),
+            ("peer.tls.enabled", tls ? "true" : nil), ("peer.tls.cert.file", tlsCert),
+            ("peer.tls.key.file", tlsKey), ("peer.tls.rootcert.file", tlsRootCert),
         ]
         for case let (key, value?) in named { list.append((key, value)) }
         return list

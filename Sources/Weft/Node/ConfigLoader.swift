@@ -123,6 +123,20 @@ public enum ConfigLoader {
             duration("peer.limits.handshakeTimeout", "5s", "no valid DISC_HELLO by then: close", \.limits.handshakeTimeoutNanos),
             duration("peer.limits.idleTimeout", "0s", "nothing received for this long: close; 0 = off", \.limits.idleTimeoutNanos),
             int("peer.limits.maxPendingWrite", 16 << 20, 1024...(1 << 34), "unsent bytes per connection before it is a slow peer", \.limits.maxPendingWrite),
+            bool("peer.tls.enabled", false, "mutual TLS 1.3 on every peer link", \.tls.enabled),
+            string("peer.tls.cert.file", "", "PEM certificate of this peer (CN or a DNS SAN = peer.id), then intermediates") { (c: inout C, v: String) throws(ConfigError) in
+                c.tls.certFile = v
+            },
+            string("peer.tls.key.file", "", "PEM private key of that certificate") { (c: inout C, v: String) throws(ConfigError) in
+                c.tls.keyFile = v
+            },
+            string("peer.tls.rootcert.file", "", "PEM CA that every peer certificate must chain to") { (c: inout C, v: String) throws(ConfigError) in
+                c.tls.rootCertFile = v
+            },
+            string("peer.tls.serverhostoverride", "", "dialing: name the other peer's certificate must carry (and SNI); empty = check the hello name only") { (c: inout C, v: String) throws(ConfigError) in
+                c.tls.serverHostOverride = v
+            },
+            bool("peer.tls.clientAuthRequired", true, "inbound peers must present a certificate", \.tls.clientAuthRequired),
             string("logging.level", "info", "trace | debug | info | notice | warning | error | critical") { (c: inout C, v: String) throws(ConfigError) in
                 let level = v.lowercased()
                 guard LogLevels.parse(level) != nil else { throw ConfigError(key: "logging.level", reason: "'\(v)' is not a log level") }

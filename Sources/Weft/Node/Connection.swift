@@ -14,7 +14,9 @@ final class Connection: EventHandler {
     enum State: Equatable {
         /// Dialed, the non-blocking connect has not completed.
         case connecting
-        /// Connected; waiting for the other side's DISC_HELLO.
+        /// Connected, TLS handshake under way (`peer.tls.enabled`).
+        case securing
+        /// Connected (and secured); waiting for the other side's DISC_HELLO.
         case awaitingHello
         case established
         /// DISC_DISCONNECT queued: input is discarded, the socket closes once
@@ -36,6 +38,10 @@ final class Connection: EventHandler {
 
     @exclusivity(unchecked) var reader = FrameReader()
     @exclusivity(unchecked) var writes = WriteQueue()
+    /// With TLS: the session, and the ciphertext it produced, not yet sent.
+    /// `writes` then holds plaintext, sealed into `sealed` at each flush.
+    var tls: TLSSession?
+    @exclusivity(unchecked) var sealed = WriteQueue()
     /// EPOLL events currently registered.
     @exclusivity(unchecked) var registeredEvents: UInt32
     /// Reading is off until the inbound ring has room (backpressure).
@@ -78,14 +84,17 @@ final class Connection: EventHandler {
 
     func handleEvents(_ events: UInt32) { node.connectionReady(self, events: events) }
 
+    /// Bytes queued and not yet sent (plaintext and, with TLS, ciphertext).
+    var unsentBytes: Int { writes.pendingBytes + sealed.pendingBytes }
+
     /// The events this connection wants from epoll now.
     var wantedEvents: UInt32 {
+        let writing = unsentBytes == 0 ? 0 : Readiness.writable
         switch state {
         case .connecting: return Readiness.writable
         case .closed: return 0
-        case .closing: return Readiness.readable | (writes.isEmpty ? 0 : Readiness.writable)
-        case .awaitingHello, .established:
-            return (paused ? 0 : Readiness.readable) | (writes.isEmpty ? 0 : Readiness.writable)
+        case .securing, .closing: return Readiness.readable | writing
+        case .awaitingHello, .established: return (paused ? 0 : Readiness.readable) | writing
         }
     }
 }
@@ -106,5 +115,9 @@ enum CloseCause: String, CaseIterable {
     case slowPeer = "slow_peer"
     case connectionLimit = "connection_limit"
     case connectFailed = "connect_failed"
+    /// The TLS handshake failed: no certificate, an unknown CA, not TLS, ...
+    case tlsHandshake = "tls_handshake"
+    /// The name in DISC_HELLO is not the one in the peer's certificate.
+    case certificateMismatch = "certificate_mismatch"
     case shutdown = "shutdown"
 }

@@ -320,7 +320,17 @@ extension Node {
             close(c, .connectFailed, detail: "connect to \(c.remoteAddress): \(String(cString: strerror(err)))")
             return
         }
+        if tlsContext != nil {
+            c.state = .securing
+            beginTLS(c, role: .client)       // the hello follows the TLS handshake
+            return
+        }
         c.state = .awaitingHello
+        sendHello(c)
+    }
+
+    /// Our DISC_HELLO, first thing on a dialed connection.
+    func sendHello(_ c: Connection) {
         send(helloFrame(), on: c)
         if c.state != .closed { flush(c) }
     }

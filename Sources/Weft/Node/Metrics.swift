@@ -17,6 +17,7 @@ final class ReactorMetrics {   // reactor thread only: no dynamic exclusivity ch
     @exclusivity(unchecked) var acceptErrors = 0
     @exclusivity(unchecked) var socketOptionFailures = 0
     @exclusivity(unchecked) var unhandledMessages = 0
+    @exclusivity(unchecked) var tlsHandshakes = 0
 }
 
 /// Prometheus text exposition, one metric at a time.

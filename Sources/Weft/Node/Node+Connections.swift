@@ -31,8 +31,10 @@ extension Node {
                 continue
             }
             applyConnectionOptions(fd)
-            let c = Connection(fd: fd, handle: handle, direction: .inbound, state: .awaitingHello, remoteAddress: remote, node: self)
+            let c = Connection(fd: fd, handle: handle, direction: .inbound, state: tlsContext == nil ? .awaitingHello : .securing,
+                               remoteAddress: remote, node: self)
             adopt(c)
+            if c.state == .securing { beginTLS(c, role: .server) }
             logger.debug("accepted connection", metadata: ["from": "\(remote)", "fd": "\(fd)"])
         }
     }
@@ -84,9 +86,12 @@ extension Node {
         let timeout = c.state == .connecting ? config.discovery.connectTimeoutNanos + config.limits.handshakeTimeoutNanos
                                              : config.limits.handshakeTimeoutNanos
         schedule(for: c, afterNanos: timeout) { c in
-            guard c.state == .awaitingHello || c.state == .connecting else { return }
-            self.close(c, c.state == .connecting ? .connectFailed : .handshakeTimeout,
-                       detail: c.state == .connecting ? "connect timed out" : "no DISC_HELLO within the handshake timeout")
+            switch c.state {
+            case .connecting: self.close(c, .connectFailed, detail: "connect timed out")
+            case .securing: self.close(c, .handshakeTimeout, detail: "TLS handshake not finished within the handshake timeout")
+            case .awaitingHello: self.close(c, .handshakeTimeout, detail: "no DISC_HELLO within the handshake timeout")
+            case .established, .closing, .closed: break
+            }
         }
     }
 
@@ -121,6 +126,7 @@ extension Node {
     /// copied into the connection's own buffer.
     func readable(_ c: Connection) {
         if c.state == .closing { discardInput(c); return }
+        if c.tls != nil { readableTLS(c); return }
         if c.reader.isEmpty {
             let n = recv(c.fd, scratch.baseAddress, scratch.count, 0)
             guard received(n, on: c) else { return }
@@ -146,7 +152,7 @@ extension Node {
     }
 
     /// Accounts a recv result; closes on EOF or error. True when bytes arrived.
-    private func received(_ n: Int, on c: Connection) -> Bool {
+    func received(_ n: Int, on c: Connection) -> Bool {
         if n > 0 {
             c.bytesIn += n
             metrics.bytesIn += n
@@ -240,6 +246,7 @@ extension Node {
             c.paused = false
             let used = processFrames(c, c.reader.readable)
             if c.state == .awaitingHello || c.state == .established { c.reader.consume(used) }
+            if c.tls != nil && c.acceptsFrames { openRecords(c) }   // records held back while paused
             if c.state != .closed { updateEvents(c) }
         }
         if !pausedConnections.isEmpty { fan.reactorWaitsForRoom.store(true, ordering: .sequentiallyConsistent) }
@@ -251,10 +258,10 @@ extension Node {
     /// peer and is disconnected (the rest of the mesh keeps its speed).
     @discardableResult
     func send(_ frame: FrameStorage, on c: Connection) -> Bool {
-        if c.writes.pendingBytes + frame.frameCount > config.limits.maxPendingWrite {
+        if c.unsentBytes + frame.frameCount > config.limits.maxPendingWrite {
             metrics.slowPeers += 1
             metrics.outboundDropped += 1
-            close(c, .slowPeer, detail: "slow peer: \(c.writes.pendingBytes) unsent bytes, over peer.limits.maxPendingWrite \(config.limits.maxPendingWrite)")
+            close(c, .slowPeer, detail: "slow peer: \(c.unsentBytes) unsent bytes, over peer.limits.maxPendingWrite \(config.limits.maxPendingWrite)")
             return false
         }
         c.writes.append(frame)
@@ -278,7 +285,8 @@ extension Node {
     /// Writes what is queued with gathered sends; arms EPOLLOUT only while bytes wait.
     func flush(_ c: Connection) {
         var sent = 0
-        let result = c.writes.flush(fd: c.fd, iovecs: iovecs, maxIovecs: maxIovecs, sent: &sent)
+        let result = c.tls == nil ? c.writes.flush(fd: c.fd, iovecs: iovecs, maxIovecs: maxIovecs, sent: &sent)
+                                  : sealAndSend(c, sent: &sent)
         c.bytesOut += sent
         metrics.bytesOut += sent
         switch result {
@@ -340,6 +348,8 @@ extension Node {
         Glibc.close(c.fd)
         c.reader.release()
         c.writes.removeAll()
+        c.sealed.removeAll()
+        c.tls = nil
         connections[Int(c.handle.slot)] = nil
         freeSlots.append(c.handle.slot)
         openCount -= 1

@@ -31,6 +31,7 @@ extension Node {
             endpoint = valid
         }
         let peerName = endpoint.id.name
+        guard helloMatchesCertificate(c, name: peerName) else { return }
         if peerName == name {
             discovery.markSelf(endpoint.address, dialed: c.dialedAddress)
             disconnect(c, .selfConnection, reason: "self connection", detail: "connected to itself")

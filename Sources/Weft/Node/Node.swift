@@ -60,6 +60,9 @@ public final class Node: @unchecked Sendable {
     let maxIovecs = 64
     private var cachedHello: (height: UInt64, frame: FrameStorage)?
 
+    /// `peer.tls.enabled`: every peer link is TLS 1.3 with mutual authentication.
+    let tlsContext: TLSContext?
+
     // Mesh.
     var discovery: Discovery!
     var operations: OperationsServer?
@@ -97,6 +100,7 @@ public final class Node: @unchecked Sendable {
         framePool = FramePool(limit: inbound.capacity)
         iovecs = .allocate(capacity: maxIovecs)
 
+        tlsContext = config.tls.enabled ? try TLSContext(config.tls, expectedName: config.peerID) : nil
         guard let listen = HostPort(config.listenAddress, allowPortZero: true) else {
             throw ConfigError(key: "peer.listenAddress", reason: "'\(config.listenAddress)' is not host:port")
         }

@@ -15,6 +15,7 @@ public struct PeerConfig: Sendable, Equatable {
     public var consensus = Consensus()
     public var socket = SocketOptions()
     public var limits = Limits()
+    public var tls = TLS()
 
     public struct Discovery: Sendable, Equatable {
         public var rootNodes: [String] = []
@@ -51,6 +52,25 @@ public struct PeerConfig: Sendable, Equatable {
         public var handshakeTimeoutNanos: UInt64 = 5_000_000_000
         public var idleTimeoutNanos: UInt64 = 0
         public var maxPendingWrite = 16 << 20
+    }
+
+    /// `peer.tls.*`: mutual TLS 1.3 on every peer link (Fabric v0.6's keys).
+    public struct TLS: Sendable, Equatable {
+        public var enabled = false
+        /// PEM: this peer's certificate (then any intermediates).
+        public var certFile = ""
+        /// PEM: its private key.
+        public var keyFile = ""
+        /// PEM: the CA every peer's certificate must chain to.
+        public var rootCertFile = ""
+        /// Dialing: the name the other peer's certificate must carry (and the
+        /// SNI sent); empty = no name check in the handshake, the DISC_HELLO
+        /// name is checked against the certificate instead.
+        public var serverHostOverride = ""
+        /// Inbound: a peer without a certificate is refused in the handshake.
+        public var clientAuthRequired = true
+
+        public init() {}
     }
 
     public init() {}

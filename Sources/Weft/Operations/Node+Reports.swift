@@ -16,6 +16,7 @@ extension Node {
                    CloseCause.allCases.map { ("cause=\"\($0.rawValue)\"", m.closed[$0] ?? 0) })
         out.gauge("weft_peers_established", "Peers with a completed handshake.", establishedByName.count)
         out.counter("weft_handshakes_total", "Handshakes completed.", m.established)
+        out.counter("weft_tls_handshakes_total", "TLS handshakes completed (peer.tls.enabled).", m.tlsHandshakes)
         out.gauge("weft_ring_depth", "Messages in the inbound consensus ring.", inbound.count)
         out.gauge("weft_ring_capacity", "Capacity of the inbound consensus ring.", inbound.capacity)
         out.gauge("weft_outbound_ring_depth", "Messages in the outbound ring.", outbound.count)

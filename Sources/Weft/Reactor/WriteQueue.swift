@@ -40,6 +40,21 @@ struct WriteQueue: ~Copyable {
         }
         reserve(n)
         (buffer! + bufferEnd).copyMemory(from: frame.base, byteCount: n)
+        commitBufferBytes(n)
+    }
+
+    /// Appends up to `limit` bytes that `fill` writes straight into the
+    /// buffer (it returns how many it wrote): TLS ciphertext.
+    mutating func append(upTo limit: Int, _ fill: (UnsafeMutableRawPointer) -> Int) {
+        reserve(limit)
+        let n = fill(buffer! + bufferEnd)
+        guard n > 0 else { return }
+        pendingBytes += n
+        commitBufferBytes(n)
+    }
+
+    /// The `n` bytes just written at `bufferEnd` join the last buffer run, or start one.
+    private mutating func commitBufferBytes(_ n: Int) {
         if let last = segments.indices.last, last >= first, segments[last].storage == nil,
            segments[last].start + segments[last].count == bufferEnd {
             segments[last].count += n
@@ -47,6 +62,17 @@ struct WriteQueue: ~Copyable {
             segments.append(Segment(storage: nil, start: bufferEnd, count: n))
         }
         bufferEnd += n
+    }
+
+    /// Hands every unsent run to `body`, oldest first, and forgets them all
+    /// (TLS encrypts them into its own output).
+    mutating func drain(_ body: (UnsafeRawBufferPointer) -> Void) {
+        guard pendingBytes > 0 else { return }
+        for index in first..<segments.count {
+            let s = segments[index]
+            body(UnsafeRawBufferPointer(start: (s.storage?.base ?? buffer!) + s.start, count: s.count))
+        }
+        consume(pendingBytes)
     }
 
     /// Room for `n` more bytes at `bufferEnd`: reclaims the sent prefix, or grows.

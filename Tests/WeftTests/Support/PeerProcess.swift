@@ -152,7 +152,9 @@ func eventually(timeout: Double = 10, _ what: String, _ condition: () throws -> 
 }
 
 /// Runs a program to its end; its exit status and output (stdout and stderr).
-func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+/// With `stdin`, that text is its input (then EOF); else it has none of ours.
+func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                stdin: String? = nil) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -160,7 +162,13 @@ func runProcess(_ executable: String, _ arguments: [String], environment: [Strin
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
+    let input = Pipe()
+    process.standardInput = stdin == nil ? FileHandle.nullDevice : input
     try process.run()
+    if let stdin {
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try input.fileHandleForWriting.close()
+    }
     let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     return (process.terminationStatus, output)

@@ -17,6 +17,13 @@ final class WireClient {
     }
 
     private var open = true
+    /// Set by `secure`: every byte after goes through TLS.
+    private(set) var tls: TLSSession?
+
+    /// A TLS 1.3 client handshake on this connection.
+    func secure(_ context: TLSContext) throws {
+        tls = try BlockingTLS.handshake(fd: fd, context: context)
+    }
 
     deinit { if open { close(fd) } }
 
@@ -55,7 +62,9 @@ final class WireClient {
         return (client, try Protos_HelloMessage(serializedBytes: reply.payload))
     }
 
-    func write(_ bytes: [UInt8]) throws { try BlockingSocket.writeAll(fd, bytes) }
+    func write(_ bytes: [UInt8]) throws {
+        if let tls { try BlockingTLS.send(fd: fd, session: tls, bytes) } else { try BlockingSocket.writeAll(fd, bytes) }
+    }
 
     /// The next frame's body; throws on EOF or timeout.
     func readFrameBody() throws -> [UInt8] {
@@ -84,6 +93,17 @@ final class WireClient {
 
     private func fill(_ count: Int) throws {
         var chunk = [UInt8](repeating: 0, count: 65536)
+        while buffer.count < count, let tls {
+            switch chunk.withUnsafeMutableBytes({ tls.read(into: $0) }) {
+            case .bytes(let n): buffer += chunk[0..<n]
+            case .closed: throw TestFailure("EOF")
+            case .failed(let why): throw TestFailure("TLS: \(why)")
+            case .needInput:
+                do { try BlockingTLS.receive(fd: fd, session: tls) } catch let error as TLSFailure {
+                    throw TestFailure(error.description)
+                }
+            }
+        }
         while buffer.count < count {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n == 0 { throw TestFailure("EOF") }

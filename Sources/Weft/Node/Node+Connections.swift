@@ -320,7 +320,8 @@ extension Node {
     /// the close never becomes a reset that destroys the reason in flight.
     func disconnect(_ c: Connection, _ cause: CloseCause, reason: String, detail: String? = nil) {
         guard c.state != .closing, c.state != .closed else { return }
-        if c.state == .connecting { close(c, cause, detail: detail ?? reason); return }
+        // Before the link carries frames (connect or TLS handshake under way) there is no one to tell.
+        if c.state == .connecting || c.state == .securing { close(c, cause, detail: detail ?? reason); return }
         c.state = .closing
         c.closeCause = cause
         c.closeDetail = detail ?? reason

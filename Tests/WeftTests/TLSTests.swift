@@ -61,9 +61,16 @@ final class TLSTests: XCTestCase {
     func testClientsWithoutTheRightCertificateOrNameAreRefusedAndTheMeshCarriesOn() throws {
         let certs = try TestCertificates(names: ["ref-0", "ref-1", "stranger"])
         let foreign = try TestCertificates(names: ["ref-9"], caName: "Another CA")
-        let a = try PeerProcess(name: "ref-0", settings: certs.settings(for: "ref-0"))
+        var settings = certs.settings(for: "ref-0")
+        settings["peer.limits.handshakeTimeout"] = "2s"
+        let a = try PeerProcess(name: "ref-0", settings: settings)
         let b = try PeerProcess(name: "ref-1", settings: certs.settings(for: "ref-1", rootNode: a.listen))
         try eventually("the two peers meet") { try a.peerNames() == ["ref-1"] && b.peerNames() == ["ref-0"] }
+
+        // 0. A handshake that stalls after 3 bytes of a record header: the reactor
+        //    goes on with everyone else, and the timeout ends it.
+        let stalled = try WireClient(a.listen)
+        try stalled.write([0x16, 0x03, 0x01])
 
         // 1. No certificate at all (openssl s_client offers none).
         let bare = try runProcess("/usr/bin/env", ["openssl", "s_client", "-connect", a.listen.description,
@@ -112,6 +119,11 @@ final class TLSTests: XCTestCase {
         try good.write(WireClient.hello(name: "after-1.load.weft"))
         XCTAssertEqual(try good.readMessage().type, .discHello)
         try good.echoCheck(count: 500, tag: 3)
+        try eventually("the stalled handshake times out") {
+            try a.metric("weft_connections_closed_total{cause=\"handshake_timeout\"}") == 1
+        }
+        XCTAssertTrue(a.log.contains("TLS handshake not finished within the handshake timeout"), a.log)
+        withExtendedLifetime(stalled) {}
     }
 
     /// Records already decrypted-able but held back while the ring is full

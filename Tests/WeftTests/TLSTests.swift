@@ -142,6 +142,21 @@ final class TLSTests: XCTestCase {
         XCTAssertGreaterThan(try peer.metric("weft_ring_full_total"), 0, "the reader was paused at least once")
     }
 
+    func testServerHostOverrideNamesTheCertificateADialExpects() throws {
+        let certs = try TestCertificates(names: ["ov-0", "ov-1", "ov-2"])
+        let target = try PeerProcess(name: "ov-0", settings: certs.settings(for: "ov-0"))
+        var wrong = certs.settings(for: "ov-1", rootNode: target.listen)
+        wrong["peer.tls.serverhostoverride"] = "someone-else"
+        let misled = try PeerProcess(name: "ov-1", settings: wrong)
+        var right = certs.settings(for: "ov-2", rootNode: target.listen)
+        right["peer.tls.serverhostoverride"] = "ov-0"
+        let guided = try PeerProcess(name: "ov-2", settings: right)
+        try eventually("the dial expecting ov-0 gets it") { try guided.peerNames().contains("ov-0") }
+        try misled.waitForLog(containing: "certificate verify failed: hostname mismatch")
+        XCTAssertEqual(try misled.peerNames(), [], "a dial expecting another name never establishes")
+        XCTAssertGreaterThan(try misled.metric("weft_connections_closed_total{cause=\"tls_handshake\"}"), 0)
+    }
+
     func testOpenSSLSeesTLS13AndCannotGetOlderVersions() throws {
         let certs = try TestCertificates(names: ["ossl-0"])
         let peer = try PeerProcess(name: "ossl-0", settings: certs.settings(for: "ossl-0"))

@@ -38,6 +38,13 @@ final class SocketOptionTests: XCTestCase {
         }
     }
 
+    private func remotePort(_ fd: Int32) -> UInt16? {
+        var remote = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        guard withUnsafeMutablePointer(to: &remote, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) } }) == 0 else { return nil }
+        return UInt16(bigEndian: remote.sin_port)
+    }
+
     private func option(_ fd: Int32, _ level: Int32, _ name: Int32) -> Int32 { Sockets.intOption(fd, level: level, name: name) ?? -1 }
 
     private func checkConnectionKnobs(_ fd: Int32, _ what: String) {
@@ -62,17 +69,24 @@ final class SocketOptionTests: XCTestCase {
         let a = try InProcessPeer(name: "sock-a", consenter: EchoConsenter(), settings: knobs)
         let b = try InProcessPeer(name: "sock-b", consenter: EchoConsenter(), rootNode: a.node.boundAddress.description, settings: knobs)
         let portA = a.node.boundAddress.port
-        try eventually("b dialed a") { !self.sockets(localPort: portA, remotePort: nil).filter { fd in
-            self.option(fd, SOL_SOCKET, SO_ACCEPTCONN) == 0 }.isEmpty }
-
         let listener = try XCTUnwrap(sockets(localPort: portA).first { option($0, SOL_SOCKET, SO_ACCEPTCONN) == 1 })
         XCTAssertEqual(option(listener, SOL_SOCKET, SO_REUSEADDR), 1, "listener SO_REUSEADDR")
         XCTAssertEqual(option(listener, SOL_SOCKET, SO_REUSEPORT), 1, "listener SO_REUSEPORT")
         XCTAssertEqual(option(listener, SOL_SOCKET, SO_RCVBUF), 2 * 131072, "listener SO_RCVBUF")
 
-        let accepted = try XCTUnwrap(sockets(localPort: portA).first { option($0, SOL_SOCKET, SO_ACCEPTCONN) == 0 })
+        // The two ends of b's dial, found as a pair: a socket left over from an
+        // earlier test may point at a port that `a` now reuses.
+        func dialEnds() -> (accepted: Int32, dialed: Int32)? {
+            for accepted in sockets(localPort: portA) where option(accepted, SOL_SOCKET, SO_ACCEPTCONN) == 0 {
+                if let dialerPort = remotePort(accepted), let dialed = sockets(localPort: dialerPort, remotePort: portA).first {
+                    return (accepted, dialed)
+                }
+            }
+            return nil
+        }
+        try eventually("b dialed a") { dialEnds() != nil }
+        let (accepted, dialed) = try XCTUnwrap(dialEnds())
         checkConnectionKnobs(accepted, "accepted")
-        let dialed = try XCTUnwrap(sockets(remotePort: portA).first)
         checkConnectionKnobs(dialed, "dialed")
         withExtendedLifetime(b) {}
     }
@@ -81,8 +95,16 @@ final class SocketOptionTests: XCTestCase {
         let a = try InProcessPeer(name: "sock-default", consenter: EchoConsenter())
         let port = a.node.boundAddress.port
         let client = try WireClient(a.node.boundAddress)
-        try eventually("accepted") { self.sockets(localPort: port).count >= 2 }
-        let accepted = try XCTUnwrap(sockets(localPort: port).first { option($0, SOL_SOCKET, SO_ACCEPTCONN) == 0 && $0 != client.fd })
+        var local = sockaddr_in()
+        var localLength = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(client.fd, $0, &localLength) } }
+        let clientPort = UInt16(bigEndian: local.sin_port)
+        // The peer's end of this client's connection (not a stale socket on a reused port).
+        func acceptedEnd() -> Int32? {
+            sockets(localPort: port, remotePort: clientPort).first { $0 != client.fd }
+        }
+        try eventually("accepted") { acceptedEnd() != nil }
+        let accepted = try XCTUnwrap(acceptedEnd())
         XCTAssertEqual(option(accepted, Int32(IPPROTO_TCP), TCP_NODELAY), 1)
         XCTAssertEqual(option(accepted, Int32(IPPROTO_TCP), TCP_KEEPIDLE), 30)
         XCTAssertEqual(option(accepted, Int32(IPPROTO_TCP), TCP_USER_TIMEOUT), 0)

@@ -38,6 +38,14 @@ final class TLSTests: XCTestCase {
         XCTAssertGreaterThan(summary.received, 100)
         XCTAssertEqual(summary.errors, 0)
         XCTAssertEqual(summary.connections, 4)
+
+        // The load tool's TLS mistakes are named before any connection is made.
+        let partial = try runWeft(["load", "--target", root.listen.description, "--tls-cert", certs.dir + "/load.pem"])
+        XCTAssertNotEqual(partial.status, 0)
+        XCTAssertTrue(partial.output.contains("TLS needs all three of --tls-cert, --tls-key and --tls-root-cert"), partial.output)
+        let unnamed = try runWeft(["load", "--target", root.listen.description, "-d", "1"] + certs.loadFlags)
+        XCTAssertNotEqual(unnamed.status, 0)
+        XCTAssertTrue(unnamed.output.contains("--tls-cert: the certificate in '\(certs.dir)/load.pem' carries 'load-0'"), unnamed.output)
     }
 
     func testBroadcastReachesEveryPeerOverTLS() throws {

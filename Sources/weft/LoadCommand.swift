@@ -62,12 +62,7 @@ struct LoadCommand: ParsableCommand {
         options.idPrefix = idPrefix
         options.idDomain = idDomain
         if let tlsCert, let tlsKey, let tlsRootCert {
-            var tls = PeerConfig.TLS()
-            tls.enabled = true
-            tls.certFile = tlsCert
-            tls.keyFile = tlsKey
-            tls.rootCertFile = tlsRootCert
-            options.tls = tls
+            options.tls = PeerConfig.TLS(certFile: tlsCert, keyFile: tlsKey, rootCertFile: tlsRootCert)
         }
         options.idle = idle
         let quiet = self.quiet
@@ -75,10 +70,10 @@ struct LoadCommand: ParsableCommand {
         let result: LoadResult
         do {
             result = try generator.run(progress: { p in
-            guard !quiet else { return }
-            let line = String(format: "%3ds %@ %10.0f msgs/s  p99 %8.1f us  errors %d  connections %d\n",
-                              p.second, p.warmup ? "warmup " : "measure", p.messagesPerSecond, p.p99Micros, p.errors, p.connections)
-            FileHandle.standardError.write(Data(line.utf8))
+                guard !quiet else { return }
+                let line = String(format: "%3ds %@ %10.0f msgs/s  p99 %8.1f us  errors %d  connections %d\n",
+                                  p.second, p.warmup ? "warmup " : "measure", p.messagesPerSecond, p.p99Micros, p.errors, p.connections)
+                FileHandle.standardError.write(Data(line.utf8))
             })
         } catch let error as ConfigError {
             // The TLS files are checked as a peer checks its own: name the flag.

@@ -165,6 +165,20 @@ final class TLSTests: XCTestCase {
         XCTAssertGreaterThan(try misled.metric("weft_connections_closed_total{cause=\"tls_handshake\"}"), 0)
     }
 
+    /// peer.tls.clientAuthRequired false: a client without a certificate is let
+    /// through the handshake (its hello name is then unproven, and logged so).
+    func testClientAuthCanBeMadeOptional() throws {
+        let certs = try TestCertificates(names: ["opt-0"])
+        var settings = certs.settings(for: "opt-0")
+        settings["peer.tls.clientAuthRequired"] = "false"
+        let peer = try PeerProcess(name: "opt-0", settings: settings)
+        let bare = try runProcess("/usr/bin/env", ["openssl", "s_client", "-connect", peer.listen.description, "-brief",
+                                                   "-CAfile", certs.caFile], stdin: "")
+        XCTAssertTrue(bare.output.contains("Protocol version: TLSv1.3"), bare.output)
+        try eventually("the handshake without a certificate completes") { try peer.metric("weft_tls_handshakes_total") == 1 }
+        XCTAssertEqual(try peer.metric("weft_connections_closed_total{cause=\"tls_handshake\"}"), 0)
+    }
+
     func testOpenSSLSeesTLS13AndCannotGetOlderVersions() throws {
         let certs = try TestCertificates(names: ["ossl-0"])
         let peer = try PeerProcess(name: "ossl-0", settings: certs.settings(for: "ossl-0"))
@@ -233,12 +247,7 @@ struct TestCertificates {
     }
 
     func tls(for name: String) -> PeerConfig.TLS {
-        var tls = PeerConfig.TLS()
-        tls.enabled = true
-        tls.certFile = "\(dir)/\(name).pem"
-        tls.keyFile = "\(dir)/\(name).key"
-        tls.rootCertFile = caFile
-        return tls
+        PeerConfig.TLS(certFile: "\(dir)/\(name).pem", keyFile: "\(dir)/\(name).key", rootCertFile: caFile)
     }
 
     func settings(for name: String, rootNode: HostPort? = nil) -> [String: String] {

@@ -71,6 +71,14 @@ public struct PeerConfig: Sendable, Equatable {
         public var clientAuthRequired = true
 
         public init() {}
+
+        /// TLS on, with these PEM files.
+        public init(certFile: String, keyFile: String, rootCertFile: String) {
+            enabled = true
+            self.certFile = certFile
+            self.keyFile = keyFile
+            self.rootCertFile = rootCertFile
+        }
     }
 
     public init() {}

@@ -15,11 +15,11 @@ public final class EchoConsenter: Consenter, @unchecked Sendable {
 
     public func start(_ context: FanContext) throws { communicator = context.communicator }
 
-    public func recvMsg(_ message: Message, from sender: PeerID) {
+    public func recvMsg(_ message: consuming Message, from sender: PeerID) {
         if delayNanos > 0 { Echo.sleep(nanos: delayNanos) }
         switch message.type {
         case .consensus:
-            try? communicator?.unicast(message, to: sender)     // the sender may have left: nothing to do
+            try? communicator?.unicast(consume message, to: sender)   // the sender may have left: nothing to do
         case .chainTransaction:
             try? communicator?.unicast(Responses.forTransaction(message), to: sender)
         default:

@@ -6,6 +6,14 @@ import Synchronization
 struct InboundItem: Sendable {
     let message: Message
     let sender: PeerID
+
+    /// Hands the message over to the consenter (moved, not copied).
+    @inline(__always)
+    consuming func deliver(to consenter: Consenter) {
+        let message = self.message, sender = self.sender
+        _ = consume self
+        consenter.recvMsg(consume message, from: sender)
+    }
 }
 
 /// What the consenter asked the reactor to send: to one connection, or
@@ -57,7 +65,7 @@ final class ConsensusFan: @unchecked Sendable {
             var count = 0
             communicator.inBatch = true
             while let item = inbound.pop() {
-                consenter.recvMsg(item.message, from: item.sender)
+                (consume item).deliver(to: consenter)
                 count += 1
                 if count & 63 == 0 { reactorWaker.wake() }           // a long batch: let the reactor write
                 if reactorWaitsForRoom.load(ordering: .relaxed), inbound.count < half,
@@ -97,13 +105,13 @@ final class FanCommunicator: Communicator, @unchecked Sendable {
         self.reactorWaker = reactorWaker
     }
 
-    func broadcast(_ message: Message, to target: BroadcastTarget) {
-        enqueue(OutboundItem(message: message, handle: nil, target: target))
+    func broadcast(_ message: consuming Message, to target: BroadcastTarget) {
+        enqueue(OutboundItem(message: consume message, handle: nil, target: target))
     }
 
-    func unicast(_ message: Message, to peer: PeerID) throws(CommunicatorError) {
+    func unicast(_ message: consuming Message, to peer: PeerID) throws(CommunicatorError) {
         guard let handle = directory.resolve(peer) else { throw .unknownPeer(peer.name) }
-        enqueue(OutboundItem(message: message, handle: handle, target: .all))
+        enqueue(OutboundItem(message: consume message, handle: handle, target: .all))
     }
 
     func peers() -> [PeerInfo] { directory.snapshot() }

@@ -60,9 +60,9 @@ public enum CommunicatorError: Error, Equatable, CustomStringConvertible {
 /// timer the consenter put on `FanContext.queue`).
 public protocol Communicator: Sendable {
     /// Sends to every established peer of that type: one encoding, many writes.
-    func broadcast(_ message: Message, to target: BroadcastTarget)
+    func broadcast(_ message: consuming Message, to target: BroadcastTarget)
     /// Sends to one peer; throws `unknownPeer` when it is not established.
-    func unicast(_ message: Message, to peer: PeerID) throws(CommunicatorError)
+    func unicast(_ message: consuming Message, to peer: PeerID) throws(CommunicatorError)
     /// The established peers now.
     func peers() -> [PeerInfo]
 }
@@ -85,7 +85,11 @@ public protocol Consenter: AnyObject, Sendable {
     /// Called once, on the fan queue, before any message.
     func start(_ context: FanContext) throws
     /// A CONSENSUS or CHAIN_TRANSACTION message and the peer that sent it.
-    func recvMsg(_ message: Message, from sender: PeerID)
+    ///
+    /// The message is handed over (`consuming`): a consenter that forwards it
+    /// (`unicast(message, …)` as its last use) passes the frame on without
+    /// the fan thread ever touching the frame's reference count.
+    func recvMsg(_ message: consuming Message, from sender: PeerID)
     /// Shutdown: every queued message has been delivered; finish what is
     /// pending (write blocks, answer clients) before returning.
     func stop()

@@ -8,6 +8,7 @@ struct InboundFrame {
     let frame: UnsafeRawBufferPointer
     let header: MessageHeader
 
+    @inline(__always)
     var body: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: frame[FrameFormat.headerSize...]) }
     var payload: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: body[header.payloadOffset..<(header.payloadOffset + header.payloadCount)])
@@ -30,16 +31,41 @@ protocol MessageHandler: AnyObject {
     func handle(_ frame: InboundFrame, from c: Connection) -> Disposition
 }
 
+/// The chain itself: the consensus handler, then the peer handler (Fabric's
+/// order). It holds its links without reference counts (the node owns them
+/// in `handlers`), so walking it per frame costs no retain or release.
+struct HandlerChain {
+    private let consensus: Unmanaged<ConsensusHandler>
+    private let peer: Unmanaged<PeerHandler>
+
+    init(_ consensus: ConsensusHandler, _ peer: PeerHandler) {
+        self.consensus = .passUnretained(consensus)
+        self.peer = .passUnretained(peer)
+    }
+
+    /// Offers the frame to each link until one takes it; `.pass` if none did.
+    @inline(__always)
+    func handle(_ frame: InboundFrame, from c: Connection) -> Disposition {
+        let result = consensus._withUnsafeGuaranteedRef { $0.handle(frame, from: c) }
+        guard result == .pass else { return result }
+        return peer._withUnsafeGuaranteedRef { $0.handle(frame, from: c) }
+    }
+}
+
 /// CONSENSUS and CHAIN_TRANSACTION messages, with their sender, into the
 /// inbound ring (Fabric's consensus handler and its buffered channel).
 final class ConsensusHandler: MessageHandler {
-    unowned(unsafe) let node: Node
+    /// The node owns this handler: held without a count, read at +0.
+    private let unmanagedNode: Unmanaged<Node>
+    private var node: Node { unmanagedNode.takeUnretainedValue() }
     private let ring: SPSCRing<InboundItem>
+    private let framePool: FramePool
     private let policy: PeerConfig.Overflow
 
     init(node: Node) {
-        self.node = node
+        unmanagedNode = .passUnretained(node)
         ring = node.inbound
+        framePool = node.framePool
         policy = node.config.consensus.overflow
     }
 
@@ -49,10 +75,12 @@ final class ConsensusHandler: MessageHandler {
         guard type == Int32(Protos_Message.TypeEnum.consensus.rawValue)
             || type == Int32(Protos_Message.TypeEnum.chainTransaction.rawValue) else { return .pass }
         guard ring.hasRoom() else { return overflow(frame, from: c) }
-        let message = Message(storage: node.framePool.copying(body: frame.body), header: frame.header)
+        let message = Message(storage: framePool.copying(body: frame.body), header: frame.header)
         _ = ring.push(InboundItem(message: message, sender: c.peerID))
-        node.pushedSinceNotify &+= 1
-        if node.pushedSinceNotify >= 64 { node.notifyFanIfPushed() }   // a long read: start the fan early
+        unmanagedNode._withUnsafeGuaranteedRef { node in
+            node.pushedSinceNotify &+= 1
+            if node.pushedSinceNotify >= 64 { node.notifyFanIfPushed() }   // a long read: start the fan early
+        }
         return .handled
     }
 

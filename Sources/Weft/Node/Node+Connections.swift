@@ -215,12 +215,9 @@ extension Node {
     /// Runs a message down the handler chain.
     @inline(__always)
     func dispatch(_ frame: InboundFrame, from c: Connection) -> Disposition {
-        for handler in chain {
-            let result = handler.handle(frame, from: c)
-            if result != .pass { return result }
-        }
-        metrics.unhandledMessages += 1
-        return .handled
+        let result = chain.handle(frame, from: c)
+        if result == .pass { metrics.unhandledMessages += 1 }
+        return result == .pass ? .handled : result
     }
 
     /// Whether anything reads `lastReceiveAt` (the idle timeout is on).

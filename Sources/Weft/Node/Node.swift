@@ -47,7 +47,9 @@ public final class Node: @unchecked Sendable {
     let reactorWaker: EventWaker
     let communicator: FanCommunicator
     let fan: ConsensusFan
-    var chain: [MessageHandler] = []
+    /// The handler chain: `handlers` owns the links, `chain` walks them.
+    private var handlers: (ConsensusHandler, PeerHandler)?
+    @exclusivity(unchecked) var chain: HandlerChain!
     @exclusivity(unchecked) var pushedSinceNotify = 0
     @exclusivity(unchecked) var pausedConnections: [Connection] = []
     @exclusivity(unchecked) var dirtyConnections: [Connection] = []
@@ -115,7 +117,9 @@ public final class Node: @unchecked Sendable {
         advertisedAddress = config.address.isEmpty ? Node.advertisable(local) : config.address
         spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
 
-        chain = [ConsensusHandler(node: self), PeerHandler(node: self)]
+        let handlers = (ConsensusHandler(node: self), PeerHandler(node: self))
+        self.handlers = handlers
+        chain = HandlerChain(handlers.0, handlers.1)
         discovery = Discovery(node: self)
         if !config.operationsListenAddress.isEmpty {
             operations = try OperationsServer(node: self, address: config.operationsListenAddress)
@@ -236,18 +240,22 @@ public final class Node: @unchecked Sendable {
         var budget = 4 * outbound.capacity
         while budget > 0, let item = outbound.pop() {
             budget -= 1
-            if let handle = item.handle {
-                guard let c = connection(handle), c.state == .established else {
-                    metrics.outboundDropped += 1          // the peer left after the consenter checked
-                    continue
-                }
-                send(item.message.storage, on: c)
-                framePool.recycle(Node.storage(of: consume item))
-            } else {
+            guard let handle = item.handle else {
                 for c in establishedByName.values where item.target.includes(c.peer?.type ?? .undefined) {
                     send(item.message.storage, on: c)
                 }
+                continue
             }
+            // A unicast: the frame is moved out of the item, written (small
+            // frames are copied into the write buffer) and, when this was the
+            // last reference, reused for the next inbound message.
+            let frame = Node.storage(of: consume item)
+            if let c = connection(handle), c.state == .established {
+                send(frame, on: c)
+            } else {
+                metrics.outboundDropped += 1              // the peer left after the consenter checked
+            }
+            framePool.recycle(frame)
         }
     }
 

@@ -36,6 +36,6 @@ final class FramePool {
     func recycle(_ frame: consuming FrameStorage) {
         var frame = frame
         guard frames.count < limit, isKnownUniquelyReferenced(&frame), frame.capacityBytes == FramePool.maxFrameBytes else { return }
-        frames.append(frame)
+        frames.append(consume frame)
     }
 }

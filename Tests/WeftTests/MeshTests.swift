@@ -129,6 +129,32 @@ final class MeshTests: XCTestCase {
         withExtendedLifetime(others) {}
     }
 
+    /// The fan learns a sender's PeerID from its connection's first message and
+    /// keeps it by slot: with one slot, a second client must reuse the first
+    /// one's, and every message must still name its own sender (long names:
+    /// heap strings, not inline ones).
+    func testTheConsenterLearnsEachSenderAlsoWhenASlotIsReused() throws {
+        let recorder = RecordingConsenter()
+        let peer = try InProcessPeer(name: "slots", consenter: recorder, settings: ["peer.limits.maxConnections": "1"])
+        let names = ["peer0.org1.example.com-first", "peer1.org2.example.com-second"]
+        func send(_ client: WireClient, _ values: Range<Int>) throws {
+            for v in values { try client.write(WireClient.frame(type: .consensus, payload: withUnsafeBytes(of: UInt32(v).bigEndian, Array.init))) }
+        }
+        let (first, _) = try WireClient.handshaken(peer.node.boundAddress, name: names[0])
+        try send(first, 0..<3)
+        try eventually("the first client's messages arrive") { recorder.received.count == 3 }
+        first.reset()
+        var second: WireClient?
+        try eventually("the only slot is free again for the second client") {
+            second = try? WireClient.handshaken(peer.node.boundAddress, name: names[1]).0
+            return second != nil
+        }
+        try send(second!, 3..<6)
+        try eventually("the second client's messages arrive") { recorder.received.count == 6 }
+        XCTAssertEqual(recorder.received, Array(0..<6))
+        XCTAssertEqual(recorder.senders, [names[0], names[0], names[0], names[1], names[1], names[1]])
+    }
+
     func testUnicastToAnUnknownPeerIsAnErrorForTheConsenter() throws {
         let sender = BroadcastingConsenter()
         let peer = try InProcessPeer(name: "uni-0", consenter: sender)

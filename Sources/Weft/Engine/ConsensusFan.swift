@@ -3,17 +3,16 @@ import Glibc
 import Synchronization
 
 /// A consensus message on its way to the consenter.
+///
+/// The sender's `PeerID` (whose name may be a heap string) travels only with
+/// a connection's first message; the fan keeps it by slot. Later items carry
+/// just the handle, so the two threads do not share a reference count per
+/// message. The ring is FIFO, so the introduction always arrives first.
 struct InboundItem: Sendable {
     let message: Message
-    let sender: PeerID
-
-    /// Hands the message over to the consenter (moved, not copied).
-    @inline(__always)
-    consuming func deliver(to consenter: Consenter) {
-        let message = self.message, sender = self.sender
-        _ = consume self
-        consenter.recvMsg(consume message, from: sender)
-    }
+    let handle: ConnectionHandle
+    /// The sender in full, on the connection's first message only.
+    let introducing: PeerID?
 }
 
 /// What the consenter asked the reactor to send: to one connection, or
@@ -42,13 +41,25 @@ final class ConsensusFan: @unchecked Sendable {
     let delivered = Atomic<Int>(0)
 
     private let communicator: FanCommunicator
+    /// Each connection slot's sender, as introduced by its first message (fan only).
+    private let senders: UnsafeMutablePointer<PeerID?>
+    private let slotCount: Int
 
-    init(consenter: Consenter, inbound: SPSCRing<InboundItem>, communicator: FanCommunicator, reactorWaker: EventWaker, label: String) {
+    init(consenter: Consenter, inbound: SPSCRing<InboundItem>, communicator: FanCommunicator, reactorWaker: EventWaker,
+         slotCount: Int, label: String) {
         self.consenter = consenter
         self.communicator = communicator
         self.inbound = inbound
         self.reactorWaker = reactorWaker
+        self.slotCount = slotCount
+        senders = .allocate(capacity: slotCount)
+        senders.initialize(repeating: nil, count: slotCount)
         queue = DispatchQueue(label: label, qos: .userInitiated)
+    }
+
+    deinit {
+        senders.deinitialize(count: slotCount)
+        senders.deallocate()
     }
 
     /// Reactor: messages were pushed.
@@ -59,13 +70,23 @@ final class ConsensusFan: @unchecked Sendable {
         }
     }
 
+    /// Hands the message over to the consenter (moved, not copied), with its sender.
+    @inline(__always)
+    private func deliver(_ item: consuming InboundItem) {
+        let slot = Int(item.handle.slot)
+        let message = item.message, introducing = item.introducing
+        _ = consume item
+        if let introducing { senders[slot] = introducing }
+        consenter.recvMsg(consume message, from: senders[slot]!)   // introduced by an earlier item (FIFO)
+    }
+
     private func drain() {
         let half = inbound.capacity / 2
         while true {
             var count = 0
             communicator.inBatch = true
             while let item = inbound.pop() {
-                (consume item).deliver(to: consenter)
+                deliver(consume item)
                 count += 1
                 if count & 63 == 0 { reactorWaker.wake() }           // a long batch: let the reactor write
                 if reactorWaitsForRoom.load(ordering: .relaxed), inbound.count < half,

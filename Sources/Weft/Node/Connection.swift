@@ -53,6 +53,8 @@ final class Connection: EventHandler {
     /// Known once the hello arrived.
     var peer: PeerInfo?
     @exclusivity(unchecked) var peerID: PeerID
+    /// The fan has been given `peerID` (with this connection's first message).
+    @exclusivity(unchecked) var introducedToFan = false
     var closeCause: CloseCause?
     var closeDetail = ""
 

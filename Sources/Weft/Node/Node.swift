@@ -97,7 +97,7 @@ public final class Node: @unchecked Sendable {
         outbound = SPSCRing(capacity: max(4096, inbound.capacity * 4))
         communicator = FanCommunicator(outbound: outbound, directory: directory, reactorWaker: reactorWaker)
         fan = ConsensusFan(consenter: consenter, inbound: inbound, communicator: communicator,
-                           reactorWaker: reactorWaker, label: "weft.consensus-fan")
+                           reactorWaker: reactorWaker, slotCount: slots, label: "weft.consensus-fan")
         scratch = .allocate(byteCount: 256 * 1024, alignment: 64)
         framePool = FramePool(limit: inbound.capacity)
         iovecs = .allocate(capacity: maxIovecs)

@@ -75,11 +75,16 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
         var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
         var service = [CChar](repeating: 0, count: 32)
         let rc = withSockAddr { getnameinfo($0, $1, &host, socklen_t(host.count), &service, socklen_t(service.count), NI_NUMERICHOST | NI_NUMERICSERV) }
-        guard rc == 0, let port = UInt16(String(cString: service)) else { return nil }
-        return HostPort(host: String(cString: host), port: port)
+        guard rc == 0, let port = UInt16(SocketAddress.string(service)) else { return nil }
+        return HostPort(host: SocketAddress.string(host), port: port)
     }
 
     public var description: String { hostPort?.description ?? "?" }
+
+    /// The text of a NUL-terminated C buffer.
+    private static func string(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 
     static func local(of fd: Int32) -> SocketAddress? { query(fd, getsockname) }
     static func remote(of fd: Int32) -> SocketAddress? { query(fd, getpeername) }

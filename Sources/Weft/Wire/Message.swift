@@ -50,7 +50,7 @@ public struct Message: @unchecked Sendable {
             if !payload.isEmpty {
                 out[at] = 0x1a; at += 1
                 at = ProtoEncoding.putVarint(UInt64(payload.count), into: out, at: at)
-                _ = UnsafeMutableRawBufferPointer(rebasing: out[at...]).copyBytes(from: payload)
+                UnsafeMutableRawBufferPointer(rebasing: out[at...]).copyBytes(from: payload)
             }
         }
         let header = MessageHeader(rawType: Int32(truncatingIfNeeded: type.rawValue),

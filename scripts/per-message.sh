@@ -4,24 +4,27 @@
 # `weft load` drives the echo consenter (the kernel's share is not counted;
 # see docs/BENCHMARKS.md for the syscalls per message).
 #
-#   scripts/per-message.sh [-c CONNECTIONS] [-w WINDOW] [-d SECONDS] [-s BYTES]
+#   scripts/per-message.sh [-c CONNECTIONS] [-w WINDOW] [-d SECONDS] [-s BYTES] [--peer BINARY]
 #     defaults: -c 4 -w 8 -d 5 -s 128 (the peer runs ~50x slower under valgrind)
+#     --peer: count another weft build (an A/B); default: this tree's release build
 #
-# The peer binary is the release build without its debug sections: valgrind 3.19
-# cannot read Swift's DWARF 5; the symbol table stays, so functions keep their names. Instrumentation
-# is switched on only while the load runs, so start-up and shut-down are not
-# counted. Needs valgrind (installed with apt-get if missing and root).
+# The peer binary is the release build without its debug sections: valgrind
+# 3.19 cannot read Swift's DWARF 5; the symbol table stays, so functions keep
+# their names. Instrumentation is switched on only while the load runs, so
+# start-up and shut-down are not counted. Needs valgrind (installed with
+# apt-get if missing and root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-conns=4 window=8 secs=5 size=128
+conns=4 window=8 secs=5 size=128 peer_binary=
 while [ $# -gt 0 ]; do
     case "$1" in
         -c) conns=$2; shift 2 ;;
         -w) window=$2; shift 2 ;;
         -d) secs=$2; shift 2 ;;
         -s) size=$2; shift 2 ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --peer) peer_binary=$2; shift 2 ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "per-message: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -39,7 +42,7 @@ work=$(mktemp -d /tmp/weft-per-message.XXXXXX)
 peer=
 cleanup() { [ -n "$peer" ] && kill "$peer" 2>/dev/null; [ -n "${KEEP:-}" ] && cp "$work/callgrind.out" "$KEEP"; rm -rf "$work"; }
 trap cleanup EXIT
-cp .build/release/weft "$work/weft"
+cp "${peer_binary:-.build/release/weft}" "$work/weft"
 strip --strip-debug "$work/weft"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

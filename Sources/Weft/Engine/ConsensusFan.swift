@@ -145,7 +145,7 @@ final class FanCommunicator: Communicator, @unchecked Sendable {
             if closed.load(ordering: .relaxed) { dropped.add(1, ordering: .relaxed); return }
             sched_yield()
         }
-        _ = outbound.push(item)
+        outbound.pushAfterRoomCheck(item)
         // Inside a drain the fan wakes the reactor once per batch; a send
         // from a consenter's timer wakes it now.
         if !inBatch { reactorWaker.wake() }

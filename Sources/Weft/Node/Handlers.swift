@@ -76,7 +76,7 @@ final class ConsensusHandler: MessageHandler {
             || type == Int32(Protos_Message.TypeEnum.chainTransaction.rawValue) else { return .pass }
         guard ring.hasRoom() else { return overflow(frame, from: c) }
         let message = Message(storage: framePool.copying(body: frame.body), header: frame.header)
-        _ = ring.push(InboundItem(message: consume message, handle: c.handle, introducing: c.introducedToFan ? nil : c.peerID))
+        ring.pushAfterRoomCheck(InboundItem(message: consume message, handle: c.handle, introducing: c.introducedToFan ? nil : c.peerID))
         c.introducedToFan = true
         unmanagedNode._withUnsafeGuaranteedRef { node in
             node.pushedSinceNotify &+= 1

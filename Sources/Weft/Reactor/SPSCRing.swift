@@ -66,10 +66,17 @@ public final class SPSCRing<Element>: @unchecked Sendable {
     @inline(__always)
     public func push(_ element: consuming Element) -> Bool {
         guard hasRoom() else { return false }
+        pushAfterRoomCheck(element)
+        return true
+    }
+
+    /// Appends `element`; the producer has just seen `hasRoom()` return true
+    /// (only it adds elements, so the room is still there).
+    @inline(__always)
+    public func pushAfterRoomCheck(_ element: consuming Element) {
         let t = tail.load(ordering: .relaxed)
         (slots + (t & mask)).initialize(to: element)
         tail.store(t &+ 1, ordering: .releasing)
-        return true
     }
 
     // MARK: consumer side

@@ -147,6 +147,10 @@ final class LedgerTests: XCTestCase {
         XCTAssertEqual(SHA256.hex(SHA256.hash(Array("abc".utf8))), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         XCTAssertEqual(SHA256.hex(SHA256.hash([])), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         XCTAssertEqual(CRC32C.checksum(Array("123456789".utf8)), 0xE306_9283)
+        // FIPS 202 SHAKE256, 64 bytes of output (the PBFT batch digest's length).
+        XCTAssertEqual(SHA256.hex(SHAKE256.hash(Array("abc".utf8))),
+                       "483366601360a8771c6863080cc4114d8db44530f8f1e1ee4f94ea37e78b5739d5a15bef186a5386c75744c0527e1faa9f8726e462a12a4feb06bd8801e751e4")
+        XCTAssertEqual(SHA256.hex(SHAKE256.hash([])).prefix(16), "46b9dd2b0ba88d13")
     }
 }
 

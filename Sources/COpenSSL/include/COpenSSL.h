@@ -8,6 +8,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <openssl/pem.h>
+#include <openssl/evp.h>
 
 /// Both sides speak TLS 1.3 only; no renegotiation, no session tickets
 /// (peer links are long-lived: resumption buys nothing and adds state).

@@ -95,10 +95,19 @@ public protocol Consenter: AnyObject, Sendable {
     func stop()
     /// The height of this peer's chain, for DISC_HELLO (any thread).
     var chainHeight: UInt64 { get }
+    /// What is wrong now, one short phrase each naming the check (for
+    /// example `ledger: write failed: No space left on device`); empty when
+    /// healthy. /healthz answers 503 with these (any thread).
+    var failedHealthChecks: [String] { get }
+    /// The consenter's own metrics, appended to /metrics in Prometheus text
+    /// format (called on the reactor thread: read only thread-safe state).
+    func writeMetrics(to text: inout String)
 }
 
 extension Consenter {
     public func start(_ context: FanContext) throws {}
     public func stop() {}
     public var chainHeight: UInt64 { 0 }
+    public var failedHealthChecks: [String] { [] }
+    public func writeMetrics(to text: inout String) {}
 }

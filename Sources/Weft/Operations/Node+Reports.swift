@@ -32,7 +32,9 @@ extension Node {
         out.counter("weft_reactor_wakeups_total", "eventfd wake-ups of the reactor by the fan.", reactorWaker.kicks.load(ordering: .relaxed))
         out.gauge("weft_discovery_known_addresses", "Addresses discovery may dial.", discovery.known.count)
         out.gauge("weft_chain_height", "Blocks in the ledger.", Int(consenter.chainHeight))
-        return out.text
+        var text = out.text
+        consenter.writeMetrics(to: &text)
+        return text
     }
 
     func healthJSON() -> String {

@@ -10,3 +10,7 @@ extension PBFTReplica {
     func afterExecution() {}
     func checkBehind() {}
 }
+
+extension PBFTReplica {
+    func stateTransferCompleted(sequence: UInt64, checkpointID: String) {}
+}

@@ -181,9 +181,12 @@ final class SimulatedNetwork {
         return done()
     }
 
-    /// Delivers everything in flight (ticking as usual) until nothing is left.
-    func runUntilQuiet(maxSteps: Int = 1_000_000) {
-        run(maxSteps: maxSteps) { pool.isEmpty }
+    /// Delivers everything in flight (ticking as usual) until nothing is left and
+    /// no replica in `group` (default: all not isolated) holds an outstanding request.
+    @discardableResult
+    func runUntilQuiet(maxSteps: Int = 200_000, among group: [Int]? = nil) -> Bool {
+        let ids = group ?? (0..<n).filter { !isolated.contains(UInt64($0)) }
+        return run(maxSteps: maxSteps) { pool.isEmpty && ids.allSatisfy { replicas[$0].outstandingCount == 0 } }
     }
 
     private func cut(_ a: UInt64, _ b: UInt64) -> Bool {

@@ -81,3 +81,14 @@ struct BlockAssembler: Sendable {
         return Data(bytes).base64EncodedString()
     }
 }
+
+extension BlockAssembler {
+    /// A block that came by state transfer (already checked to link to this
+    /// chain): the chain now ends with it.
+    mutating func adopt(_ block: Protos_Block, bytes: [UInt8]) {
+        for tx in block.transactions { knownTxids.insert(tx.txid) }
+        previousHash = lastHash
+        lastHash = SHA256.hash(bytes)
+        height += 1
+    }
+}

@@ -105,15 +105,18 @@ final class PBFTNormalCaseTests: XCTestCase {
         r.receive(PBFTMake.prePrepare(view: 4, n: 1, batch: b, replica: 0), from: 0)
         XCTAssertEqual(r.counters.droppedWrongView, 2)
         XCTAssertTrue(r.takeActions().broadcastPrepares.isEmpty, "nothing refused was prepared")
-        // Accepted, then a second digest for the same (view, n).
+        // Accepted; the same pre-prepare again is a harmless repeat.
         r.receive(PBFTMake.prePrepare(n: 1, batch: b), from: 0)
         XCTAssertEqual(r.takeActions().broadcastPrepares.count, 1)
+        r.receive(PBFTMake.prePrepare(n: 1, batch: b), from: 0)
+        XCTAssertTrue(r.takeActions().isEmpty)
+        // A second digest for the same (view, n): refused, and the primary is suspected.
         r.receive(PBFTMake.prePrepare(n: 1, batch: PBFTMake.batch("b")), from: 0)
         XCTAssertEqual(r.counters.droppedConflictingDigest, 1)
-        XCTAssertTrue(r.takeActions().broadcastPrepares.isEmpty)
-        // The same pre-prepare again is a harmless repeat.
-        r.receive(PBFTMake.prePrepare(n: 1, batch: b), from: 0)
-        XCTAssertEqual(r.counters.droppedConflictingDigest, 1)
+        let actions = r.takeActions()
+        XCTAssertTrue(actions.broadcastPrepares.isEmpty)
+        XCTAssertEqual(actions.viewChangesStarted.map(\.to), [1])
+        XCTAssertEqual(actions.viewChangesStarted.first?.reason, .conflictingPrePrepare)
         XCTAssertEqual(r.counters.droppedNotFromPrimary, 1)
         XCTAssertEqual(r.counters.droppedOutsideWatermarks, 2)
         XCTAssertEqual(r.counters.droppedBadDigest, 1)
@@ -231,7 +234,7 @@ final class PBFTNormalCaseTests: XCTestCase {
 
     /// The batch timer cuts a partial batch; the batch-size rule cuts a full one at once.
     func testBatchTimerAndBatchSize() {
-        let r = PBFTReplica(id: 0, options: PBFTOptions(n: 4, f: 1, batchSize: 3, batchTimeoutTicks: 3))
+        let r = PBFTReplica(id: 0, options: PBFTOptions(n: 4, f: 1, batchSize: 3, batchTimeoutTicks: 3, requestTimeoutTicks: 100))
         r.receiveRequest(PBFTMake.request("a", replica: 0, seconds: 1))
         r.tick(); r.receiveRequest(PBFTMake.request("b", replica: 0, seconds: 2)); r.tick()
         XCTAssertTrue(r.takeActions().broadcastPrePrepares.isEmpty)

@@ -25,6 +25,12 @@ struct Checkpoints {
         return n
     }
 
+    /// The replicas that sent (sequence, id), sorted.
+    func replicas(sequence: UInt64, id: String) -> [UInt64] {
+        guard let byReplica = received[sequence] else { return [] }
+        return byReplica.keys.sorted().filter { byReplica[$0] == id }
+    }
+
     mutating func recordOwn(sequence: UInt64, id: String) { own[sequence] = id }
 
     /// Own checkpoints sorted by sequence (the C set).

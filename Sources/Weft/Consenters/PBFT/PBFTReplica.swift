@@ -54,6 +54,10 @@ final class PBFTReplica {
     var nullRequestDeadline: UInt64?
     /// A state transfer asked of the host and not yet completed.
     var stateTransferTarget: (sequence: UInt64, id: String)?
+    /// The new-view timer of the current view change has started (at N-f view-changes).
+    var newViewTimerStarted = false
+    /// f+1 replicas were seen past our high watermark: transfer at the next weak certificate.
+    var behind = false
 
     struct QKey: Hashable, Comparable {
         let sequence: UInt64
@@ -72,7 +76,8 @@ final class PBFTReplica {
         self.seqNo = lastExecuted
         self.lastDispatched = lastExecuted
         self.newViewTimeout = options.viewChangeTimeoutTicks
-        if !lastCheckpointID.isEmpty { checkpoints.recordOwn(sequence: lastExecuted, id: lastCheckpointID) }
+        // The starting state is a checkpoint (Fabric's genesis checkpoint): view changes need one.
+        checkpoints.recordOwn(sequence: lastExecuted, id: lastCheckpointID)
     }
 
     func primary(of view: UInt64) -> UInt64 { view % UInt64(options.n) }
@@ -177,7 +182,6 @@ final class PBFTReplica {
             broadcast(.checkpoint(c))
             receiveCheckpoint(c)
         }
-        afterExecution()
     }
 
     // MARK: the primary
@@ -204,21 +208,24 @@ final class PBFTReplica {
         }
     }
 
-    /// Sends PRE-PREPARE for `batch` at the next sequence number.
-    func propose(_ batch: Pbft_request_batch) {
+    /// Sends PRE-PREPARE for `batch` (nil: a null request, digest "") at the next sequence number.
+    func propose(_ batch: Pbft_request_batch?) {
         seqNo += 1
-        let digest = PBFTDigest.of(batch)
         var pp = Pbft_pre_prepare()
         pp.view = view
         pp.sequenceNumber = seqNo
-        pp.batchDigest = digest
-        pp.requestBatch = batch
         pp.replicaID = id
-        pool.markPending(batch.batch.map(RequestKey.init))
-        log.storeBatch(batch, digest: digest, sequence: seqNo)
+        if let batch {
+            let digest = PBFTDigest.of(batch)
+            pp.batchDigest = digest
+            pp.requestBatch = batch
+            pool.markPending(batch.batch.map(RequestKey.init))
+            log.storeBatch(batch, digest: digest, sequence: seqNo)
+            counters.batchesProposed += 1
+        }
         log.update(view: view, sequence: seqNo) { $0.prePrepare = pp }
-        counters.batchesProposed += 1
         broadcast(.prePrepare(pp))
+        armNullRequestTimer()
         progress(view: view, sequence: seqNo)
     }
 
@@ -229,18 +236,22 @@ final class PBFTReplica {
         guard pp.replicaID == primary(of: pp.view) else { counters.droppedNotFromPrimary += 1; return }
         let n = pp.sequenceNumber
         guard inWindow(n) else { counters.droppedOutsideWatermarks += 1; return }
-        guard PBFTDigest.of(pp.requestBatch) == pp.batchDigest else { counters.droppedBadDigest += 1; return }
+        let isNull = pp.batchDigest.isEmpty && pp.requestBatch.batch.isEmpty
+        guard isNull || PBFTDigest.of(pp.requestBatch) == pp.batchDigest else { counters.droppedBadDigest += 1; return }
         if let existing = log[view, n]?.digest {
             if existing != pp.batchDigest {
                 counters.droppedConflictingDigest += 1
-                startViewChange(reason: .conflictingPrePrepare)
+                startViewChange(to: view + 1, reason: .conflictingPrePrepare)
             }
             return  // a repeat
         }
         log.update(view: view, sequence: n) { $0.prePrepare = pp }
-        log.storeBatch(pp.requestBatch, digest: pp.batchDigest, sequence: n)
-        pool.markPending(pp.requestBatch.batch.map(RequestKey.init))
+        if !isNull {
+            log.storeBatch(pp.requestBatch, digest: pp.batchDigest, sequence: n)
+            pool.markPending(pp.requestBatch.batch.map(RequestKey.init))
+        }
         startTimerIfOutstanding()
+        armNullRequestTimer()
         sendPrepare(view: view, sequence: n, digest: pp.batchDigest)
         progress(view: view, sequence: n)
     }
@@ -319,6 +330,7 @@ final class PBFTReplica {
                 let done = pool.executed(batch)
                 if !done.isEmpty { outputs.append(.requestsCompleted(done)) }
             }
+            restartTimerOnProgress()
         }
     }
 
@@ -336,8 +348,14 @@ final class PBFTReplica {
         // Stable only once this replica holds the same checkpoint itself (the paper's rule).
         if matching >= options.quorum, checkpoints.own[n] == c.id {
             moveWatermarks(to: n)
+        } else {
+            checkWeakCertificate(c)
         }
     }
+
+    /// Setters for the view-change extension (the properties stay read-only outside).
+    func enterView(_ v: UInt64) { view = v }
+    func skipExecuted(to n: UInt64) { lastExecuted = max(lastExecuted, n) }
 
     /// A stable checkpoint at `n`: h = n, and everything at or below it goes.
     func moveWatermarks(to n: UInt64) {

@@ -24,7 +24,7 @@ struct RequestKey: Hashable, Comparable, Sendable, CustomStringConvertible {
 
 /// Why a replica started a view change.
 enum PBFTViewChangeReason: String, Sendable, Equatable {
-    case requestTimeout, conflictingPrePrepare, joinedOthers, newViewTimeout, badNewView, noCheckpoint
+    case requestTimeout, conflictingPrePrepare, joinedOthers, newViewTimeout, badNewView, primaryIdle
 }
 
 /// What the state machine asks its host to do, in order.

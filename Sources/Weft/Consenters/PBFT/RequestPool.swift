@@ -17,6 +17,11 @@ struct RequestPool {
     /// Per origin replica: the latest request timestamp executed.
     private var lastExecuted: [UInt64: (Int64, Int32)] = [:]
 
+    init() {}
+
+    /// An empty pool that still knows which timestamps executed.
+    init(keepingTimestampsOf other: RequestPool) { lastExecuted = other.lastExecuted }
+
     var count: Int { index.count }
     /// Outstanding and not in a pending batch.
     private(set) var unassignedCount = 0

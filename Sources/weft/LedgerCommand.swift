@@ -36,7 +36,7 @@ struct LedgerCommand: ParsableCommand {
                 print("FAIL \(file): \(scan.height) good blocks, then \(problem) (a peer start truncates this tail)")
                 throw ExitCode(1)
             }
-            print("OK \(file): height \(scan.height), \(txs) transactions, last hash \(SHA256.hex(scan.lastHash))")
+            print("OK \(file): height \(scan.height), \(txs) transactions, last hash \(scan.lastHashHex)")
         }
     }
 

@@ -9,7 +9,13 @@ struct LedgerCommand: ParsableCommand {
 
     /// `--path`: the ledger file, or a data directory holding ledger/blocks.
     static func ledgerFile(_ path: String?) throws -> String {
-        let given = path ?? PeerConfig().fileSystemPath
+        var given = path ?? PeerConfig().fileSystemPath
+        // Nothing named and no default ledger: the per-user directory a first run falls back to.
+        if path == nil, !FileManager.default.fileExists(atPath: given),
+           let own = DataDirectory.perUserDirectory(ProcessInfo.processInfo.environment),
+           FileManager.default.fileExists(atPath: own) {
+            given = own
+        }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: given, isDirectory: &isDirectory) else {
             throw ValidationError("no ledger at '\(given)'")
@@ -36,7 +42,7 @@ struct LedgerCommand: ParsableCommand {
                 print("FAIL \(file): \(scan.height) good blocks, then \(problem) (a peer start truncates this tail)")
                 throw ExitCode(1)
             }
-            print("OK \(file): height \(scan.height), \(txs) transactions, last hash \(SHA256.hex(scan.lastHash))")
+            print("OK \(file): height \(scan.height), \(txs) transactions, last hash \(scan.lastHashHex)")
         }
     }
 

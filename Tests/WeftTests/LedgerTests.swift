@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import SwiftProtobuf
-import Weft
+@testable import Weft
 import WeftTools
 import XCTest
 

@@ -46,6 +46,21 @@ public final class NoopsConsenter: Consenter, @unchecked Sendable {
 
     public var chainHeight: UInt64 { ledger.durableHeight.load(ordering: .acquiring) }
 
+    /// The ledger, once a write or an fsync failed (every later block fails too).
+    public var failedHealthChecks: [String] {
+        ledger.failureText.withLock { $0 }.map { ["ledger: \($0)"] } ?? []
+    }
+
+    public func writeMetrics(to text: inout String) {
+        let bytes = ledger.writtenBytes.load(ordering: .relaxed)
+        text += "# HELP weft_ledger_written_bytes_total Bytes appended to the block file (records with their headers).\n"
+        text += "# TYPE weft_ledger_written_bytes_total counter\nweft_ledger_written_bytes_total \(bytes)\n"
+        text += "# HELP weft_ledger_write_failures_total Block writes or fsyncs that failed.\n"
+        text += "# TYPE weft_ledger_write_failures_total counter\nweft_ledger_write_failures_total \(ledger.failures.load(ordering: .relaxed))\n"
+        ledger.fsyncDuration.write(to: &text)
+        ledger.commitDuration.write(to: &text)
+    }
+
     public func start(_ context: FanContext) throws { self.context = context }
 
     public func recvMsg(_ message: Message, from sender: PeerID) {
@@ -141,13 +156,22 @@ final class LedgerWriter: @unchecked Sendable {
     private let queue = DispatchQueue(label: "weft.ledger", qos: .userInitiated)
     private let groupCommitNanos: UInt64
     let durableHeight: Atomic<UInt64>
+    /// What went wrong, for /healthz (set once, on the ledger queue).
+    let failureText = Mutex<String?>(nil)
+    let writtenBytes = Atomic<Int>(0)
+    let failures = Atomic<Int>(0)
+    /// One fdatasync of the block file.
+    let fsyncDuration = MetricHistogram(name: "weft_ledger_fsync_duration_seconds", help: "fdatasync of the block file.")
+    /// A block handed to the ledger until it is durable (write, group-commit wait, fsync).
+    let commitDuration = MetricHistogram(name: "weft_block_commit_duration_seconds",
+                                         help: "From a block being cut to its being fsynced (write, group-commit window, fsync).")
     private let outcomes = Mutex<[Outcome]>([])
     /// Called on the ledger queue after outcomes were added.
     var onDurable: @Sendable () -> Void = {}
 
     // Ledger-queue state.
     private var writtenHeight: UInt64
-    private var unsynced: [[String]] = []
+    private var unsynced: [(txids: [String], cutAt: UInt64)] = []
     private var syncScheduled = false
     private var failure: Error?
 
@@ -159,12 +183,14 @@ final class LedgerWriter: @unchecked Sendable {
     }
 
     func append(_ bytes: [UInt8], txids: [String]) {
+        let cutAt = MonotonicClock.now()
         queue.async { [self] in
             if let failure { report([(txids, .failure(failure))]); return }
             do {
                 try file.append(bytes)
+                writtenBytes.add(bytes.count + BlockFile.recordHeader, ordering: .relaxed)
                 writtenHeight += 1
-                unsynced.append(txids)
+                unsynced.append((txids, cutAt))
                 if groupCommitNanos == 0 {
                     syncNow()
                 } else if !syncScheduled {
@@ -172,7 +198,7 @@ final class LedgerWriter: @unchecked Sendable {
                     queue.asyncAfter(deadline: .now() + .nanoseconds(Int(groupCommitNanos))) { [self] in syncNow() }
                 }
             } catch {
-                failure = error
+                fail(error)
                 report([(txids, .failure(error))])
             }
         }
@@ -184,9 +210,21 @@ final class LedgerWriter: @unchecked Sendable {
         let waiting = unsynced
         unsynced = []
         let result: Result<Void, Error>
-        do { try file.sync(); result = .success(()) } catch { failure = error; result = .failure(error) }
-        if case .success = result { durableHeight.store(writtenHeight, ordering: .releasing) }
-        report(waiting.map { ($0, result) })
+        let started = MonotonicClock.now()
+        do { try file.sync(); result = .success(()) } catch { fail(error); result = .failure(error) }
+        let now = MonotonicClock.now()
+        fsyncDuration.observe(sinceNanos: started, nowNanos: now)
+        if case .success = result {
+            durableHeight.store(writtenHeight, ordering: .releasing)
+            for block in waiting { commitDuration.observe(sinceNanos: block.cutAt, nowNanos: now) }
+        }
+        report(waiting.map { ($0.txids, result) })
+    }
+
+    private func fail(_ error: Error) {
+        failures.add(1, ordering: .relaxed)
+        if failure == nil { failureText.withLock { $0 = "write failed: \(error)" } }
+        failure = error
     }
 
     private func report(_ done: [Outcome]) {

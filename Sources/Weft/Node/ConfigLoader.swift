@@ -166,6 +166,10 @@ public enum ConfigLoader {
                 guard LogLevels.parse(level) != nil else { throw ConfigError(key: "logging.level", reason: "'\(v)' is not a log level") }
                 c.logLevel = level
             },
+            string("logging.format", "text", "text (one line per event) | json (JSON lines: time, level, logger, message, fields)") { (c: inout C, v: String) throws(ConfigError) in
+                guard let format = LogFormat(rawValue: v.lowercased()) else { throw ConfigError(key: "logging.format", reason: "'\(v)' is not text or json") }
+                c.logFormat = format
+            },
         ]
     }()
 
@@ -175,6 +179,14 @@ public enum ConfigLoader {
     /// `$FABRIC_CFG_PATH/core.yaml` if present), then the environment, then
     /// `overrides` (flags, in order).
     public static func load(file: String?, environment: [String: String], overrides: [(String, String)]) throws -> (PeerConfig, sources: [String]) {
+        let loaded = try loadNoting(file: file, environment: environment, overrides: overrides)
+        return (loaded.config, loaded.sources)
+    }
+
+    /// `load`, and which keys a file, a variable or a flag set (the rest are defaults).
+    public static func loadNoting(file: String?, environment: [String: String], overrides: [(String, String)]) throws
+        -> (config: PeerConfig, sources: [String], setKeys: Set<String>) {
+        var setKeys: Set<String> = []
         var config = PeerConfig()
         var sources: [String] = []
         var path = file
@@ -186,14 +198,14 @@ public enum ConfigLoader {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw ConfigError(key: "--config", reason: "cannot read '\(path)'")
             }
-            for (key, value) in try flattenYAML(text, origin: path) { try set(&config, key, value, origin: path) }
+            for (key, value) in try flattenYAML(text, origin: path) { try set(&config, key, value, origin: path); setKeys.insert(key) }
             sources.append(path)
         }
         for key in keys {
-            if let value = environment[key.environmentName] { try set(&config, key.path, value, origin: key.environmentName) }
+            if let value = environment[key.environmentName] { try set(&config, key.path, value, origin: key.environmentName); setKeys.insert(key.path) }
         }
-        for (key, value) in overrides { try set(&config, key, value, origin: "flag") }
-        return (config, sources)
+        for (key, value) in overrides { try set(&config, key, value, origin: "flag"); setKeys.insert(key) }
+        return (config, sources, setKeys)
     }
 
     /// `CORE_*` variables that name no key (reported as warnings: other tools share the prefix).

@@ -61,6 +61,8 @@ final class ConsensusHandler: MessageHandler {
     private let ring: SPSCRing<InboundItem>
     private let framePool: FramePool
     private let policy: PeerConfig.Overflow
+    /// Messages pushed (plain: reactor only); every 128th carries a clock reading for the delivery histogram.
+    private var pushed: UInt32 = 0
 
     init(node: Node) {
         unmanagedNode = .passUnretained(node)
@@ -79,7 +81,10 @@ final class ConsensusHandler: MessageHandler {
             || type == Int32(Protos_Message.TypeEnum.syncBlocks.rawValue) else { return .pass }
         guard ring.hasRoom() else { return overflow(frame, from: c) }
         let message = Message(storage: framePool.copying(body: frame.body), header: frame.header)
-        ring.pushAfterRoomCheck(InboundItem(message: consume message, handle: c.handle, introducing: c.introducedToFan ? nil : c.peerID))
+        pushed &+= 1
+        let sampledAt: UInt64 = pushed & 127 == 1 ? MonotonicClock.now() : 0
+        ring.pushAfterRoomCheck(InboundItem(message: consume message, handle: c.handle, introducing: c.introducedToFan ? nil : c.peerID,
+                                            sampledAt: sampledAt))
         c.introducedToFan = true
         unmanagedNode._withUnsafeGuaranteedRef { node in
             node.pushedSinceNotify &+= 1

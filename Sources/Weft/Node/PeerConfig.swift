@@ -10,6 +10,8 @@ public struct PeerConfig: Sendable, Equatable {
     /// HTTP /metrics, /healthz, /peers; empty = off.
     public var operationsListenAddress = "127.0.0.1:9443"
     public var logLevel = "info"
+    /// `logging.format`: one text line per event, or JSON lines.
+    public var logFormat = LogFormat.text
 
     public var discovery = Discovery()
     public var consensus = Consensus()

@@ -1,0 +1,2 @@
+// Stamped by scripts/package.sh for a release build; keep `dev` in git.
+let buildCommit = "dev"

@@ -45,6 +45,8 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     /// The catch-up under way, if any.
     private var transfer: StateTransfer?
     private var transferCount: UInt64 = 0
+    /// When this replica left its last working view (for the time-to-new-view histogram).
+    private var viewChangeStartedAt: UInt64?
 
     struct ClientRequest {
         let client: PeerID
@@ -223,8 +225,16 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
                 break   // clients are answered when their block is durable
             case .stateTransfer(let sequence, let checkpointID, let replicas):
                 startStateTransfer(sequence: sequence, checkpointID: checkpointID, sources: replicas)
-            default:
-                log(action)
+            case .viewChangeStarted(let from, let to, let reason):
+                if viewChangeStartedAt == nil { viewChangeStartedAt = DispatchTime.now().uptimeNanoseconds }
+                metrics.viewChangeStarted()
+                logger.notice("pbft: view change from view \(from) to \(to) (primary \(name(of: to))): \(reason.explanation)")
+            case .newViewInstalled(let view):
+                let now = DispatchTime.now().uptimeNanoseconds
+                if let started = viewChangeStartedAt { metrics.timeToNewView.observe(sinceNanos: started, nowNanos: now) }
+                viewChangeStartedAt = nil
+                metrics.newViewInstalled()
+                logger.notice("pbft: new view \(view) installed, primary \(name(of: view))")
             }
         }
     }
@@ -395,9 +405,8 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         replica.stateTransferCompleted(sequence: done.sequence, checkpointID: done.checkpointID)
     }
 
-    private func log(_ action: PBFTAction) {
-        logger.info("pbft: \(action)")
-    }
+    /// The replica name of the primary of `view`.
+    private func name(of view: UInt64) -> String { replicaNames[Int(view % UInt64(options.n))] }
 
     /// Strictly increasing per replica (the per-replica de-duplication key), from the wall clock.
     private func nextRequestStamp() -> SwiftProtobuf.Google_Protobuf_Timestamp {
@@ -442,6 +451,20 @@ extension PBFTOptions {
             let text = "\(error)"
             let key = text.prefix { $0 != " " }
             throw ConfigError(key: String(key), reason: String(text.dropFirst(key.count + 1)))
+        }
+    }
+}
+
+extension PBFTViewChangeReason {
+    /// Why, for the operator's log line.
+    var explanation: String {
+        switch self {
+        case .requestTimeout: return "a request waited longer than pbft.general.timeout.request"
+        case .conflictingPrePrepare: return "the primary sent two different batches for one sequence number"
+        case .joinedOthers: return "f+1 replicas asked for a higher view"
+        case .newViewTimeout: return "no NEW-VIEW within pbft.general.timeout.viewchange"
+        case .badNewView: return "the NEW-VIEW did not match the view-changes it was built from"
+        case .primaryIdle: return "the primary sent nothing within pbft.general.timeout.nullrequest"
         }
     }
 }

@@ -23,6 +23,8 @@ final class PBFTMetrics: Sendable {
         var stateTransfers = 0
         var blocksFetched = 0
         var badBlocks = 0
+        var viewChangesStarted = 0
+        var newViewsInstalled = 0
         var refreshed = false
     }
 
@@ -30,6 +32,9 @@ final class PBFTMetrics: Sendable {
     /// Request received from a client here → its batch executed here.
     let commitLatency = MetricHistogram(name: "weft_pbft_commit_latency_seconds",
                                         help: "PBFT: from a client's transaction received here to its batch executed.")
+    /// This replica left a working view → a new view installed here.
+    let timeToNewView = MetricHistogram(name: "weft_pbft_time_to_new_view_seconds",
+                                        help: "PBFT: from this replica's first VIEW-CHANGE to a new view installed here.")
 
     func update(from replica: PBFTReplica, outstanding: Int, connectedReplicas: Int? = nil) {
         let view = replica.view, executed = replica.lastExecuted, low = replica.lowWatermark, counters = replica.counters
@@ -48,6 +53,8 @@ final class PBFTMetrics: Sendable {
     func stateTransferStarted() { snapshot.withLock { $0.stateTransfers += 1 } }
     func blocksFetched(_ count: Int) { snapshot.withLock { $0.blocksFetched += count } }
     func badBlocks() { snapshot.withLock { $0.badBlocks += 1 } }
+    func viewChangeStarted() { snapshot.withLock { $0.viewChangesStarted += 1 } }
+    func newViewInstalled() { snapshot.withLock { $0.newViewsInstalled += 1 } }
 
     func executed(transactions: Int) { snapshot.withLock { $0.transactionsExecuted += transactions } }
 
@@ -69,6 +76,9 @@ final class PBFTMetrics: Sendable {
         out.counter("weft_pbft_batches_executed_total", "PBFT: batches executed.", s.counters.batchesExecuted)
         out.counter("weft_pbft_transactions_executed_total", "PBFT: transactions written to the ledger.", s.transactionsExecuted)
         out.counter("weft_pbft_checkpoints_stable_total", "PBFT: checkpoints that became stable.", s.counters.checkpointsStable)
+        out.counter("weft_pbft_view_changes_started_total", "PBFT: view changes this replica took part in (each higher view it asked for).", s.viewChangesStarted)
+        out.counter("weft_pbft_new_views_installed_total", "PBFT: new views installed.", s.newViewsInstalled)
+        out.counter("weft_pbft_new_views_refused_total", "PBFT: NEW-VIEW messages refused (xset not matching the view-changes).", s.counters.newViewsRefused)
         out.counter("weft_pbft_state_transfers_total", "PBFT: catch-ups by state transfer started.", s.stateTransfers)
         out.counter("weft_pbft_blocks_fetched_total", "PBFT: blocks fetched by state transfer.", s.blocksFetched)
         out.counter("weft_pbft_bad_block_answers_total", "PBFT: SYNC_BLOCKS answers refused (a block that does not link or misses the target).", s.badBlocks)
@@ -87,5 +97,6 @@ final class PBFTMetrics: Sendable {
         out.metric("weft_pbft_messages_dropped_total", "counter", "PBFT: messages dropped, by cause.", drops)
         text += out.text
         commitLatency.write(to: &text)
+        timeToNewView.write(to: &text)
     }
 }

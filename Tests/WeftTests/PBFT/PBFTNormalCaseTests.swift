@@ -101,8 +101,9 @@ final class PBFTNormalCaseTests: XCTestCase {
         r.receive(PBFTMake.prePrepare(n: 1, batch: b, digest: PBFTDigest.of(PBFTMake.batch("zzz"))), from: 0)
         XCTAssertEqual(r.counters.droppedBadDigest, 1)
         // Another view.
-        r.receive(PBFTMake.prePrepare(view: 2, n: 1, batch: b, replica: 2), from: 2)
+        // (Both from replica 0: one replica in later views is no reason to follow it.)
         r.receive(PBFTMake.prePrepare(view: 4, n: 1, batch: b, replica: 0), from: 0)
+        r.receive(PBFTMake.prePrepare(view: 8, n: 1, batch: b, replica: 0), from: 0)
         XCTAssertEqual(r.counters.droppedWrongView, 2)
         XCTAssertTrue(r.takeActions().broadcastPrepares.isEmpty, "nothing refused was prepared")
         // Accepted; the same pre-prepare again is a harmless repeat.
@@ -142,7 +143,7 @@ final class PBFTNormalCaseTests: XCTestCase {
         let r = PBFTReplica(id: 1, options: PBFTOptions(n: 4, f: 1))
         r.receive(PBFTMake.prepare(n: 41, digest: "d", replica: 2), from: 2)
         r.receive(PBFTMake.commit(n: 0, digest: "d", replica: 2), from: 2)
-        r.receive(PBFTMake.prepare(view: 1, n: 1, digest: "d", replica: 2), from: 2)
+        r.receive(PBFTMake.prepare(view: 2, n: 1, digest: "d", replica: 2), from: 2)
         r.receive(PBFTMake.commit(view: 2, n: 1, digest: "d", replica: 2), from: 2)
         XCTAssertEqual(r.counters.droppedOutsideWatermarks, 2)
         XCTAssertEqual(r.counters.droppedWrongView, 2)

@@ -31,6 +31,18 @@ struct Checkpoints {
         return byReplica.keys.sorted().filter { byReplica[$0] == id }
     }
 
+    /// The highest checkpoint above `sequence` in the window that `weak` replicas agree on.
+    func highestWeakCertificate(above sequence: UInt64, weak: Int) -> (sequence: UInt64, id: String, replicas: [UInt64])? {
+        for n in received.keys.sorted(by: >) where n > sequence {
+            let byReplica = received[n]!
+            for id in Set(byReplica.values).sorted() {
+                let replicas = byReplica.keys.sorted().filter { byReplica[$0] == id }
+                if replicas.count >= weak { return (n, id, replicas) }
+            }
+        }
+        return nil
+    }
+
     mutating func recordOwn(sequence: UInt64, id: String) { own[sequence] = id }
 
     /// Own checkpoints sorted by sequence (the C set).

@@ -58,6 +58,14 @@ final class PBFTReplica {
     var newViewTimerStarted = false
     /// f+1 replicas were seen past our high watermark: transfer at the next weak certificate.
     var behind = false
+    /// Pre-prepares of a view this replica has not installed yet (the current one while
+    /// inactive, or the next): a NEW-VIEW can arrive after the new primary's first
+    /// pre-prepares. Replayed on installation; at most L per view, two views.
+    var earlyPrePrepares: [CertKey: Pbft_pre_prepare] = [:]
+    /// When this replica last executed (or transferred) something.
+    var lastProgressTick: UInt64 = 0
+    /// replica -> the highest view of a normal-case message it sent us, when above ours.
+    var viewEvidence: [UInt64: UInt64] = [:]
 
     struct QKey: Hashable, Comparable {
         let sequence: UInt64
@@ -232,10 +240,17 @@ final class PBFTReplica {
     // MARK: normal case
 
     func receivePrePrepare(_ pp: Pbft_pre_prepare) {
-        guard activeView, pp.view == view else { counters.droppedWrongView += 1; return }
-        guard pp.replicaID == primary(of: pp.view) else { counters.droppedNotFromPrimary += 1; return }
+        if pp.view > view { noteView(pp.view, of: pp.replicaID) }
         let n = pp.sequenceNumber
+        let early = (pp.view == view && !activeView) || pp.view == view + 1
+        guard (activeView && pp.view == view) || early else { counters.droppedWrongView += 1; return }
+        guard pp.replicaID == primary(of: pp.view) else { counters.droppedNotFromPrimary += 1; return }
         guard inWindow(n) else { counters.droppedOutsideWatermarks += 1; return }
+        if early {
+            let key = CertKey(view: pp.view, sequence: n)
+            if earlyPrePrepares[key] == nil { earlyPrePrepares[key] = pp }
+            return
+        }
         let isNull = pp.batchDigest.isEmpty && pp.requestBatch.batch.isEmpty
         guard isNull || PBFTDigest.of(pp.requestBatch) == pp.batchDigest else { counters.droppedBadDigest += 1; return }
         if let existing = log[view, n]?.digest {
@@ -272,7 +287,9 @@ final class PBFTReplica {
     }
 
     func receivePrepare(_ p: Pbft_prepare) {
-        guard p.view == view else { counters.droppedWrongView += 1; return }
+        if p.view > view { noteView(p.view, of: p.replicaID) }
+        // The next view's too: they may come before this replica has moved.
+        guard p.view == view || p.view == view + 1 else { counters.droppedWrongView += 1; return }
         guard inWindow(p.sequenceNumber) else { counters.droppedOutsideWatermarks += 1; return }
         guard p.replicaID != primary(of: p.view) else { return }  // the primary does not prepare
         log.update(view: p.view, sequence: p.sequenceNumber) {
@@ -282,7 +299,8 @@ final class PBFTReplica {
     }
 
     func receiveCommit(_ c: Pbft_commit) {
-        guard c.view == view else { counters.droppedWrongView += 1; return }
+        if c.view > view { noteView(c.view, of: c.replicaID) }
+        guard c.view == view || c.view == view + 1 else { counters.droppedWrongView += 1; return }
         guard inWindow(c.sequenceNumber) else { counters.droppedOutsideWatermarks += 1; return }
         log.update(view: c.view, sequence: c.sequenceNumber) {
             if $0.commits[c.replicaID] == nil { $0.commits[c.replicaID] = c.batchDigest }
@@ -331,6 +349,7 @@ final class PBFTReplica {
                 if !done.isEmpty { outputs.append(.requestsCompleted(done)) }
             }
             restartTimerOnProgress()
+            lastProgressTick = now
         }
     }
 
@@ -362,6 +381,7 @@ final class PBFTReplica {
         guard n > lowWatermark else { return }
         lowWatermark = n
         log.collect(atOrBelow: n)
+        earlyPrePrepares = earlyPrePrepares.filter { $0.key.sequence > n }
         checkpoints.collect(stable: n)
         pset = pset.filter { $0.key > n }
         qset = qset.filter { $0.key.sequence > n }

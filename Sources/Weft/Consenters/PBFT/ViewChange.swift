@@ -17,6 +17,7 @@ extension PBFTReplica {
     }
 
     func tickViewChangeTimers() {
+        watchProgress()
         if let d = timerDeadline, now >= d {
             timerDeadline = nil
             startViewChange(to: view + 1, reason: activeView ? .requestTimeout : .newViewTimeout)
@@ -86,7 +87,9 @@ extension PBFTReplica {
         enterView(target)
         activeView = false
         log.dropViews(before: view)
+        earlyPrePrepares = earlyPrePrepares.filter { $0.key.view >= view && $0.key.view <= view + 1 }
         viewChanges = viewChanges.filter { $0.key >= view }
+        viewEvidence = viewEvidence.filter { $0.value > view }
         newViews = newViews.filter { $0.key >= view }
         missingBatches = []
         timerDeadline = nil
@@ -144,9 +147,21 @@ extension PBFTReplica {
             newViewTimerStarted = true
             viewChangeResendDeadline = nil
             timerDeadline = now + UInt64(newViewTimeout)
-            newViewTimeout *= 2
+            newViewTimeout = min(newViewTimeout, 1 << 40) * 2  // doubles per failed attempt (bounded: no overflow)
         }
         if isPrimary { sendNewView() } else { processNewView() }
+    }
+
+    /// f+1 replicas work in views above ours (their prepares and commits say so): we
+    /// missed a view change. Join the highest view f+1 of them have reached; its primary
+    /// answers our VIEW-CHANGE with its NEW-VIEW.
+    func noteView(_ v: UInt64, of replica: UInt64) {
+        guard v > view, replica < UInt64(options.n), replica != id else { return }
+        if let old = viewEvidence[replica], old >= v { return }
+        viewEvidence[replica] = v
+        let above = viewEvidence.values.filter { $0 > view }.sorted(by: >)  // sorted: order-free
+        guard above.count >= options.f + 1 else { return }
+        startViewChange(to: above[options.f], reason: .joinedOthers)
     }
 
     // MARK: NEW-VIEW
@@ -259,6 +274,13 @@ extension PBFTReplica {
         startTimerIfOutstanding()
         armNullRequestTimer()
         for n in xs { progress(view: view, sequence: n) }
+        // Pre-prepares of this view that came before the NEW-VIEW.
+        let early = earlyPrePrepares.keys.filter { $0.view == view }.sorted()
+        let replay = early.map { earlyPrePrepares[$0]! }
+        earlyPrePrepares = earlyPrePrepares.filter { $0.key.view > view }
+        for pp in replay where pp.sequenceNumber > seqNo || log[view, pp.sequenceNumber]?.prePrepare == nil {
+            receivePrePrepare(pp)
+        }
         cutBatches()
     }
 
@@ -299,6 +321,7 @@ extension PBFTReplica {
         seqNo = max(seqNo, sequence)
         pool = RequestPool(keepingTimestampsOf: pool)
         timerDeadline = nil
+        lastProgressTick = now
         checkpoints.recordOwn(sequence: sequence, id: checkpointID)
         if lowWatermark < sequence { moveWatermarks(to: sequence) }
         dispatchCommitted()
@@ -320,16 +343,23 @@ extension PBFTReplica {
         checkpoints.clearAboveWindow()
     }
 
-    /// After a checkpoint inside the window: a weak certificate (f+1) for a checkpoint
-    /// we have not reached, while we are behind or cannot continue (no pre-prepare for
-    /// our next sequence number and a whole period behind): transfer to it.
+    /// After a checkpoint inside the window, once f+1 replicas were seen past our
+    /// window: transfer to the first weak certificate (f+1 matching) above what we executed.
     func checkWeakCertificate(_ c: Pbft_checkpoint) {
-        guard stateTransferTarget == nil, c.sequenceNumber > lastDispatched else { return }
+        guard behind, stateTransferTarget == nil, c.sequenceNumber > lastDispatched else { return }
         let vouching = checkpoints.replicas(sequence: c.sequenceNumber, id: c.id)
         guard vouching.count >= options.f + 1 else { return }
-        let stuck = log[view, lastDispatched + 1]?.prePrepare == nil && c.sequenceNumber >= lastDispatched + options.k
-        guard behind || stuck else { return }
         behind = false
         requestStateTransfer(sequence: c.sequenceNumber, id: c.id, replicas: vouching)
+    }
+
+    /// Nothing executed here for a request timeout while f+1 replicas have checkpointed
+    /// beyond us (we lack pre-prepares or commits they had, or we are alone in a later
+    /// view): transfer to the highest such checkpoint.
+    func watchProgress() {
+        guard stateTransferTarget == nil, now - lastProgressTick >= UInt64(options.requestTimeoutTicks) else { return }
+        lastProgressTick = now
+        guard let cert = checkpoints.highestWeakCertificate(above: lastDispatched, weak: options.f + 1) else { return }
+        requestStateTransfer(sequence: cert.sequence, id: cert.id, replicas: cert.replicas)
     }
 }

@@ -64,6 +64,11 @@ final class PBFTReplica {
     var earlyPrePrepares: [CertKey: Pbft_pre_prepare] = [:]
     /// When this replica last executed (or transferred) something.
     var lastProgressTick: UInt64 = 0
+    /// The checkpoint id after `lastExecuted`, when it was executed, and the
+    /// last sequence number a checkpoint was sent for (see `announceIdleCheckpoint`).
+    var lastExecutedID = ""
+    var lastExecutedTick: UInt64 = 0
+    var lastAnnounced: UInt64 = 0
     /// replica -> the highest view of a normal-case message it sent us, when above ours.
     var viewEvidence: [UInt64: UInt64] = [:]
 
@@ -173,6 +178,24 @@ final class PBFTReplica {
             cutBatches()
         }
         tickViewChangeTimers()
+        announceIdleCheckpoint()
+    }
+
+    /// Idle for a request timeout after executing a sequence number that no
+    /// checkpoint covers (not a multiple of K): announce a checkpoint for it.
+    /// A replica that missed the last batches before traffic stopped (Fabric
+    /// #1454) then sees f+1 replicas past it and catches up by state transfer;
+    /// without this it would wait for the next K-th batch, forever on an idle
+    /// network. It is only an announcement: it is not made stable here.
+    func announceIdleCheckpoint() {
+        guard lastExecuted > lastAnnounced, !lastExecutedID.isEmpty,
+              now - lastExecutedTick >= UInt64(options.requestTimeoutTicks) else { return }
+        lastAnnounced = lastExecuted
+        var c = Pbft_checkpoint()
+        c.sequenceNumber = lastExecuted
+        c.replicaID = id
+        c.id = lastExecutedID
+        broadcast(.checkpoint(c))
     }
 
     /// The host finished executing `sequence` (in order; null requests included).
@@ -180,8 +203,11 @@ final class PBFTReplica {
     func executed(sequence: UInt64, checkpointID: String) {
         guard sequence == lastExecuted + 1, sequence <= lastDispatched else { return }
         lastExecuted = sequence
+        lastExecutedID = checkpointID
+        lastExecutedTick = now
         counters.batchesExecuted += 1
         if sequence % options.k == 0 {
+            lastAnnounced = sequence
             checkpoints.recordOwn(sequence: sequence, id: checkpointID)
             var c = Pbft_checkpoint()
             c.sequenceNumber = sequence

@@ -132,6 +132,10 @@ final class SimulatedNetwork {
             replicas[replica].receiveRequest(r)
             drain(replica)
         }
+        spread(r, from: replica)
+    }
+
+    private func spread(_ r: Pbft_request, from replica: Int) {
         for to in 0..<n where to != replica {
             requestLinks[replica][to].append(r)
             pool.append(Envelope(from: UInt64(replica), to: UInt64(to), payload: .requestToken))
@@ -244,6 +248,8 @@ final class SimulatedNetwork {
                     completed[r].append(contentsOf: keys)
                 case .stateTransfer(let sequence, let id, let from):
                     stateTransfer(r, sequence: sequence, id: id, from: from)
+                case .resendRequests(let requests):
+                    for request in requests { spread(request, from: r) }
                 case .viewChangeStarted, .newViewInstalled:
                     break
                 }
@@ -323,6 +329,7 @@ final class SimulatedNetwork {
         case .viewChangeStarted(let f, let t, let r): return "viewchange \(f)->\(t) \(r)"
         case .newViewInstalled(let v): return "newview \(v)"
         case .stateTransfer(let s, let id, let from): return "statetransfer \(s) \(id.prefix(12)) \(from)"
+        case .resendRequests(let requests): return "resend \(requests.map(RequestKey.init))"
         }
     }
 

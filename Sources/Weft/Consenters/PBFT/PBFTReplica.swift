@@ -86,6 +86,7 @@ final class PBFTReplica {
         self.newViewTimeout = options.viewChangeTimeoutTicks
         // The starting state is a checkpoint (Fabric's genesis checkpoint): view changes need one.
         checkpoints.recordOwn(sequence: lastExecuted, id: lastCheckpointID)
+        armNullRequestTimer()
     }
 
     func primary(of view: UInt64) -> UInt64 { view % UInt64(options.n) }
@@ -197,7 +198,8 @@ final class PBFTReplica {
     /// Cuts batches while there is a full one, or the batch timer has expired,
     /// and the next sequence number is at most h + L/2.
     func cutBatches() {
-        guard isPrimary, activeView, stateTransferTarget == nil else { return }
+        // Not while behind: a primary that has not reached h cannot vouch for what follows.
+        guard isPrimary, activeView, stateTransferTarget == nil, lastDispatched >= lowWatermark else { return }
         while true {
             if pool.unassignedCount == 0 {
                 batchTimerStart = nil
@@ -380,6 +382,7 @@ final class PBFTReplica {
     func moveWatermarks(to n: UInt64) {
         guard n > lowWatermark else { return }
         lowWatermark = n
+        seqNo = max(seqNo, n)
         log.collect(atOrBelow: n)
         earlyPrePrepares = earlyPrePrepares.filter { $0.key.sequence > n }
         checkpoints.collect(stable: n)

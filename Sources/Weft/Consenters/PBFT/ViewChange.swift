@@ -20,11 +20,13 @@ extension PBFTReplica {
         watchProgress()
         if let d = timerDeadline, now >= d {
             timerDeadline = nil
+            if activeView { resendOwnRequests() }
             startViewChange(to: view + 1, reason: activeView ? .requestTimeout : .newViewTimeout)
         }
         if !activeView, let d = viewChangeResendDeadline, now >= d {
             viewChangeResendDeadline = now + UInt64(options.resendViewChangeTicks)
             if let own = viewChanges[view]?[id] { broadcast(.viewChange(own)) }
+            resendOwnRequests()
         }
         if options.nullRequestTicks > 0, activeView, let d = nullRequestDeadline, now >= d {
             if isPrimary {
@@ -35,6 +37,13 @@ extension PBFTReplica {
                 startViewChange(to: view + 1, reason: .primaryIdle)
             }
         }
+    }
+
+    /// This replica's own clients' requests that are still outstanding may never have
+    /// reached the others (a connection lost while they were spread): spread them again.
+    func resendOwnRequests() {
+        let own = pool.all.lazy.filter { $0.key.replica == self.id }.prefix(options.batchSize).map(\.request)
+        if !own.isEmpty { outputs.append(.resendRequests(Array(own))) }
     }
 
     /// The primary sends a null request after `nullRequestTicks` idle; a backup that
@@ -128,6 +137,15 @@ extension PBFTReplica {
         }
         guard ViewChangeRules.isWellFormed(vc, logSize: options.logSize) else { return }
         guard viewChanges[vc.view]?[vc.replicaID] == nil else { return }
+        if vc.view > view {
+            // One view-change per replica above our view, its highest: a faulty replica
+            // cannot fill memory with view-changes for ever higher views.
+            for v in viewChanges.keys where v > view && v != vc.view && viewChanges[v]?[vc.replicaID] != nil {
+                if v > vc.view { return }
+                viewChanges[v]![vc.replicaID] = nil
+            }
+            viewChanges = viewChanges.filter { !$0.value.isEmpty }
+        }
         viewChanges[vc.view, default: [:]][vc.replicaID] = vc
 
         // f+1 replicas want a later view: join the smallest of their views.
@@ -144,8 +162,9 @@ extension PBFTReplica {
 
         guard !activeView, vc.view == view, (viewChanges[view]?.count ?? 0) >= options.viewChangeQuorum else { return }
         if !newViewTimerStarted {
+            // (The VIEW-CHANGE is still resent until the view is installed: a replica whose
+            // NEW-VIEW was lost gets it again from the primary that way.)
             newViewTimerStarted = true
-            viewChangeResendDeadline = nil
             timerDeadline = now + UInt64(newViewTimeout)
             newViewTimeout = min(newViewTimeout, 1 << 40) * 2  // doubles per failed attempt (bounded: no overflow)
         }

@@ -132,6 +132,97 @@ final class PBFTViewChangeTests: XCTestCase {
         XCTAssertEqual(r2.counters.newViewsRefused, 1)
     }
 
+    /// f+1 VIEW-CHANGEs for later views: join the smallest of them (one replica alone is not enough).
+    func testJoinsTheSmallestViewOfFPlusOneViewChanges() {
+        let r = PBFTReplica(id: 3, options: PBFTOptions(n: 4, f: 1, requestTimeoutTicks: 100))
+        r.receive(PBFTMake.message(.viewChange(vc(view: 3, replica: 1))), from: 1)
+        XCTAssertEqual(r.view, 0, "one replica is not f+1")
+        r.receive(PBFTMake.message(.viewChange(vc(view: 2, replica: 2))), from: 2)
+        XCTAssertEqual(r.view, 2)
+        let started = r.takeActions().viewChangesStarted
+        XCTAssertEqual(started.map(\.to), [2])
+        XCTAssertEqual(started.first?.reason, .joinedOthers)
+        // A view-change whose P set is not from an earlier view is ignored.
+        r.receive(PBFTMake.message(.viewChange(vc(view: 5, replica: 0, p: [pq(1, "d", 5)]))), from: 0)
+        r.receive(PBFTMake.message(.viewChange(vc(view: 5, replica: 1))), from: 1)
+        XCTAssertEqual(r.view, 2, "only one well-formed view-change for 5")
+    }
+
+    /// At N-f view-changes the new-view timer starts; each expiry moves one view on
+    /// and doubles the timeout; the VIEW-CHANGE is resent meanwhile.
+    func testNewViewTimerDoublesAndViewChangeIsResent() {
+        let o = PBFTOptions(n: 4, f: 1, requestTimeoutTicks: 100, viewChangeTimeoutTicks: 4, resendViewChangeTicks: 3)
+        let r = PBFTReplica(id: 0, options: o)  // the primary of none of views 1-3
+        func quorum(for v: UInt64) {
+            for k: UInt64 in [1, 2] where r.viewChanges[v]?[k] == nil {
+                r.receive(PBFTMake.message(.viewChange(vc(view: v, replica: k))), from: k)
+            }
+        }
+        quorum(for: 1)  // 0 joins view 1 (f+1), and has N-f: the timer starts (4 ticks)
+        XCTAssertEqual(r.view, 1)
+        _ = r.takeActions()
+        var resent = 0
+        var expiries: [UInt64] = []
+        for _ in 0..<40 {
+            r.tick()
+            for a in r.takeActions() {
+                if case .broadcast(let m) = a, case .viewChange = m.payload { resent += 1 }
+                if case .viewChangeStarted(_, let to, .newViewTimeout) = a {
+                    expiries.append(r.now)
+                    XCTAssertEqual(to, r.view)
+                }
+            }
+            if r.viewChanges[r.view]?.count == 1 { quorum(for: r.view) }
+        }
+        // Expiries at 4, then +8, then +16: 4, 12, 28; view 4 is its own, and installed.
+        XCTAssertEqual(expiries, [4, 12, 28])
+        XCTAssertEqual(r.view, 4)
+        XCTAssertTrue(r.activeView)
+        XCTAssertGreaterThan(resent, expiries.count, "resent between attempts")
+    }
+
+    /// A replica whose NEW-VIEW assigns a batch it never saw fetches it, and installs
+    /// the view only once the batch is back (an unasked-for batch is ignored).
+    func testMissingBatchIsFetchedBeforeInstalling() {
+        let r = PBFTReplica(id: 2, options: PBFTOptions(n: 4, f: 1, requestTimeoutTicks: 100))
+        let batch = PBFTMake.batch("x")
+        let d = PBFTDigest.of(batch)
+        let vset = [vc(replica: 1, p: [pq(1, d, 0)], q: [pq(1, d, 0)]),
+                    vc(replica: 2),
+                    vc(replica: 3, p: [pq(1, d, 0)], q: [pq(1, d, 0)])]
+        r.receive(PBFTMake.message(.viewChange(vset[0])), from: 1)
+        r.receive(PBFTMake.message(.viewChange(vset[2])), from: 3)
+        XCTAssertEqual(r.view, 1)
+        _ = r.takeActions()
+        var nv = Pbft_new_view()
+        nv.view = 1
+        nv.replicaID = 1
+        nv.vset = [vset[0], r.viewChanges[1]![2]!, vset[2]]
+        nv.xset = [1: d]
+        r.receive(PBFTMake.message(.newView(nv)), from: 1)
+        let fetches = r.takeActions().compactMap { a -> String? in
+            if case .broadcast(let m) = a, case .fetchRequestBatch(let f) = m.payload { return f.batchDigest } else { return nil }
+        }
+        XCTAssertEqual(fetches, [d])
+        XCTAssertFalse(r.activeView)
+        r.receive(PBFTMake.message(.returnRequestBatch(PBFTMake.batch("other"))), from: 3)
+        XCTAssertFalse(r.activeView, "a batch nobody asked for changes nothing")
+        r.receive(PBFTMake.message(.returnRequestBatch(batch)), from: 3)
+        XCTAssertTrue(r.activeView)
+        let actions = r.takeActions()
+        XCTAssertEqual(actions.broadcastPrepares.map(\.sequenceNumber), [1])
+        XCTAssertEqual(actions.broadcastPrepares.first?.batchDigest, d)
+        // And it answers others' fetches from its log.
+        var f = Pbft_fetch_request_batch()
+        f.batchDigest = d
+        f.replicaID = 0
+        r.receive(PBFTMake.message(.fetchRequestBatch(f)), from: 0)
+        let returned = r.takeActions().compactMap { a -> UInt64? in
+            if case .send(let m, let to) = a, case .returnRequestBatch(let b) = m.payload, b == batch { return to } else { return nil }
+        }
+        XCTAssertEqual(returned, [0])
+    }
+
     // MARK: networks
 
     private func submitSome(_ net: SimulatedNetwork, _ range: Range<Int>, at replicas: [Int]) {

@@ -89,6 +89,13 @@ final class PBFTReplica {
         armNullRequestTimer()
     }
 
+    /// A restarted replica: `records` are every `.persist` record it stored (see `PBFTPersistence`).
+    convenience init(id: UInt64, options: PBFTOptions, lastExecuted: UInt64 = 0, lastCheckpointID: String = "",
+                     restoring records: [String: [UInt8]]) {
+        self.init(id: id, options: options, lastExecuted: lastExecuted, lastCheckpointID: lastCheckpointID)
+        restore(records)
+    }
+
     func primary(of view: UInt64) -> UInt64 { view % UInt64(options.n) }
 
     var highWatermark: UInt64 { lowWatermark + options.logSize }
@@ -184,6 +191,7 @@ final class PBFTReplica {
         counters.batchesExecuted += 1
         if sequence % options.k == 0 {
             checkpoints.recordOwn(sequence: sequence, id: checkpointID)
+            persist(PBFTPersistence.checkpointKey(sequence), Array(checkpointID.utf8))
             var c = Pbft_checkpoint()
             c.sequenceNumber = sequence
             c.replicaID = id
@@ -232,8 +240,10 @@ final class PBFTReplica {
             pool.markPending(batch.batch.map(RequestKey.init))
             log.storeBatch(batch, digest: digest, sequence: seqNo)
             counters.batchesProposed += 1
+            persistBatch(batch, digest: digest)
         }
         log.update(view: view, sequence: seqNo) { $0.prePrepare = pp }
+        persistQSet()
         broadcast(.prePrepare(pp))
         armNullRequestTimer()
         progress(view: view, sequence: seqNo)
@@ -266,7 +276,9 @@ final class PBFTReplica {
         if !isNull {
             log.storeBatch(pp.requestBatch, digest: pp.batchDigest, sequence: n)
             pool.markPending(pp.requestBatch.batch.map(RequestKey.init))
+            persistBatch(pp.requestBatch, digest: pp.batchDigest)
         }
+        persistQSet()
         startTimerIfOutstanding()
         armNullRequestTimer()
         sendPrepare(view: view, sequence: n, digest: pp.batchDigest)
@@ -324,6 +336,7 @@ final class PBFTReplica {
     func progress(view v: UInt64, sequence n: UInt64) {
         guard let cert = log[v, n], let digest = cert.digest else { return }
         if !cert.sentCommit && isPrepared(view: v, sequence: n) {
+            persistPSet()
             var c = Pbft_commit()
             c.view = v
             c.sequenceNumber = n
@@ -383,11 +396,14 @@ final class PBFTReplica {
         guard n > lowWatermark else { return }
         lowWatermark = n
         seqNo = max(seqNo, n)
-        log.collect(atOrBelow: n)
+        for digest in log.collect(atOrBelow: n) { persist(PBFTPersistence.batchKey(digest), nil) }
         earlyPrePrepares = earlyPrePrepares.filter { $0.key.sequence > n }
+        for old in checkpoints.ownSorted where old.sequence < n { persist(PBFTPersistence.checkpointKey(old.sequence), nil) }
         checkpoints.collect(stable: n)
         pset = pset.filter { $0.key > n }
         qset = qset.filter { $0.key.sequence > n }
+        persistPSet()
+        persistQSet()
         counters.checkpointsStable += 1
         cutBatches()
     }

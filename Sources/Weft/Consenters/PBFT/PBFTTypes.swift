@@ -42,6 +42,9 @@ enum PBFTAction: Sendable {
     /// as when they first came from the client: this replica's own requests, still
     /// outstanding when its request timer expired or while its view change waits.
     case resendRequests([Pbft_request])
+    /// Store `value` under `key` (nil: delete the key) before sending anything that
+    /// follows in the same `takeActions()`; see `PBFTPersistence`.
+    case persist(key: String, value: [UInt8]?)
     /// Phase 2: this replica left `from` for view `to`.
     case viewChangeStarted(from: UInt64, to: UInt64, reason: PBFTViewChangeReason)
     /// Phase 2: the new view is active here.

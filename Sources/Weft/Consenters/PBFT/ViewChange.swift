@@ -118,6 +118,9 @@ extension PBFTReplica {
         vc.pset = pset.keys.sorted().map { pset[$0]! }
         vc.qset = qset.keys.sorted().map { qset[$0]! }
         vc.replicaID = id
+        persistView()
+        persist(PBFTPersistence.psetKey, PBFTPersistence.encode(vc.pset))
+        persist(PBFTPersistence.qsetKey, PBFTPersistence.encode(vc.qset))
         counters.viewChanges += 1
         outputs.append(.viewChangeStarted(from: from, to: view, reason: reason))
         broadcast(.viewChange(vc))
@@ -288,6 +291,7 @@ extension PBFTReplica {
             seqNo = max(seqNo, n)
         }
         seqNo = max(seqNo, lastDispatched)
+        persistQSet()
         for n in xs { sendPrepare(view: view, sequence: n, digest: nv.xset[n]!) }
         outputs.append(.newViewInstalled(view))
         startTimerIfOutstanding()
@@ -316,6 +320,7 @@ extension PBFTReplica {
         missingBatches.remove(at: i)
         let n = nv.xset.keys.sorted().last { nv.xset[$0] == d } ?? highWatermark
         log.storeBatch(batch, digest: d, sequence: n)
+        persistBatch(batch, digest: d)
         if missingBatches.isEmpty { processNewView() }
     }
 
@@ -342,6 +347,7 @@ extension PBFTReplica {
         timerDeadline = nil
         lastProgressTick = now
         checkpoints.recordOwn(sequence: sequence, id: checkpointID)
+        persist(PBFTPersistence.checkpointKey(sequence), Array(checkpointID.utf8))
         if lowWatermark < sequence { moveWatermarks(to: sequence) }
         dispatchCommitted()
     }

@@ -244,7 +244,7 @@ final class PBFTReplica {
             let expired = now - batchTimerStart! >= UInt64(options.batchTimeoutTicks)
             guard full || expired else { return }
             guard seqNo + 1 <= lowWatermark + options.logSize / 2 else { return }  // wait for a stable checkpoint
-            let entries = pool.unassigned(limit: options.batchSize)
+            let entries = pool.unassigned(limit: options.batchSize, maxBytes: options.maxBatchBytes)
             var batch = Pbft_request_batch()
             batch.batch = entries.map(\.request)
             propose(batch)

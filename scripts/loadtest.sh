@@ -78,9 +78,10 @@ else
     # One data file per connection count: window, msgs/s, p99 (rows in window order).
     plots_tp= plots_p99=
     for c in "${conns[@]}"; do
+      label="$c connection$([ "$c" = 1 ] || echo s)"
       awk -F, -v s="$s" -v c="$c" 'NR > 1 && $3 == s && $1 == c { print $2 "," $4 "," $8 }' "$csv" | sort -t, -k1,1n >"$out/plot-$s-c$c.dat"
-      plots_tp+="${plots_tp:+, }\"$out/plot-$s-c$c.dat\" using 1:2 with linespoints lw 2 title \"$c connections\""
-      plots_p99+="${plots_p99:+, }\"$out/plot-$s-c$c.dat\" using 1:3 with linespoints lw 2 title \"$c connections\""
+      plots_tp+="${plots_tp:+, }\"$out/plot-$s-c$c.dat\" using 1:2 with linespoints lw 2 title \"$label\""
+      plots_p99+="${plots_p99:+, }\"$out/plot-$s-c$c.dat\" using 1:3 with linespoints lw 2 title \"$label\""
     done
     gnuplot <<GP
 set datafile separator ","
@@ -93,11 +94,13 @@ set key left top
 set grid
 set output "$out/throughput-$s.png"
 set ylabel "echoes per second"
+set format y "%.1s%c"
 set yrange [0:*]
 set title "weft echo throughput, payload $s B"
 plot $plots_tp
 set output "$out/p99-$s.png"
 set ylabel "p99 round trip (us)"
+set format y "%g"
 set logscale y 10
 set yrange [*:*]
 set title "weft echo p99 latency, payload $s B"

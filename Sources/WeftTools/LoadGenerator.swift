@@ -26,6 +26,10 @@ public struct LoadOptions: Sendable {
     public var mode = Mode.consensus
     public var threads = 1
     public var idPrefix = "load"
+    /// In every txid (`<prefix>-<nonce>-<connection>-<n>`), so that two runs
+    /// never send the same txid: a ledger that refuses duplicates would turn
+    /// the second run's away.
+    public var runNonce = String(UInt32.random(in: 0...UInt32.max), radix: 16)
     /// Appended to the names (`<prefix>-<n>.<domain>`), so one TLS client
     /// certificate with a wildcard SAN (`*.<domain>`) covers every connection.
     public var idDomain = ""

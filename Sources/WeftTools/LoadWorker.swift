@@ -171,7 +171,7 @@ final class LoadWorker: @unchecked Sendable {
         case .tx:
             var tx = Protos_Transaction()
             tx.type = .chaincodeInvoke
-            tx.txid = "\(options.idPrefix)-\(c.id)-\(seq)"
+            tx.txid = "\(options.idPrefix)-\(options.runNonce)-\(c.id)-\(seq)"
             tx.payload = Data(count: max(0, options.payloadSize - tx.txid.utf8.count))
             var message = Protos_Message()
             message.type = .chainTransaction

@@ -49,7 +49,7 @@ struct ConfigOptions: ParsableArguments {
     var address: String?
     @Option(name: .customLong("root-node"), help: "peer.discovery.rootnode: comma-separated host:port list.")
     var rootNode: String?
-    @Option(help: "peer.validator.consensus.plugin: noops or echo.")
+    @Option(help: "peer.validator.consensus.plugin: noops, pbft or echo.")
     var consensus: String?
     @Option(name: .customLong("data-dir"), help: "peer.fileSystemPath: data directory.")
     var dataDir: String?
@@ -127,6 +127,8 @@ struct StartCommand: ParsableCommand {
         let node: Node
         do {
             node = try Node(config: config, consenter: try ConsenterRegistry.make(config, logger: logger), logger: logger)
+        } catch let error as ConfigError {
+            throw ValidationError(error.description)     // a setting the consenter refused: exit 64 as for any config error
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)

@@ -78,7 +78,7 @@ public enum ConfigLoader {
             duration("peer.discovery.forgetAfter", "10m", "learned peers failing this long are forgotten", \.discovery.forgetAfterNanos),
             bool("peer.discovery.persist", true, "keep known addresses in <fileSystemPath>/discovery/peers", \.discovery.persist),
             duration("peer.discovery.connectTimeout", "3s", "a dial that has not connected by then fails", \.discovery.connectTimeoutNanos),
-            string("peer.validator.consensus.plugin", "noops", "consenter: noops | echo") { (c: inout C, v: String) throws(ConfigError) in
+            string("peer.validator.consensus.plugin", "noops", "consenter: noops | pbft | echo") { (c: inout C, v: String) throws(ConfigError) in
                 guard ConsenterRegistry.names.contains(v) else {
                     throw ConfigError(key: "peer.validator.consensus.plugin", reason: "'\(v)' is not one of \(ConsenterRegistry.names.joined(separator: ", "))")
                 }
@@ -137,6 +137,30 @@ public enum ConfigLoader {
                 c.tls.serverHostOverride = v
             },
             bool("peer.tls.clientAuthRequired", true, "inbound peers must present a certificate", \.tls.clientAuthRequired),
+            int("peer.sync.blocksPerRequest", 20, 1...1000, "state transfer: most blocks in one SYNC_BLOCKS answer", \.sync.blocksPerRequest),
+            duration("peer.sync.timeout", "2s", "state transfer: a source silent this long is given up for the next", \.sync.requestTimeoutNanos),
+            int("pbft.general.N", 4, 1...1024, "PBFT: replicas in the network (N >= 3f+1)", \.pbft.n),
+            int("pbft.general.f", 1, 0...341, "PBFT: faulty replicas tolerated", \.pbft.f),
+            int("pbft.general.K", 10, 1...1_000_000, "PBFT: checkpoint period, in batches", \.pbft.k),
+            int("pbft.general.logmultiplier", 4, 2...1_000, "PBFT: log window L = K x logmultiplier", \.pbft.logMultiplier),
+            int("pbft.general.batchsize", 500, 1...100_000, "PBFT: requests per batch", \.pbft.batchSize),
+            string("pbft.general.validators", "", "PBFT: replica names in replica-id order; empty = vp0..vp<N-1>") { (c: inout C, v: String) throws(ConfigError) in
+                let names = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                guard Set(names).count == names.count else { throw ConfigError(key: "pbft.general.validators", reason: "names a replica twice") }
+                c.pbft.validators = names
+            },
+            duration("pbft.general.timeout.batch", "1s", "PBFT: the primary cuts a partial batch after this long", \.pbft.batchTimeoutNanos),
+            duration("pbft.general.timeout.request", "2s", "PBFT: a request outstanding this long starts a view change", \.pbft.requestTimeoutNanos),
+            duration("pbft.general.timeout.viewchange", "2s", "PBFT: new-view timer (doubles on each failed attempt)", \.pbft.viewChangeTimeoutNanos),
+            duration("pbft.general.timeout.resendviewchange", "2s", "PBFT: VIEW-CHANGE resent this often until a new view", \.pbft.resendViewChangeNanos),
+            duration("pbft.general.timeout.nullrequest", "0s", "PBFT: the primary sends a null request when idle this long; 0 = off", \.pbft.nullRequestNanos),
+            duration("pbft.general.timeout.broadcast", "1s", "PBFT: a send to a replica not connected is given up after this long", \.pbft.broadcastTimeoutNanos),
+            string("pbft.test.byzantine", "", "TEST ONLY: make this replica lie (wrong-digest | phantom-prepare | equivocate); empty = honest") { (c: inout C, v: String) throws(ConfigError) in
+                guard v.isEmpty || PeerConfig.PBFT.byzantineModes.contains(v) else {
+                    throw ConfigError(key: "pbft.test.byzantine", reason: "'\(v)' is not one of \(PeerConfig.PBFT.byzantineModes.joined(separator: ", "))")
+                }
+                c.pbft.byzantine = v
+            },
             string("logging.level", "info", "trace | debug | info | notice | warning | error | critical") { (c: inout C, v: String) throws(ConfigError) in
                 let level = v.lowercased()
                 guard LogLevels.parse(level) != nil else { throw ConfigError(key: "logging.level", reason: "'\(v)' is not a log level") }

@@ -74,8 +74,11 @@ final class ConsensusHandler: MessageHandler {
     @inline(__always)
     func handle(_ frame: InboundFrame, from c: Connection) -> Disposition {
         let type = frame.header.rawType
+        // State transfer goes to the consenter too: it owns the ledger (PROTOCOL.md section 9).
         guard type == Int32(Protos_Message.TypeEnum.consensus.rawValue)
-            || type == Int32(Protos_Message.TypeEnum.chainTransaction.rawValue) else { return .pass }
+            || type == Int32(Protos_Message.TypeEnum.chainTransaction.rawValue)
+            || type == Int32(Protos_Message.TypeEnum.syncGetBlocks.rawValue)
+            || type == Int32(Protos_Message.TypeEnum.syncBlocks.rawValue) else { return .pass }
         guard ring.hasRoom() else { return overflow(frame, from: c) }
         let message = Message(storage: framePool.copying(body: frame.body), header: frame.header)
         pushed &+= 1

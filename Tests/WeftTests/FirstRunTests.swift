@@ -33,6 +33,10 @@ final class FirstRunTests: XCTestCase {
         }
         XCTAssertNotNil(started.range(of: "listen=127.0.0.1:"))
         XCTAssertEqual(try peer.terminate(), 0, peer.log)
+        // weft ledger without --path finds that ledger too.
+        let verify = try Unprivileged.start(["ledger", "verify"], environment: ["HOME": home])
+        XCTAssertEqual(try verify.waitForExit(timeout: 10), 0, verify.log)
+        XCTAssertTrue(verify.log.contains("OK \(expected)/ledger/blocks: height 0"), verify.log)
     }
 
     func testXDGDataHomeIsPreferred() throws {

@@ -65,7 +65,7 @@ final class FirstRunTests: XCTestCase {
                                           (base + ["--config", config], [:])] {
             let peer = try Unprivileged.start(arguments, environment: environment.merging(["HOME": home]) { $1 })
             let status = try peer.waitForExit(timeout: 20)
-            XCTAssertNotEqual(status, 0, peer.log)
+            XCTAssertEqual(status, 64, "EX_USAGE, as for any bad setting: \(peer.log)")
             XCTAssertTrue(peer.log.contains("config key 'peer.fileSystemPath': cannot create '/var/hyperledger/production'"), peer.log)
             XCTAssertTrue(peer.log.contains("Permission denied"), "the system's reason:\n\(peer.log)")
             XCTAssertTrue(peer.log.contains("--data-dir"), peer.log)

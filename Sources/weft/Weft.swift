@@ -51,7 +51,7 @@ struct ConfigOptions: ParsableArguments {
     var rootNode: String?
     @Option(help: "peer.validator.consensus.plugin: noops, pbft or echo.")
     var consensus: String?
-    @Option(name: .customLong("data-dir"), help: "peer.fileSystemPath: data directory.")
+    @Option(name: .customLong("data-dir"), help: "peer.fileSystemPath: data directory (default /var/hyperledger/production; set nowhere and not creatable: ~/.local/share/weft).")
     var dataDir: String?
     @Option(name: .customLong("ops-listen"), help: "peer.operations.listenAddress (empty = off).")
     var opsListen: String?
@@ -105,7 +105,9 @@ struct StartCommand: ParsableCommand {
         discussion: """
         Settings come from core.yaml, then CORE_* environment variables \
         (CORE_PEER_DISCOVERY_ROOTNODE for peer.discovery.rootnode), then flags. \
-        SIGTERM or SIGINT stops the peer gracefully; a second signal exits at once.
+        SIGTERM or SIGINT stops the peer gracefully; a second signal exits at once. \
+        Under systemd (Type=notify) it sends READY=1 to $NOTIFY_SOCKET once its \
+        listeners are bound, and STOPPING=1 when it starts to stop.
         """)
 
     @OptionGroup var options: ConfigOptions
@@ -122,7 +124,8 @@ struct StartCommand: ParsableCommand {
             let data = try DataDirectory.prepare(&config, explicit: setKeys.contains("peer.fileSystemPath"), environment: environment)
             if let note = data.note { logger.notice("\(note)", metadata: ["dataDir": "\(data.path)"]) }
         } catch {
-            throw ValidationError(error.description)
+            logger.critical("cannot start: \(error)")      // through the log (JSON lines too), not as a usage error
+            throw ExitCode(64)
         }
         let node: Node
         do {

@@ -31,7 +31,8 @@ final class DashboardTests: XCTestCase {
             }
         }
         // The four areas the dashboard is for, at least.
-        for needed in ["weft_peers_established", "weft_ring_depth", "weft_consenter_messages_total", "weft_ledger_fsync_duration_seconds_bucket"] {
+        for needed in ["weft_peers_established", "weft_ring_depth", "weft_consenter_messages_total", "weft_ledger_fsync_duration_seconds_bucket",
+                       "weft_pbft_commit_latency_seconds_bucket"] {
             XCTAssertTrue(names.contains(needed), "the dashboard does not chart \(needed)")
         }
 
@@ -44,12 +45,17 @@ final class DashboardTests: XCTestCase {
             return try tx.serializedBytes()
         }()))
         while try client.readMessage().type != .response {}
-        let metrics = try HTTPGet.fetch(peer.ops, path: "/metrics")
-        let served = Set(metrics.split(separator: "\n").filter { !$0.hasPrefix("#") }.map {
-            String($0.prefix { $0 != "{" && $0 != " " })
-        })
-        for name in names.sorted() {
-            XCTAssertTrue(served.contains(name), "the dashboard queries \(name), which the peer does not serve")
+        // And a PBFT replica (a network of one: N=1, f=0) for the PBFT row.
+        let replica = try PeerProcess(name: "vp0", settings: ["pbft.general.N": "1", "pbft.general.f": "0"], consensus: "pbft")
+        func served(_ peer: PeerProcess) throws -> Set<String> {
+            let metrics = try HTTPGet.fetch(peer.ops, path: "/metrics")
+            return Set(metrics.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { String($0.prefix { $0 != "{" && $0 != " " }) })
         }
+        let noops = try served(peer), pbft = try served(replica)
+        for name in names.sorted() {
+            let wanted = name.hasPrefix("weft_pbft_") ? pbft : noops
+            XCTAssertTrue(wanted.contains(name), "the dashboard queries \(name), which a \(name.hasPrefix("weft_pbft_") ? "pbft" : "noops") peer does not serve")
+        }
+        XCTAssertTrue(pbft.contains("weft_ledger_fsync_duration_seconds_count"), "the PBFT replica's ledger reports its fsyncs too")
     }
 }

@@ -115,6 +115,26 @@ final class OperationsServiceTests: XCTestCase {
         XCTAssertEqual(try peer.metric("weft_ledger_write_failures_total"), 1)
     }
 
+    func testHealthzIs503WhileThePeerDrainsAtShutdown() throws {
+        // A slow consenter (200 ms a message) with 8 messages queued: the drain takes ~1.6 s.
+        let peer = try PeerProcess(name: "draining", settings: ["peer.validator.consensus.echo.delay": "200ms"])
+        let (client, _) = try WireClient.handshaken(peer.listen, name: "drain-client")
+        var frames: [UInt8] = []
+        for i in 0..<8 { frames += WireClient.frame(type: .consensus, payload: [UInt8(i)]) }
+        try client.write(frames)
+        try eventually("the messages are queued") { try peer.metric("weft_ring_depth") > 0 }
+        kill(peer.process.processIdentifier, SIGTERM)
+        var answer = (0, "")
+        try eventually(timeout: 5, "/healthz says 503 while the peer drains") {
+            answer = try HTTPGet.request(peer.ops, path: "/healthz")
+            return answer.0 == 503
+        }
+        let failed = try XCTUnwrap(try json(answer.1)["failed_checks"] as? [[String: String]], answer.1)
+        XCTAssertTrue(failed.contains { $0["component"] == "consenter" && $0["reason"]?.contains("stopped") == true }, answer.1)
+        try eventually(timeout: 15, "the peer exits") { !peer.process.isRunning }
+        XCTAssertEqual(peer.process.terminationStatus, 0, peer.log)
+    }
+
     func testLogspecReadsAndChangesTheLevelAtRunTime() throws {
         let peer = try PeerProcess(name: "logspec")
         XCTAssertEqual(try json(try HTTPGet.fetch(peer.ops, path: "/logspec"))["spec"] as? String, "info")

@@ -47,19 +47,9 @@ public final class NoopsConsenter: Consenter, @unchecked Sendable {
     public var chainHeight: UInt64 { ledger.durableHeight.load(ordering: .acquiring) }
 
     /// The ledger, once a write or an fsync failed (every later block fails too).
-    public var failedHealthChecks: [String] {
-        ledger.failureText.withLock { $0 }.map { ["ledger: \($0)"] } ?? []
-    }
+    public var failedHealthChecks: [String] { ledger.failedHealthChecks }
 
-    public func writeMetrics(to text: inout String) {
-        let bytes = ledger.writtenBytes.load(ordering: .relaxed)
-        text += "# HELP weft_ledger_written_bytes_total Bytes appended to the block file (records with their headers).\n"
-        text += "# TYPE weft_ledger_written_bytes_total counter\nweft_ledger_written_bytes_total \(bytes)\n"
-        text += "# HELP weft_ledger_write_failures_total Block writes or fsyncs that failed.\n"
-        text += "# TYPE weft_ledger_write_failures_total counter\nweft_ledger_write_failures_total \(ledger.failures.load(ordering: .relaxed))\n"
-        ledger.fsyncDuration.write(to: &text)
-        ledger.commitDuration.write(to: &text)
-    }
+    public func writeMetrics(to text: inout String) { ledger.writeMetrics(to: &text) }
 
     public func start(_ context: FanContext) throws { self.context = context }
 
@@ -166,6 +156,19 @@ final class LedgerWriter: @unchecked Sendable {
     let commitDuration = MetricHistogram(name: "weft_block_commit_duration_seconds",
                                          help: "From a block being cut to its being fsynced (write, group-commit window, fsync).")
     private let outcomes = Mutex<[Outcome]>([])
+    /// `ledger: write failed: …` once a write or an fsync failed (any thread).
+    var failedHealthChecks: [String] { failureText.withLock { $0 }.map { ["ledger: \($0)"] } ?? [] }
+
+    /// The ledger's metrics, for a consenter's `writeMetrics` (any thread).
+    func writeMetrics(to text: inout String) {
+        text += "# HELP weft_ledger_written_bytes_total Bytes appended to the block file (records with their headers).\n"
+        text += "# TYPE weft_ledger_written_bytes_total counter\nweft_ledger_written_bytes_total \(writtenBytes.load(ordering: .relaxed))\n"
+        text += "# HELP weft_ledger_write_failures_total Block writes or fsyncs that failed.\n"
+        text += "# TYPE weft_ledger_write_failures_total counter\nweft_ledger_write_failures_total \(failures.load(ordering: .relaxed))\n"
+        fsyncDuration.write(to: &text)
+        commitDuration.write(to: &text)
+    }
+
     /// Called on the ledger queue after outcomes were added.
     var onDurable: @Sendable () -> Void = {}
 

@@ -126,9 +126,12 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
 
     public var chainHeight: UInt64 { ledger.durableHeight.load(ordering: .acquiring) }
 
-    public var failedHealthChecks: [String] { metrics.failedHealthChecks(quorum: options.quorum) }
+    public var failedHealthChecks: [String] { metrics.failedHealthChecks(quorum: options.quorum) + ledger.failedHealthChecks }
 
-    public func writeMetrics(to text: inout String) { metrics.write(to: &text) }
+    public func writeMetrics(to text: inout String) {
+        metrics.write(to: &text)
+        ledger.writeMetrics(to: &text)
+    }
 
     public func start(_ context: FanContext) throws {
         self.context = context

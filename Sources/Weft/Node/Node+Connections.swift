@@ -108,13 +108,8 @@ extension Node {
 
     func connectionReady(_ c: Connection, events: UInt32) {
         if c.state == .connecting { finishConnect(c); return }
-        if events & (Readiness.readable | Readiness.hangUp | Readiness.error) != 0 {
-            if c.paused && events & (Readiness.hangUp | Readiness.error) == 0 {
-                // level-triggered: a stale readable event while paused
-            } else {
-                readable(c)
-            }
-        }
+        // The loop delivers only bits still registered: no readable event reaches a paused reader.
+        if events & (Readiness.readable | Readiness.hangUp | Readiness.error) != 0 { readable(c) }
         if c.state != .closed, events & Readiness.writable != 0 { flush(c) }
     }
 

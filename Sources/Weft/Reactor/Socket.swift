@@ -18,7 +18,9 @@ public struct HostPort: Hashable, Sendable, CustomStringConvertible {
         guard !host.isEmpty, !portText.isEmpty, portText.count <= 5, portText.allSatisfy(\.isASCII),
               let port = UInt16(portText), port > 0 || allowPortZero else { return nil }
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty, !host.contains(where: { $0 == " " || $0 == "/" }) else { return nil }
+        guard !host.isEmpty, !host.unicodeScalars.contains(where: {
+            $0 == "/" || $0.properties.isWhitespace || $0.properties.generalCategory == .control
+        }) else { return nil }
         self.host = host
         self.port = port
     }

@@ -88,7 +88,10 @@ final class ConsensusFan: @unchecked Sendable {
             while let item = inbound.pop() {
                 deliver(consume item)
                 count += 1
-                if count & 63 == 0 { reactorWaker.wake() }           // a long batch: let the reactor write
+                if count & 63 == 0 {                                 // a long batch: let the reactor write,
+                    reactorWaker.wake()                              // and keep the count current
+                    delivered.add(64, ordering: .relaxed)
+                }
                 if reactorWaitsForRoom.load(ordering: .relaxed), inbound.count < half,
                    reactorWaitsForRoom.exchange(false, ordering: .acquiringAndReleasing) {
                     reactorWaker.forceWake()
@@ -96,7 +99,7 @@ final class ConsensusFan: @unchecked Sendable {
             }
             communicator.inBatch = false
             if count > 0 {
-                delivered.add(count, ordering: .relaxed)
+                delivered.add(count & 63, ordering: .relaxed)
                 reactorWaker.wake()                                  // one wake-up per batch
             }
             idle.announce()

@@ -121,6 +121,7 @@ extension Node {
     /// copied into the connection's own buffer.
     func readable(_ c: Connection) {
         if c.state == .closing { discardInput(c); return }
+        c.readBudgetLeft = config.limits.readBudget
         if c.tls != nil { readableTLS(c); return }
         if c.reader.isEmpty {
             let n = recv(c.fd, scratch.baseAddress, scratch.count, 0)
@@ -187,6 +188,9 @@ extension Node {
                            detail: "frame of \(length) bytes over peer.limits.maxFrameSize \(config.limits.maxFrameSize)")
                 return offset
             case .frame(let start, let bodyCount):
+                // A whole frame waits: handled if the connection's budget allows, else next turn.
+                guard c.readBudgetLeft > 0 else { backlog(c); return offset }
+                c.readBudgetLeft &-= 1
                 let frame = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + FrameFormat.headerSize + bodyCount)])
                 guard let header = WireScan.message(UnsafeRawBufferPointer(rebasing: frame[FrameFormat.headerSize...])) else {
                     metrics.decodeErrors += 1
@@ -218,6 +222,36 @@ extension Node {
     /// Whether anything reads `lastReceiveAt` (the idle timeout is on).
     var tracksIdleness: Bool { config.limits.idleTimeoutNanos > 0 }
 
+    // MARK: fairness
+
+    /// `c` used its read budget with input left: it stops reading and gets
+    /// another budget's worth of what it holds in the next turn, after the
+    /// connections that are ready then.
+    func backlog(_ c: Connection) {
+        guard !c.backlogged else { return }
+        c.backlogged = true
+        backloggedConnections.append(c)
+        updateEvents(c)
+    }
+
+    /// Hands each backlogged connection its next budget (before sleep).
+    func serveBacklogged() {
+        guard !backloggedConnections.isEmpty else { return }
+        let waiting = backloggedConnections
+        backloggedConnections.removeAll(keepingCapacity: true)
+        for c in waiting where c.backlogged {
+            c.backlogged = false
+            guard c.state == .awaitingHello || c.state == .established else { continue }
+            c.readBudgetLeft = config.limits.readBudget
+            if !c.paused {
+                let used = processFrames(c, c.reader.readable)
+                if c.state == .awaitingHello || c.state == .established { c.reader.consume(used) }
+                if c.tls != nil && c.acceptsFrames { openRecords(c) }     // records still in the session
+            }
+            if c.state != .closed { updateEvents(c) }
+        }
+    }
+
     // MARK: backpressure
 
     func pause(_ c: Connection) {
@@ -236,6 +270,7 @@ extension Node {
         pausedConnections.removeAll(keepingCapacity: true)
         for c in waiting where c.paused && c.state != .closed {
             c.paused = false
+            c.readBudgetLeft = config.limits.readBudget
             let used = processFrames(c, c.reader.readable)
             if c.state == .awaitingHello || c.state == .established { c.reader.consume(used) }
             if c.tls != nil && c.acceptsFrames { openRecords(c) }   // records held back while paused
@@ -318,6 +353,7 @@ extension Node {
         c.closeCause = cause
         c.closeDetail = detail ?? reason
         c.paused = false
+        c.backlogged = false
         c.reader.release()
         let text = Array(reason.utf8.prefix(256))
         send(Message(type: .discDisconnect, payload: text).storage, on: c)

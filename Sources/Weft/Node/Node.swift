@@ -52,6 +52,8 @@ public final class Node: @unchecked Sendable {
     @exclusivity(unchecked) var chain: HandlerChain!
     @exclusivity(unchecked) var pushedSinceNotify = 0
     @exclusivity(unchecked) var pausedConnections: [Connection] = []
+    /// Connections that used their read budget with input left.
+    @exclusivity(unchecked) var backloggedConnections: [Connection] = []
     @exclusivity(unchecked) var dirtyConnections: [Connection] = []
 
     // Buffers of the reactor thread.
@@ -216,10 +218,11 @@ public final class Node: @unchecked Sendable {
         notifyFanIfPushed()
         drainOutbound()
         resumePausedIfRoom()
+        serveBacklogged()
         notifyFanIfPushed()
         flushDirty()
         reactorWaker.announceSleep()
-        if !outbound.isEmpty || (!pausedConnections.isEmpty && inbound.count < inbound.capacity / 2)
+        if !outbound.isEmpty || !backloggedConnections.isEmpty || (!pausedConnections.isEmpty && inbound.count < inbound.capacity / 2)
             || stopRequested.load(ordering: .relaxed) || hasReactorTasks.load(ordering: .relaxed) {
             reactorWaker.cancelSleep()
             return true

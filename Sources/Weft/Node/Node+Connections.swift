@@ -24,7 +24,7 @@ extension Node {
             }
             metrics.accepted += 1
             let remote = SocketAddress.remote(of: fd)?.description ?? "?"
-            guard openCount < config.limits.maxConnections, let handle = allocateSlot() else {
+            guard let handle = links.reserve() else {
                 metrics.closed[.connectionLimit, default: 0] += 1
                 logger.warning("closed connection from \(remote): connection limit (\(config.limits.maxConnections)) reached")
                 Glibc.close(fd)
@@ -66,17 +66,9 @@ extension Node {
         }
     }
 
-    func allocateSlot() -> ConnectionHandle? {
-        guard let slot = freeSlots.popLast() else { return nil }
-        let generation = nextGeneration
-        nextGeneration = nextGeneration == UInt32.max ? 1 : nextGeneration + 1
-        return ConnectionHandle(slot: slot, generation: generation)
-    }
-
     /// Registers a new connection with the loop and arms its handshake timer.
     func adopt(_ c: Connection) {
-        connections[Int(c.handle.slot)] = c
-        openCount += 1
+        links.insert(c)
         do {
             try loop.register(c.fd, events: c.registeredEvents, handler: c)
         } catch {
@@ -379,9 +371,7 @@ extension Node {
         c.writes.removeAll()
         c.sealed.removeAll()
         c.tls = nil
-        connections[Int(c.handle.slot)] = nil
-        freeSlots.append(c.handle.slot)
-        openCount -= 1
+        links.remove(c)
         metrics.closed[final, default: 0] += 1
         let level: Logger.Level = shuttingDown || final == .peerClosed || final == .peerDisconnect ? .info : .warning
         logger.log(level: level, "closed \(c.displayName) (\(c.peer?.address ?? c.remoteAddress)): \(detail.isEmpty ? final.rawValue : detail)",
@@ -392,8 +382,6 @@ extension Node {
 
     /// Removes an established peer from the registry, so broadcasts skip it.
     func leaveRegistry(_ c: Connection) {
-        guard let peer = c.peer, establishedByName[peer.name] === c else { return }
-        establishedByName[peer.name] = nil
-        directory.closed(c.peerID)
+        if links.leave(c) { directory.closed(c.peerID) }
     }
 }

@@ -33,12 +33,10 @@ public final class Node: @unchecked Sendable {
     var spareFD: Int32 = -1
     var acceptPausedUntil: UInt64 = 0
 
-    // Connections, by slot.
-    @exclusivity(unchecked) var connections: [Connection?]
-    var freeSlots: [UInt32]
-    var nextGeneration: UInt32 = 1
-    @exclusivity(unchecked) var openCount = 0
-    @exclusivity(unchecked) var establishedByName: [String: Connection] = [:]
+    /// Connections by slot and established peers by name.
+    let links: LinkTable
+    var openCount: Int { links.openCount }
+    var establishedByName: [String: Connection] { links.byName }
     let directory: PeerDirectory
 
     // The consensus path.
@@ -92,8 +90,7 @@ public final class Node: @unchecked Sendable {
         reactorWaker = try EventWaker()
         let slots = config.limits.maxConnections
         directory = PeerDirectory(slotCount: slots)
-        connections = Array(repeating: nil, count: slots)
-        freeSlots = (0..<UInt32(slots)).reversed()
+        links = LinkTable(capacity: slots)
         inbound = SPSCRing(capacity: config.consensus.bufferSize)
         // Replies can outnumber requests (broadcasts): give the way back more room.
         outbound = SPSCRing(capacity: max(4096, inbound.capacity * 4))
@@ -244,7 +241,7 @@ public final class Node: @unchecked Sendable {
         while budget > 0, let item = outbound.pop() {
             budget -= 1
             guard let handle = item.handle else {
-                for c in establishedByName.values where item.target.includes(c.peer?.type ?? .undefined) {
+                for c in links.byName.values where item.target.includes(c.peer?.type ?? .undefined) {
                     send(item.message.storage, on: c)
                 }
                 continue
@@ -267,10 +264,7 @@ public final class Node: @unchecked Sendable {
     static func storage(of item: consuming OutboundItem) -> FrameStorage { item.message.storage }
 
     @inline(__always)
-    func connection(_ handle: ConnectionHandle) -> Connection? {
-        guard let c = connections[Int(handle.slot)], c.handle.generation == handle.generation else { return nil }
-        return c
-    }
+    func connection(_ handle: ConnectionHandle) -> Connection? { links.connection(handle) }
 
     // MARK: our hello
 

@@ -229,7 +229,7 @@ final class Discovery {
             dialFailed(entry, "cannot resolve \(entry.address)")
             return
         }
-        guard node.openCount < node.config.limits.maxConnections, let handle = node.allocateSlot() else {
+        guard let handle = node.links.reserve() else {
             dialFailed(entry, "connection limit reached")
             return
         }
@@ -244,7 +244,7 @@ final class Discovery {
             node.adopt(c)
             if connected { node.finishConnect(c) }
         } catch {
-            node.freeSlots.append(handle.slot)
+            node.links.release(handle)
             dialFailed(entry, "\(error)")
         }
     }

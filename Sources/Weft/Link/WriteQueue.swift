@@ -109,19 +109,16 @@ struct WriteQueue: ~Copyable {
                 count += 1
                 index += 1
             }
-            var message = msghdr()
-            message.msg_iov = iovecs
-            message.msg_iovlen = count
-            let n = sendmsg(fd, &message, cweft_msg_nosignal)
-            if n < 0 {
-                let err = errno
-                if err == EINTR { continue }
-                if err == EAGAIN || err == EWOULDBLOCK { return .blocked }
+            switch Syscall.sendGathered(fd, iovecs, count: count) {
+            case .sent(let n):
+                sent += n
+                consume(n)
+                if n == 0 { return .blocked }
+            case .wouldBlock:
+                return .blocked
+            case .failed(let err):
                 return .failed(err)
             }
-            sent += n
-            consume(n)
-            if n == 0 { return .blocked }
         }
         return .drained
     }

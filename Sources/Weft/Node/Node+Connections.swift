@@ -10,24 +10,22 @@ extension Node {
         let now = MonotonicClock.now()
         guard now >= acceptPausedUntil, !shuttingDown else { return }
         for _ in 0..<64 {
-            let fd = cweft_accept(listenerFD, Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue))
-            if fd < 0 {
-                let err = errno
-                switch err {
-                case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED: return
-                case EMFILE, ENFILE: shedWithoutDescriptors(err); return
-                default:
-                    metrics.acceptErrors += 1
-                    logger.warning("accept failed: \(String(cString: strerror(err)))")
-                    return
-                }
+            let fd: Int32
+            switch Syscall.accept(listenerFD) {
+            case .accepted(let accepted): fd = accepted
+            case .none: return
+            case .outOfDescriptors(let err): shedWithoutDescriptors(err); return
+            case .failed(let err):
+                metrics.acceptErrors += 1
+                logger.warning("accept failed: \(String(cString: strerror(err)))")
+                return
             }
             metrics.accepted += 1
             let remote = SocketAddress.remote(of: fd)?.description ?? "?"
             guard let handle = links.reserve() else {
                 metrics.closed[.connectionLimit, default: 0] += 1
                 logger.warning("closed connection from \(remote): connection limit (\(config.limits.maxConnections)) reached")
-                Glibc.close(fd)
+                Syscall.close(fd)
                 continue
             }
             applyConnectionOptions(fd)
@@ -45,10 +43,12 @@ extension Node {
     private func shedWithoutDescriptors(_ err: Int32) {
         metrics.acceptErrors += 1
         if spareFD >= 0 {
-            Glibc.close(spareFD)
-            let fd = cweft_accept(listenerFD, Int32(SOCK_CLOEXEC.rawValue))
-            if fd >= 0 { Glibc.close(fd); metrics.closed[.connectionLimit, default: 0] += 1 }
-            spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            Syscall.close(spareFD)
+            if case .accepted(let fd) = Syscall.accept(listenerFD, nonBlocking: false) {
+                Syscall.close(fd)
+                metrics.closed[.connectionLimit, default: 0] += 1
+            }
+            spareFD = Syscall.openSpare()
         }
         logger.error("accept: \(String(cString: strerror(err))); shedding connections for 100 ms")
         acceptPausedUntil = MonotonicClock.now() + 100_000_000
@@ -116,8 +116,7 @@ extension Node {
         c.readBudgetLeft = config.limits.readBudget
         if c.tls != nil { readableTLS(c); return }
         if c.reader.isEmpty {
-            let n = recv(c.fd, scratch.baseAddress, scratch.count, 0)
-            guard received(n, on: c) else { return }
+            guard let n = received(Syscall.receive(c.fd, into: scratch.baseAddress, count: scratch.count), on: c) else { return }
             let bytes = UnsafeRawBufferPointer(start: scratch.baseAddress, count: n)
             let used = processFrames(c, bytes)
             if c.state == .awaitingHello || c.state == .established, used < n {
@@ -131,34 +130,38 @@ extension Node {
                 wanted = max(wanted, min(needed - pending.count, 1 << 20))
             }
             let space = c.reader.writable(minimum: wanted)
-            let n = recv(c.fd, space.baseAddress, space.count, 0)
-            guard received(n, on: c) else { return }
+            guard let n = received(Syscall.receive(c.fd, into: space.baseAddress, count: space.count), on: c) else { return }
             c.reader.commit(n)
             let used = processFrames(c, c.reader.readable)
             if c.state == .awaitingHello || c.state == .established { c.reader.consume(used) }
         }
     }
 
-    /// Accounts a recv result; closes on EOF or error. True when bytes arrived.
-    func received(_ n: Int, on c: Connection) -> Bool {
-        if n > 0 {
+    /// Accounts a read; closes on EOF or error. The byte count when bytes arrived.
+    @inline(__always)
+    func received(_ outcome: Syscall.ReadOutcome, on c: Connection) -> Int? {
+        switch outcome {
+        case .bytes(let n):
             c.bytesIn += n
             metrics.bytesIn += n
-            return true
+            return n
+        case .wouldBlock:
+            return nil
+        case .endOfStream:
+            close(c, .peerClosed, detail: "peer closed the connection")
+            return nil
+        case .failed(let err):
+            close(c, .ioError, detail: "read: \(String(cString: strerror(err)))")
+            return nil
         }
-        if n == 0 { close(c, .peerClosed, detail: "peer closed the connection"); return false }
-        let err = errno
-        if err == EAGAIN || err == EWOULDBLOCK || err == EINTR { return false }
-        close(c, .ioError, detail: "read: \(String(cString: strerror(err)))")
-        return false
     }
 
     /// After DISC_DISCONNECT: drop input until the peer closes.
     private func discardInput(_ c: Connection) {
-        let n = recv(c.fd, scratch.baseAddress, scratch.count, 0)
-        if n == 0 { close(c, c.closeCause ?? .peerClosed, detail: c.closeDetail); return }
-        if n < 0, errno != EAGAIN, errno != EWOULDBLOCK, errno != EINTR {
-            close(c, c.closeCause ?? .ioError, detail: c.closeDetail)
+        switch Syscall.receive(c.fd, into: scratch.baseAddress, count: scratch.count) {
+        case .bytes, .wouldBlock: break
+        case .endOfStream: close(c, c.closeCause ?? .peerClosed, detail: c.closeDetail)
+        case .failed: close(c, c.closeCause ?? .ioError, detail: c.closeDetail)
         }
     }
 
@@ -315,7 +318,7 @@ extension Node {
             return
         case .drained:
             if c.state == .closing && !c.shutWrite {
-                Glibc.shutdown(c.fd, Int32(SHUT_WR))   // the reason is out: wait for the peer's close
+                Syscall.shutdownWrite(c.fd)            // the reason is out: wait for the peer's close
                 c.shutWrite = true
             }
         case .blocked:
@@ -366,7 +369,7 @@ extension Node {
         c.state = .closed
         leaveRegistry(c)
         loop.unregister(c.fd)
-        Glibc.close(c.fd)
+        Syscall.close(c.fd)
         c.reader.release()
         c.writes.removeAll()
         c.sealed.removeAll()

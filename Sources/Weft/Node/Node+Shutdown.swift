@@ -12,7 +12,7 @@ extension Node {
         let started = MonotonicClock.now()
         logger.info("shutting down: \(openCount) connections, \(inbound.count) messages in the ring")
         loop.unregister(listenerFD)
-        Glibc.close(listenerFD)
+        Syscall.close(listenerFD)
         listenerFD = -1
         operations?.close()
 

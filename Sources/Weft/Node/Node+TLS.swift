@@ -44,8 +44,8 @@ extension Node {
     /// One read of ciphertext per readiness (level-triggered, as for plain
     /// links), then every whole record it completed.
     func readableTLS(_ c: Connection) {
-        let n = recv(c.fd, scratch.baseAddress, scratch.count, 0)
-        guard received(n, on: c), let tls = c.tls else { return }
+        guard let n = received(Syscall.receive(c.fd, into: scratch.baseAddress, count: scratch.count), on: c),
+              let tls = c.tls else { return }
         tls.feed(UnsafeRawBufferPointer(start: scratch.baseAddress, count: n))
         if c.state == .securing {
             continueHandshake(c)

@@ -114,7 +114,7 @@ public final class Node: @unchecked Sendable {
         }
         boundAddress = local
         advertisedAddress = config.address.isEmpty ? Node.advertisable(local) : config.address
-        spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        spareFD = Syscall.openSpare()
 
         let handlers = (ConsensusHandler(node: self), PeerHandler(node: self))
         self.handlers = handlers
@@ -131,8 +131,8 @@ public final class Node: @unchecked Sendable {
     deinit {
         scratch.deallocate()
         iovecs.deallocate()
-        if listenerFD >= 0 { Glibc.close(listenerFD) }
-        if spareFD >= 0 { Glibc.close(spareFD) }
+        if listenerFD >= 0 { Syscall.close(listenerFD) }
+        if spareFD >= 0 { Syscall.close(spareFD) }
     }
 
     public var name: String { config.peerID }

@@ -47,13 +47,12 @@ public final class EventLoop {
     public var afterSleep: () -> Void = {}
 
     public init() throws {
-        epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard epfd >= 0 else { throw SystemError(call: "epoll_create1", errno: errno) }
+        epfd = try Syscall.epollCreate()
         events = .allocate(capacity: maxEvents)
     }
 
     deinit {
-        close(epfd)
+        Syscall.close(epfd)
         events.deallocate()
     }
 
@@ -86,7 +85,7 @@ public final class EventLoop {
     /// Forgets `fd`; call before closing it. Events of it still in the
     /// current batch are dropped.
     public func unregister(_ fd: Int32) {
-        _ = epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nil)
+        Syscall.epollRemove(epfd, fd)
         if Int(fd) < registrations.count { registrations[Int(fd)] = Registration() }
     }
 
@@ -96,11 +95,8 @@ public final class EventLoop {
         UInt64(generation) << 32 | UInt64(UInt32(bitPattern: fd))
     }
 
-    private func control(_ op: Int32, _ fd: Int32, _ mask: UInt32, _ generation: UInt32) throws {
-        var event = epoll_event()
-        event.events = mask
-        event.data.u64 = EventLoop.token(fd: fd, generation: generation)
-        guard epoll_ctl(epfd, op, fd, &event) == 0 else { throw SystemError(call: "epoll_ctl", errno: errno) }
+    private func control(_ op: Int32, _ fd: Int32, _ mask: UInt32, _ generation: UInt32) throws(SystemError) {
+        try Syscall.epollControl(epfd, op, fd, events: mask, data: EventLoop.token(fd: fd, generation: generation))
     }
 
     // MARK: timers
@@ -130,10 +126,10 @@ public final class EventLoop {
             let wait = next > now ? Int32(clamping: (next - now + 999_999) / 1_000_000) : 0
             timeout = min(timeout, wait)
         }
-        let n = epoll_wait(epfd, events, Int32(maxEvents), timeout)
+        let n = Syscall.epollWait(epfd, events, max: Int32(maxEvents), timeoutMillis: timeout)
         afterSleep()
         if n > 0 {
-            for i in 0..<Int(n) {
+            for i in 0..<n {
                 let event = events[i]
                 let token = event.data.u64
                 let fd = Int(UInt32(truncatingIfNeeded: token))

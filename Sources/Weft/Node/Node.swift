@@ -119,7 +119,8 @@ public final class Node: @unchecked Sendable {
         let handlers = (ConsensusHandler(node: self), PeerHandler(node: self))
         self.handlers = handlers
         chain = HandlerChain(handlers.0, handlers.1)
-        discovery = Discovery(node: self)
+        discovery = Discovery(port: DiscoveryPort(node: self), config: config.discovery,
+                              dataDirectory: config.fileSystemPath, logger: logger)
         if !config.operationsListenAddress.isEmpty {
             operations = try OperationsServer(node: self, address: config.operationsListenAddress)
         }

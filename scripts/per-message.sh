@@ -56,7 +56,7 @@ valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/callgri
 peer=$!
 lib_track "$peer"
 port=
-read_port() { port=$(sed -n 's/.*peer started.*listen=[^ ]*:\([0-9][0-9]*\).*/\1/p' "$work/valgrind.log" | head -1); [ -n "$port" ]; }
+read_port() { port=$(grep -m1 'peer started' "$work/valgrind.log" | sed -n 's/.*listen=[^ ]*:\([0-9][0-9]*\).*/\1/p'); [ -n "$port" ]; }
 lib_wait_for 60 read_port || { tail -5 "$work/valgrind.log" >&2; echo "per-message: the peer did not start" >&2; exit 1; }
 
 callgrind_control -i on "$peer" >/dev/null

@@ -1,3 +1,4 @@
+import CWeftLinux
 import Foundation
 import Glibc
 import Logging

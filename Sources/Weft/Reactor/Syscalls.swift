@@ -6,21 +6,21 @@ import Glibc
 /// comes back as its errno in a typed result. Nothing else in the reactor,
 /// link or peer layers calls `recv`, `sendmsg`, `accept4`, `shutdown`,
 /// `close` or `epoll_*` on a socket.
-enum Syscall {
-    enum ReadOutcome {
+package enum Syscall {
+    package enum ReadOutcome {
         case bytes(Int)
         case wouldBlock
         case endOfStream
         case failed(Int32)
     }
 
-    enum WriteOutcome {
+    package enum WriteOutcome {
         case sent(Int)
         case wouldBlock
         case failed(Int32)
     }
 
-    enum AcceptOutcome {
+    package enum AcceptOutcome {
         case accepted(Int32)
         /// Nothing waiting (EAGAIN), or a connection that was reset before we took it.
         case none
@@ -30,7 +30,7 @@ enum Syscall {
     }
 
     @inline(__always)
-    static func receive(_ fd: Int32, into buffer: UnsafeMutableRawPointer?, count: Int) -> ReadOutcome {
+    package static func receive(_ fd: Int32, into buffer: UnsafeMutableRawPointer?, count: Int) -> ReadOutcome {
         while true {
             let n = recv(fd, buffer, count, 0)
             if n > 0 { return .bytes(n) }
@@ -78,7 +78,7 @@ enum Syscall {
 
     /// Closes a descriptor (never retried: on Linux the descriptor is gone
     /// even when close reports EINTR).
-    static func close(_ fd: Int32) {
+    package static func close(_ fd: Int32) {
         _ = Glibc.close(fd)
     }
 

@@ -71,7 +71,7 @@ start_validators() {
     local full=1
     for i in $(seq 0 $((n - 1))); do
       local count
-      count=$(curl -s "http://127.0.0.1:${ops[$i]}/metrics" 2>/dev/null | sed -n 's/^weft_peers_established \([0-9]*\)$/\1/p')
+      count=$(curl -s "http://127.0.0.1:${ops[$i]}/metrics" 2>/dev/null | sed -n 's/^weft_peers_established \([0-9]*\)$/\1/p' || true)
       [ "${count:-0}" -ge $((n - 1)) ] || { full=0; break; }
     done
     [ $full = 1 ] && return 0
@@ -81,7 +81,7 @@ start_validators() {
   exit 1
 }
 
-metric() { curl -s "http://127.0.0.1:$1/metrics" | sed -n "s/^$2 \([0-9.e+]*\)$/\1/p"; }
+metric() { curl -s "http://127.0.0.1:$1/metrics" | sed -n "s/^$2 \([0-9.e+]*\)$/\1/p" || true; }
 
 {
   echo "# PBFT beside noops, $(date -u +%Y-%m-%dT%H:%MZ)"

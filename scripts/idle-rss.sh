@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# What idle connections cost: starts a release peer, has `weft load --idle`
-# open N connections that hand-shake and then stay silent, and reads the
-# peer's resident memory once all N are established (issue 5's target:
-# 10,000 idle connections under 200 MiB in all).
-#
-#   scripts/idle-rss.sh [N]      N defaults to 10000
-#
-# Needs N + ~100 file descriptors in each of the two processes: the script
-# raises its soft limit to the hard one and says so when that is not enough.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+USAGE=$(cat <<'EOF'
+What idle connections cost: starts a release peer, has `weft load --idle`
+open N connections that hand-shake and then stay silent, and reads the
+peer's resident memory once all N are established (issue 5's target:
+10,000 idle connections under 200 MiB in all).
 
-case "${1:-}" in -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+  scripts/idle-rss.sh [N]      N defaults to 10000
+
+Needs N + ~100 file descriptors in each of the two processes: the script
+raises its soft limit to the hard one and says so when that is not enough.
+EOF
+)
+source "$(dirname "$0")/lib.sh"
+lib_help "$@"
+cd "$lib_root"
+
 n=${1:-10000}
 [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -gt 0 ] || { echo "idle-rss: N must be a positive number, not '$n'" >&2; exit 2; }
 
@@ -21,19 +25,13 @@ if [ "$(ulimit -n)" -lt $((n + 100)) ]; then
     exit 1
 fi
 
-swift build -c release --product weft >&2
-weft=.build/release/weft
+weft=$(lib_weft)
 work=$(mktemp -d /tmp/weft-idle.XXXXXX)
-peer= load=
-cleanup() { for p in $load $peer; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-port=$(free_port) ops=$(free_port)
-"$weft" node start --peer-id idle-rss --listen "127.0.0.1:$port" --ops-listen "127.0.0.1:$ops" \
-    --data-dir "$work/data" --consensus echo --log-level warning \
-    --set peer.limits.maxConnections=$((n + 16)) --set peer.discovery.persist=false 2>"$work/peer.log" &
-peer=$!
+lib_on_exit "rm -rf '$work'"
+lib_start_peer "$work/peer.log" --peer-id idle-rss --ops-listen 127.0.0.1:0 \
+    --data-dir "$work/data" --consensus echo --log-level info \
+    --set peer.limits.maxConnections=$((n + 16)) --set peer.discovery.persist=false
+peer=$lib_peer_pid port=$lib_peer_port ops=$lib_peer_ops_port
 
 metric() { curl -fsS "http://127.0.0.1:$ops/metrics" 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'; }
 rss_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
@@ -44,6 +42,7 @@ before=$(rss_kib "$peer" VmRSS)
 # Hold the connections long enough to read the peer; the load tool stops by itself.
 "$weft" load --target "127.0.0.1:$port" --idle -c "$n" -t 2 -d 60 --warmup 0 >"$work/load.out" 2>&1 &
 load=$!
+lib_track "$load"
 established=0
 for _ in $(seq 600); do
     established=$(metric weft_peers_established); established=${established:-0}
@@ -58,7 +57,7 @@ if [ "$established" -lt "$n" ]; then
 fi
 sleep 2                                  # let the last hellos' buffers settle
 rss=$(rss_kib "$peer" VmRSS) hwm=$(rss_kib "$peer" VmHWM)
-kill "$load"; wait "$load" 2>/dev/null || true; load=
+kill "$load"; wait "$load" 2>/dev/null || true
 
 awk -v n="$n" -v b="$before" -v r="$rss" -v h="$hwm" 'BEGIN {
     printf "idle-rss: %d established idle connections\n", n

@@ -1,31 +1,36 @@
 #!/usr/bin/env bash
-# What one echoed message costs the peer in user space: instructions, heap
-# allocations and reference-count operations, counted by callgrind while
-# `weft load` drives the echo consenter (the kernel's share is not counted;
-# see docs/BENCHMARKS.md for the syscalls per message).
-#
-#   scripts/per-message.sh [-c CONNECTIONS] [-w WINDOW] [-d SECONDS] [-s BYTES] [--peer BINARY]
-#     defaults: -c 4 -w 8 -d 5 -s 128 (the peer runs ~50x slower under valgrind)
-#     --peer: count another weft build (an A/B); default: this tree's release build
-#
-# The peer binary is the release build without its debug sections: valgrind
-# 3.19 cannot read Swift's DWARF 5; the symbol table stays, so functions keep
-# their names. Instrumentation is switched on only while the load runs, so
-# start-up and shut-down are not counted. Needs valgrind (installed with
-# apt-get if missing and root).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+USAGE=$(cat <<'EOF'
+What one echoed message costs the peer in user space: instructions, heap
+allocations and reference-count operations, counted by callgrind while
+`weft load` drives the echo consenter (the kernel's share is not counted;
+see docs/BENCHMARKS.md for the syscalls per message).
+
+  scripts/per-message.sh [-c CONNECTIONS] [-w WINDOW] [-d SECONDS] [-s BYTES] [--peer BINARY]
+    defaults: -c 4 -w 8 -d 5 -s 128 (the peer runs ~50x slower under valgrind)
+    --peer: count another weft build (an A/B); default: $WEFT_BIN, else this tree's release build
+
+The peer binary is run without its debug sections: valgrind 3.19 cannot read
+Swift's DWARF 5; the symbol table stays, so functions keep their names.
+Instrumentation is switched on only while the load runs, so start-up and
+shut-down are not counted. Needs valgrind (installed with apt-get if missing
+and root). KEEP=path keeps the callgrind output there.
+EOF
+)
+source "$(dirname "$0")/lib.sh"
+lib_help "$@"
+cd "$lib_root"
 
 conns=4 window=8 secs=5 size=128 peer_binary=
 while [ $# -gt 0 ]; do
     case "$1" in
+        -c|-w|-d|-s|--peer) [ $# -ge 2 ] || lib_die "$1 needs a value" ;;&
         -c) conns=$2; shift 2 ;;
         -w) window=$2; shift 2 ;;
         -d) secs=$2; shift 2 ;;
         -s) size=$2; shift 2 ;;
         --peer) peer_binary=$2; shift 2 ;;
-        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "per-message: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+        *) lib_die "unknown argument '$1'" ;;
     esac
 done
 
@@ -37,31 +42,28 @@ if ! command -v valgrind >/dev/null; then
     fi
 fi
 
-swift build -c release --product weft >&2
+weft=$(lib_weft)                       # the load generator (and the peer unless --peer)
 work=$(mktemp -d /tmp/weft-per-message.XXXXXX)
-peer=
-cleanup() { [ -n "$peer" ] && kill "$peer" 2>/dev/null; [ -n "${KEEP:-}" ] && cp "$work/callgrind.out" "$KEEP"; rm -rf "$work"; }
-trap cleanup EXIT
-cp "${peer_binary:-.build/release/weft}" "$work/weft"
+lib_on_exit "[ -n \"\${KEEP:-}\" ] && cp '$work/callgrind.out' \"\$KEEP\"; rm -rf '$work'"
+cp "${peer_binary:-$weft}" "$work/weft"
 strip --strip-debug "$work/weft"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Port 0: the peer's "peer started" line says which port it got.
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/callgrind.out" \
-    "$work/weft" node start --peer-id per-message --listen "127.0.0.1:$port" --ops-listen "" \
-    --data-dir "$work/data" --consensus echo --log-level error --set peer.discovery.persist=false \
+    "$work/weft" node start --peer-id per-message --listen 127.0.0.1:0 --ops-listen "" \
+    --data-dir "$work/data" --consensus echo --log-level info --set peer.discovery.persist=false \
     2>"$work/valgrind.log" &
 peer=$!
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.2
-done
+lib_track "$peer"
+port=
+read_port() { port=$(grep -m1 'peer started' "$work/valgrind.log" | sed -n 's/.*listen=[^ ]*:\([0-9][0-9]*\).*/\1/p'); [ -n "$port" ]; }
+lib_wait_for 60 read_port || { tail -5 "$work/valgrind.log" >&2; echo "per-message: the peer did not start" >&2; exit 1; }
 
 callgrind_control -i on "$peer" >/dev/null
-.build/release/weft load --target "127.0.0.1:$port" -c "$conns" -w "$window" -s "$size" \
+"$weft" load --target "127.0.0.1:$port" -c "$conns" -w "$window" -s "$size" \
     -d "$secs" --warmup 0 --json >"$work/load.json"
 callgrind_control -i off "$peer" >/dev/null
 kill -TERM "$peer"; wait "$peer" || true
-peer=
 
 python3 - "$work/callgrind.out" "$work/load.json" "$conns" "$window" "$size" <<'EOF'
 import json, re, sys

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# The test suite under ThreadSanitizer and AddressSanitizer (each in its own
-# build folder). The peer processes the tests start are the instrumented
-# binary too, and stop at their first report, so a race or memory error in
-# the reactor, the rings or the fan fails the test that provoked it.
-#   scripts/sanitize.sh [thread|address|both=both] [-- extra swift test args, e.g. --filter RingTests]
+# No `set -e`: both sanitizer runs go ahead even when the first fails; the
+# exit status says whether either did.
 set -uo pipefail
+USAGE=$(cat <<'EOF'
+The test suite under ThreadSanitizer and AddressSanitizer (each in its own
+build folder). The peer processes the tests start are the instrumented
+binary too, and stop at their first report, so a race or memory error in
+the reactor, the rings or the fan fails the test that provoked it.
+
+  scripts/sanitize.sh [thread|address|both] [-- extra swift test args, e.g. --filter RingTests]
+    default: both
+EOF
+)
+source "$(dirname "$0")/lib.sh"
+lib_help "$@"
 root=$(cd "$(dirname "$0")/.." && pwd)
 which=${1:-both}; shift || true
 [ "${1:-}" = "--" ] && shift
@@ -24,6 +33,6 @@ case "$which" in
   thread) run thread .build-tsan "$@" ;;
   address) run address .build-asan "$@" ;;
   both) run thread .build-tsan "$@"; run address .build-asan "$@" ;;
-  *) echo "sanitize.sh: thread, address or both" >&2; exit 2 ;;
+  *) lib_die "thread, address or both, not '$which'" ;;
 esac
 exit $status

@@ -104,8 +104,8 @@ public final class LoadGenerator: @unchecked Sendable {
         var workers: [LoadWorker] = []
         for t in 0..<threadCount {
             let ids = Array(stride(from: t, to: options.connections, by: threadCount))
-            workers.append(LoadWorker(options: options, tls: tls, address: address, connectionIDs: ids, counters: counters,
-                                      start: start, measureFrom: measureFrom, end: end))
+            workers.append(try LoadWorker(options: options, tls: tls, address: address, connectionIDs: ids, counters: counters,
+                                          start: start, measureFrom: measureFrom, end: end))
         }
         let group = DispatchGroup()
         for worker in workers {

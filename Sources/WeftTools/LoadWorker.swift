@@ -7,18 +7,19 @@ import Synchronization
 import Weft
 
 /// One load connection's state (owned by its worker thread).
-final class LoadConnection {
+final class LoadConnection: EventHandler {
     let id: Int
     let fd: Int32
+    /// The worker owns its connections and outlives them: no reference count.
+    unowned(unsafe) let worker: LoadWorker
     var established = false
     var dead = false
     var reader = FrameReader()
-    /// Plaintext to send; with TLS it is sealed into `sealed` at each flush.
-    var out: [UInt8] = []
-    var outOffset = 0
+    /// Frames to send (the library's gathered write queue); with TLS they are
+    /// sealed into `sealed` at each flush.
+    var out = WriteQueue()
     var tls: TLSSession?
-    var sealed: [UInt8] = []
-    var sealedOffset = 0
+    var sealed = WriteQueue()
     var inFlight = 0
     var nextSeq: UInt64 = 0
     var expectSeq: UInt64 = 0
@@ -26,12 +27,14 @@ final class LoadConnection {
     var txSentAt: [UInt64: UInt64] = [:]
     var writeArmed = false
 
-    init(id: Int, fd: Int32) { self.id = id; self.fd = fd }
+    init(id: Int, fd: Int32, worker: LoadWorker) { self.id = id; self.fd = fd; self.worker = worker }
 
-    var hasUnsent: Bool { outOffset < out.count || sealedOffset < sealed.count }
+    var hasUnsent: Bool { !out.isEmpty || !sealed.isEmpty }
+
+    func handleEvents(_ events: UInt32) { worker.ready(self, events: events) }
 }
 
-/// The connections of one thread, on one epoll loop.
+/// The connections of one thread, on the library's event loop.
 final class LoadWorker: @unchecked Sendable {
     let options: LoadOptions
     let tls: TLSContext?
@@ -47,10 +50,11 @@ final class LoadWorker: @unchecked Sendable {
     private(set) var lastReceiveAt: UInt64 = 0
     private var connections: [Int32: LoadConnection] = [:]
     private let interval: UInt64          // open loop: nanoseconds between sends on one connection
-    private let epfd: Int32
+    private let loop: EventLoop
+    private let iovecs = UnsafeMutablePointer<iovec>.allocate(capacity: 64)
 
     init(options: LoadOptions, tls: TLSContext?, address: SocketAddress, connectionIDs: [Int], counters: LoadCounters,
-         start: UInt64, measureFrom: UInt64, end: UInt64) {
+         start: UInt64, measureFrom: UInt64, end: UInt64) throws {
         self.options = options
         self.tls = tls
         self.address = address
@@ -64,15 +68,13 @@ final class LoadWorker: @unchecked Sendable {
         } else {
             interval = 0
         }
-        epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
+        loop = try EventLoop()
     }
 
-    deinit { Glibc.close(epfd) }
+    deinit { iovecs.deallocate() }
 
     func run() {
         for id in ids { open(id) }
-        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: 256)
-        defer { events.deallocate() }
         while true {
             let now = MonotonicClock.now()
             if now >= end || connections.values.allSatisfy(\.dead) { break }
@@ -82,18 +84,18 @@ final class LoadWorker: @unchecked Sendable {
                 timeout = due <= now ? 0 : Int32(min(50, (due - now) / 1_000_000))
             }
             timeout = min(timeout, Int32((end - now) / 1_000_000) + 1)
-            let n = epoll_wait(epfd, events, 256, timeout)
-            if n > 0 {
-                for i in 0..<Int(n) {
-                    guard let c = connections[events[i].data.fd], !c.dead else { continue }
-                    if events[i].events & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { readable(c) }
-                    if !c.dead, events[i].events & EPOLLOUT.rawValue != 0 { flush(c) }
-                }
-            }
+            loop.turn(maxWaitMillis: timeout)
             if interval > 0 { sendDue() }
             for c in connections.values where !c.dead && c.hasUnsent { flush(c) }
         }
         for c in connections.values where !c.dead { kill(c) }
+    }
+
+    /// A connection's readiness, from the event loop.
+    func ready(_ c: LoadConnection, events: UInt32) {
+        guard !c.dead else { return }
+        if events & (Readiness.readable | Readiness.hangUp | Readiness.error) != 0 { readable(c) }
+        if !c.dead, events & Readiness.writable != 0 { flush(c) }
     }
 
     // MARK: connections
@@ -106,32 +108,31 @@ final class LoadWorker: @unchecked Sendable {
         }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        let c = LoadConnection(id: id, fd: fd)
+        let c = LoadConnection(id: id, fd: fd, worker: self)
         if let tls {
             do {
                 c.tls = try BlockingTLS.handshake(fd: fd, context: tls)
             } catch {
                 counters.errors.add(1, ordering: .relaxed)
                 FileHandle.standardError.write(Data("load: connection \(id): TLS handshake with \(options.target) failed: \(error)\n".utf8))
-                Glibc.close(fd)
+                Syscall.close(fd)
                 return
             }
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        do { try loop.register(fd, events: Readiness.readable, handler: c) } catch {
+            counters.errors.add(1, ordering: .relaxed)
+            FileHandle.standardError.write(Data("load: connection \(id): \(error)\n".utf8))
+            Syscall.close(fd)
+            return
+        }
         connections[fd] = c
-        var event = epoll_event()
-        event.events = EPOLLIN.rawValue
-        event.data.fd = fd
-        epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event)
         counters.alive.add(1, ordering: .relaxed)
         var hello = Protos_HelloMessage()
         hello.peerEndpoint.id.name = options.peerName(id)
         hello.peerEndpoint.address = "127.0.0.1:1"
         hello.peerEndpoint.type = .nonValidator
-        var message = Protos_Message()
-        message.type = .discHello
-        message.payload = (try? hello.serializedData()) ?? Data()
-        c.out += FrameFormat.frame((try? message.serializedBytes()) ?? [UInt8]())
+        c.out.append(Message(type: .discHello, payload: (try? hello.serializedBytes()) ?? [UInt8]()).storage)
         flush(c)
     }
 
@@ -139,8 +140,10 @@ final class LoadWorker: @unchecked Sendable {
         guard !c.dead else { return }
         c.dead = true
         c.reader.release()
-        epoll_ctl(epfd, EPOLL_CTL_DEL, c.fd, nil)
-        Glibc.close(c.fd)
+        loop.unregister(c.fd)
+        Syscall.close(c.fd)
+        c.out.removeAll()
+        c.sealed.removeAll()
         counters.alive.add(-1, ordering: .relaxed)
     }
 
@@ -160,23 +163,22 @@ final class LoadWorker: @unchecked Sendable {
         counters.sent.add(1, ordering: .relaxed)
         switch options.mode {
         case .consensus:
+            // Written straight into the write queue: no message object, no allocation per request.
             let size = max(16, options.payloadSize)
-            let body = 2 + 1 + varintSize(UInt64(size)) + size
-            appendBE32(&c.out, UInt32(body))
-            c.out += [0x08, 21, 0x1a]
-            appendVarint(&c.out, UInt64(size))
-            appendLE64(&c.out, stamp)
-            appendLE64(&c.out, seq)
-            c.out += repeatElement(0, count: size - 16)
+            let frameSize = MessageFrame.size(type: .consensus, payloadCount: size)
+            c.out.append(upTo: frameSize) { at in
+                MessageFrame.write(type: .consensus, payloadCount: size, into: at) { payload in
+                    payload.storeBytes(of: stamp.littleEndian, toByteOffset: 0, as: UInt64.self)
+                    payload.storeBytes(of: seq.littleEndian, toByteOffset: 8, as: UInt64.self)
+                    UnsafeMutableRawBufferPointer(rebasing: payload[16...]).initializeMemory(as: UInt8.self, repeating: 0)
+                }
+            }
         case .tx:
             var tx = Protos_Transaction()
             tx.type = .chaincodeInvoke
             tx.txid = "\(options.idPrefix)-\(options.runNonce)-\(c.id)-\(seq)"
             tx.payload = Data(count: max(0, options.payloadSize - tx.txid.utf8.count))
-            var message = Protos_Message()
-            message.type = .chainTransaction
-            message.payload = (try? tx.serializedData()) ?? Data()
-            c.out += FrameFormat.frame((try? message.serializedBytes()) ?? [UInt8]())
+            c.out.append(Message(type: .chainTransaction, payload: (try? tx.serializedBytes()) ?? [UInt8]()).storage)
             c.txSentAt[seq] = stamp
         }
     }
@@ -194,59 +196,41 @@ final class LoadWorker: @unchecked Sendable {
     }
 
     private func flush(_ c: LoadConnection) {
-        let sentAll: Bool
+        var sent = 0
+        let result: WriteQueue.FlushResult
         if let tls = c.tls {
-            let sealedAll = c.out.withUnsafeBytes { tls.write(UnsafeRawBufferPointer(rebasing: $0[c.outOffset...])) }
+            var sealedAll = true
+            c.out.drain { sealedAll = tls.write($0) && sealedAll }
             guard sealedAll else { fail(c, "TLS: cannot seal a record"); return }
-            c.out.removeAll(keepingCapacity: true)
-            c.outOffset = 0
-            let pending = tls.pendingOutput
-            if pending > 0 {
-                let start = c.sealed.count
-                c.sealed += repeatElement(0, count: pending)
-                let n = c.sealed.withUnsafeMutableBytes { tls.takeOutput(into: $0.baseAddress! + start, count: pending) }
-                c.sealed.removeLast(pending - n)
+            while case let pending = tls.pendingOutput, pending > 0 {
+                c.sealed.append(upTo: pending) { tls.takeOutput(into: $0, count: pending) }
             }
-            guard let done = sendBuffered(c, &c.sealed, &c.sealedOffset) else { return }
-            sentAll = done
+            result = c.sealed.flush(fd: c.fd, iovecs: iovecs, maxIovecs: 64, sent: &sent)
         } else {
-            guard let done = sendBuffered(c, &c.out, &c.outOffset) else { return }
-            sentAll = done
+            result = c.out.flush(fd: c.fd, iovecs: iovecs, maxIovecs: 64, sent: &sent)
         }
-        let wantWrite = !sentAll
+        let wantWrite: Bool
+        switch result {
+        case .drained: wantWrite = false
+        case .blocked: wantWrite = true
+        case .failed(let err): fail(c, "write: \(String(cString: strerror(err)))"); return
+        }
         if wantWrite != c.writeArmed {
-            var event = epoll_event()
-            event.events = EPOLLIN.rawValue | (wantWrite ? EPOLLOUT.rawValue : 0)
-            event.data.fd = c.fd
-            epoll_ctl(epfd, EPOLL_CTL_MOD, c.fd, &event)
+            loop.modify(c.fd, events: Readiness.readable | (wantWrite ? Readiness.writable : 0))
             c.writeArmed = wantWrite
         }
-    }
-
-    /// Sends what the socket takes: true when all of it went, nil when the connection failed.
-    private func sendBuffered(_ c: LoadConnection, _ bytes: inout [UInt8], _ offset: inout Int) -> Bool? {
-        while offset < bytes.count {
-            let start = offset
-            let n = bytes.withUnsafeBytes { send(c.fd, $0.baseAddress! + start, $0.count - start, Int32(MSG_NOSIGNAL)) }
-            if n > 0 { offset += n; continue }
-            if n < 0 && (errno == EAGAIN || errno == EINTR) { return false }
-            fail(c, "write: \(String(cString: strerror(errno)))")
-            return nil
-        }
-        bytes.removeAll(keepingCapacity: true)
-        offset = 0
-        return true
     }
 
     // MARK: receiving
 
     private func readable(_ c: LoadConnection) {
         let space = c.reader.writable(minimum: 64 * 1024)
-        let n = recv(c.fd, space.baseAddress, space.count, 0)
-        if n == 0 { fail(c, "the peer closed the connection"); return }
-        if n < 0 {
-            if errno != EAGAIN && errno != EINTR { fail(c, "read: \(String(cString: strerror(errno)))") }
-            return
+        let n: Int
+        switch Syscall.receive(c.fd, into: space.baseAddress, count: space.count) {
+        case .bytes(let count): n = count
+        case .wouldBlock: return
+        case .endOfStream: fail(c, "the peer closed the connection"); return
+        case .failed(let err): fail(c, "read: \(String(cString: strerror(err)))"); return
         }
         if let tls = c.tls {
             // The ciphertext went where the plaintext goes: hand it over, then decrypt behind it.
@@ -338,17 +322,4 @@ final class LoadWorker: @unchecked Sendable {
         _ = recent.record(max(1, latency))
         if interval == 0 && now < end { enqueue(c, stamp: MonotonicClock.now()) }
     }
-}
-
-private func varintSize(_ v: UInt64) -> Int { v < 0x80 ? 1 : 1 + varintSize(v >> 7) }
-private func appendVarint(_ out: inout [UInt8], _ v: UInt64) {
-    var v = v
-    while v >= 0x80 { out.append(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
-    out.append(UInt8(v))
-}
-private func appendBE32(_ out: inout [UInt8], _ v: UInt32) {
-    out += [UInt8(v >> 24), UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)]
-}
-private func appendLE64(_ out: inout [UInt8], _ v: UInt64) {
-    for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
 }

@@ -85,6 +85,42 @@ final class PBFTClusterTests: XCTestCase {
         }
     }
 
+    /// A PRE-PREPARE carries its batch, so batches are cut by bytes too and
+    /// stay under every replica's frame limit; a transaction too large for
+    /// any batch is answered FAILURE naming the limit, not ordered.
+    func testBatchesStayUnderTheFrameLimitAndAnOversizedTransactionIsRefused() throws {
+        let limit = ["peer.limits.maxFrameSize": "200000"]
+        let peers = try Self.cluster(["vp0": limit, "vp1": limit, "vp2": limit, "vp3": limit])
+        let client = try PBFTClient(peers[1].process.listen, name: "client-big")
+        var big = Protos_Transaction()
+        big.txid = "too-big"
+        big.payload = Data(count: 100_000)
+        try client.write(WireClient.frame(type: .chainTransaction, payload: try big.serializedBytes()))
+        let refused = try client.collect(expected: 1, timeout: 10)
+        XCTAssertEqual(refused.succeeded, [])
+        XCTAssertTrue(refused.failures["too-big"]?.contains("over the limit") == true, "\(refused.failures)")
+
+        // Ten of 40 kB: together far over one frame, so they must go in several batches.
+        let txids = (0..<10).map { "large-\($0)" }
+        for txid in txids {
+            var tx = Protos_Transaction()
+            tx.txid = txid
+            tx.payload = Data(repeating: 7, count: 40_000)
+            try client.write(WireClient.frame(type: .chainTransaction, payload: try tx.serializedBytes()))
+        }
+        let outcome = try client.collect(expected: txids.count, timeout: 30)
+        XCTAssertEqual(Set(outcome.succeeded), Set(txids), "\(outcome.failures) \(PBFTPeer.describe(peers))")
+        for peer in peers {
+            XCTAssertEqual(try peer.process.metric("weft_connections_closed_total{cause=\"frame_too_large\"}"), 0)
+        }
+        try eventually(timeout: 20, "the same height everywhere") {
+            Set(try peers.map { try $0.process.metric("weft_chain_height") }).count == 1
+        }
+        for peer in peers { XCTAssertEqual(try peer.process.terminate(), 0) }
+        try PBFTLedgers.assertIdentical(peers.map(\.process.dataDir))
+        XCTAssertGreaterThan(try BlockFile.scan(path: peers[0].process.dataDir + "/ledger/blocks").height, 2, "split into several blocks")
+    }
+
     func testStartRefusesABadReplicaSetting() throws {
         let cases: [([String: String], String, String)] = [
             (["pbft.general.N": "3", "pbft.general.f": "1"], "vp0", "pbft.general.N"),
@@ -128,6 +164,8 @@ final class PBFTClient {
         var failures: [String: String] = [:]
     }
     private let client: WireClient
+
+    func write(_ bytes: [UInt8]) throws { try client.write(bytes) }
 
     init(_ target: HostPort, name: String) throws {
         client = try WireClient.handshaken(target, name: name, timeoutSeconds: 2).0

@@ -1,4 +1,5 @@
 import Foundation
+import CWeftLinux
 import Glibc
 import Weft
 import WeftTools

@@ -51,6 +51,28 @@ final class ToolTests: XCTestCase {
         XCTAssertTrue(bad.output.contains("peer.discovery.period"), bad.output)
     }
 
+    /// A bad value refuses start with the key named and the usage exit code
+    /// (64, as for every config error) — before the fix `inf` crashed the
+    /// peer with SIGILL (exit 132) converting it to nanoseconds.
+    func testStartUpRefusesOutOfRangeValuesWithTheConfigExitCode() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("weft-range-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let base = ["node", "start", "--listen", "127.0.0.1:0", "--ops-listen", "", "--data-dir", dir]
+        let cases: [(env: [String: String], flags: [String], key: String)] = [
+            (["CORE_PEER_LIMITS_HANDSHAKETIMEOUT": "inf"], [], "peer.limits.handshakeTimeout"),
+            (["CORE_PEER_LIMITS_IDLETIMEOUT": "1e20s"], [], "peer.limits.idleTimeout"),
+            ([:], ["--set", "peer.discovery.period=0"], "peer.discovery.period"),
+            ([:], ["--set", "peer.socket.keepalive.idle=nan"], "peer.socket.keepalive.idle"),
+            ([:], ["--set", "peer.limits.maxConnections=-1"], "peer.limits.maxConnections"),
+            ([:], ["--address", "10.0.0.1:0"], "peer.address"),
+        ]
+        for c in cases {
+            let run = try runProcess(PeerProcess.binary, base + c.flags, environment: c.env)
+            XCTAssertEqual(run.status, 64, "\(c): \(run.output)")
+            XCTAssertTrue(run.output.contains("config key '\(c.key)'"), "\(c): \(run.output)")
+        }
+    }
+
     func testConfigListsEveryKeyWithItsDefault() throws {
         let run = try runWeft(["config"])
         XCTAssertEqual(run.status, 0, run.output)

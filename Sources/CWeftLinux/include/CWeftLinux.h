@@ -3,8 +3,6 @@
 #define CWEFT_LINUX_H
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/timerfd.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <netinet/tcp.h>
 

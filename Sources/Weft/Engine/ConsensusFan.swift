@@ -35,7 +35,9 @@ final class ConsensusFan: @unchecked Sendable {
     let inbound: SPSCRing<InboundItem>
     let consenter: Consenter
     private let reactorWaker: EventWaker
-    private let scheduled = Atomic<Bool>(false)
+    /// Announced while the fan is idle (neither scheduled nor running): the
+    /// reactor's ring after a push schedules it.
+    private let idle = Doorbell(announced: true)
     /// Set by the reactor when it paused reading (backpressure): the fan wakes
     /// it once the ring is below half.
     let reactorWaitsForRoom = Atomic<Bool>(false)
@@ -70,9 +72,7 @@ final class ConsensusFan: @unchecked Sendable {
     /// Reactor: messages were pushed.
     @inline(__always)
     func notify() {
-        if !scheduled.load(ordering: .relaxed), !scheduled.exchange(true, ordering: .sequentiallyConsistent) {
-            queue.async { self.drain() }
-        }
+        if idle.ring() { queue.async { self.drain() } }
     }
 
     /// Hands the message over to the consenter (moved, not copied), with its sender.
@@ -94,7 +94,10 @@ final class ConsensusFan: @unchecked Sendable {
             while let item = inbound.pop() {
                 deliver(consume item)
                 count += 1
-                if count & 63 == 0 { reactorWaker.wake() }           // a long batch: let the reactor write
+                if count & 63 == 0 {                                 // a long batch: let the reactor write,
+                    reactorWaker.wake()                              // and keep the count current
+                    delivered.add(64, ordering: .relaxed)
+                }
                 if reactorWaitsForRoom.load(ordering: .relaxed), inbound.count < half,
                    reactorWaitsForRoom.exchange(false, ordering: .acquiringAndReleasing) {
                     reactorWaker.forceWake()
@@ -102,14 +105,14 @@ final class ConsensusFan: @unchecked Sendable {
             }
             communicator.inBatch = false
             if count > 0 {
-                delivered.add(count, ordering: .relaxed)
+                delivered.add(count & 63, ordering: .relaxed)
                 reactorWaker.wake()                                  // one wake-up per batch
             }
-            scheduled.store(false, ordering: .sequentiallyConsistent)
-            atomicMemoryFence(ordering: .sequentiallyConsistent)
-            // A push that raced with the store above either saw `false` and
-            // scheduled another drain, or is visible now: take it over.
-            if inbound.isEmpty || scheduled.exchange(true, ordering: .sequentiallyConsistent) { return }
+            idle.announce()
+            // A push that raced with the announcement either rang (and
+            // scheduled another drain) or is visible now: take it over,
+            // unless its ring already took the announcement.
+            if inbound.isEmpty || !idle.reclaim() { return }
         }
     }
 }

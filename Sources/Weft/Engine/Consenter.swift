@@ -45,13 +45,14 @@ public enum BroadcastTarget: Sendable {
 
 public enum CommunicatorError: Error, Equatable, CustomStringConvertible {
     case unknownPeer(String)
+    /// Never thrown: a send after the reactor stopped is dropped (and counted).
+    /// Kept so that embedders' `switch`es still compile.
+    @available(*, deprecated, message: "never thrown: sends after shutdown are dropped and counted")
     case stopped
 
     public var description: String {
-        switch self {
-        case .unknownPeer(let name): return "unicast: no established peer named '\(name)'"
-        case .stopped: return "the peer is shutting down"
-        }
+        if case .unknownPeer(let name) = self { return "unicast: no established peer named '\(name)'" }
+        return "the peer is shutting down"
     }
 }
 

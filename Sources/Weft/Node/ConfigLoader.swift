@@ -39,16 +39,19 @@ public enum ConfigLoader {
                 c[keyPath: kp] = try parseBool(text, key: path)
             }
         }
-        func duration(_ path: String, _ def: String, _ help: String, _ kp: WritableKeyPath<C, UInt64> & Sendable) -> ConfigKey {
+        /// `range` in nanoseconds; `zeroMeansOff` lets 0 through below the range.
+        func duration(_ path: String, _ def: String, _ help: String, _ kp: WritableKeyPath<C, UInt64> & Sendable,
+                      range: ClosedRange<UInt64>, zeroMeansOff: Bool = false) -> ConfigKey {
             ConfigKey(path: path, defaultText: def, help: help) { (c: inout C, text: String) throws(ConfigError) in
-                c[keyPath: kp] = try parseDuration(text, key: path)
+                c[keyPath: kp] = try parseDuration(text, key: path, range: range, zeroMeansOff: zeroMeansOff)
             }
         }
-        func address(_ path: String, _ def: String, _ help: String, allowEmpty: Bool, _ kp: WritableKeyPath<C, String> & Sendable) -> ConfigKey {
+        let ms: UInt64 = 1_000_000, second: UInt64 = 1_000_000_000, hour = 3600 * second, day = 24 * hour
+        func address(_ path: String, _ def: String, _ help: String, allowEmpty: Bool, allowPortZero: Bool = true, _ kp: WritableKeyPath<C, String> & Sendable) -> ConfigKey {
             ConfigKey(path: path, defaultText: def, help: help) { (c: inout C, text: String) throws(ConfigError) in
                 if text.isEmpty && allowEmpty { c[keyPath: kp] = ""; return }
-                guard HostPort(text, allowPortZero: true) != nil else {
-                    throw ConfigError(key: path, reason: "'\(text)' is not host:port")
+                guard HostPort(text, allowPortZero: allowPortZero) != nil else {
+                    throw ConfigError(key: path, reason: "'\(text)' is not host:port" + (allowPortZero ? "" : " with a port in 1...65535"))
                 }
                 c[keyPath: kp] = text
             }
@@ -56,13 +59,16 @@ public enum ConfigLoader {
         return [
             string("peer.id", "vp0", "this peer's name (PeerID.name), unique in the network") { (c: inout C, v: String) throws(ConfigError) in
                 guard !v.isEmpty, v.utf8.count <= 256 else { throw ConfigError(key: "peer.id", reason: "must be 1 to 256 bytes") }
+                guard !v.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control }) else {
+                    throw ConfigError(key: "peer.id", reason: "'\(v)' contains white space or control characters")
+                }
                 c.peerID = v
             },
             address("peer.listenAddress", "0.0.0.0:7051", "where peers connect (port 0 = any free port)", allowEmpty: false, \.listenAddress),
-            address("peer.address", "", "advertised host:port; empty = listenAddress with a routable host", allowEmpty: true, \.address),
+            address("peer.address", "", "advertised host:port; empty = listenAddress with a routable host", allowEmpty: true, allowPortZero: false, \.address),
             bool("peer.validator.enabled", true, "VALIDATOR (true) or NON_VALIDATOR (false)", \.validatorEnabled),
             string("peer.fileSystemPath", "/var/hyperledger/production", "data directory (ledger, discovery list)") { (c: inout C, v: String) throws(ConfigError) in
-                guard !v.isEmpty else { throw ConfigError(key: "peer.fileSystemPath", reason: "must not be empty") }
+                guard !v.isEmpty, !v.utf8.contains(0) else { throw ConfigError(key: "peer.fileSystemPath", reason: "must be a non-empty path") }
                 c.fileSystemPath = v
             },
             address("peer.operations.listenAddress", "127.0.0.1:9443", "HTTP /metrics /healthz /peers; empty = off", allowEmpty: true, \.operationsListenAddress),
@@ -73,11 +79,11 @@ public enum ConfigLoader {
                 }
                 c.discovery.rootNodes = nodes
             },
-            duration("peer.discovery.period", "5s", "DISC_GET_PEERS interval", \.discovery.periodNanos),
+            duration("peer.discovery.period", "5s", "DISC_GET_PEERS interval", \.discovery.periodNanos, range: 10 * ms...day),
             int("peer.discovery.maxPeers", 64, 1...100_000, "most established peers discovery dials up to", \.discovery.maxPeers),
-            duration("peer.discovery.forgetAfter", "10m", "learned peers failing this long are forgotten", \.discovery.forgetAfterNanos),
+            duration("peer.discovery.forgetAfter", "10m", "learned peers failing this long are forgotten", \.discovery.forgetAfterNanos, range: second...365 * day),
             bool("peer.discovery.persist", true, "keep known addresses in <fileSystemPath>/discovery/peers", \.discovery.persist),
-            duration("peer.discovery.connectTimeout", "3s", "a dial that has not connected by then fails", \.discovery.connectTimeoutNanos),
+            duration("peer.discovery.connectTimeout", "3s", "a dial that has not connected by then fails", \.discovery.connectTimeoutNanos, range: ms...hour),
             string("peer.validator.consensus.plugin", "noops", "consenter: noops | pbft | echo") { (c: inout C, v: String) throws(ConfigError) in
                 guard ConsenterRegistry.names.contains(v) else {
                     throw ConfigError(key: "peer.validator.consensus.plugin", reason: "'\(v)' is not one of \(ConsenterRegistry.names.joined(separator: ", "))")
@@ -92,13 +98,13 @@ public enum ConfigLoader {
                 c.consensus.overflow = policy
             },
             int("peer.validator.consensus.noops.blockSize", 500, 1...1_000_000, "transactions per block", \.consensus.noopsBlockSize),
-            duration("peer.validator.consensus.noops.blockTimeout", "1s", "a partial block is cut after this long", \.consensus.noopsBlockTimeoutNanos),
+            duration("peer.validator.consensus.noops.blockTimeout", "1s", "a partial block is cut after this long", \.consensus.noopsBlockTimeoutNanos, range: ms...day),
             string("peer.validator.consensus.noops.sync", "block", "fsync per block (block) or per group-commit window (group)") { (c: inout C, v: String) throws(ConfigError) in
                 guard v == "block" || v == "group" else { throw ConfigError(key: "peer.validator.consensus.noops.sync", reason: "'\(v)' is not block or group") }
                 c.consensus.noopsSync = v
             },
-            duration("peer.validator.consensus.noops.groupCommitWindow", "2ms", "with sync: group, blocks cut within this window share one fsync", \.consensus.noopsGroupCommitNanos),
-            duration("peer.validator.consensus.echo.delay", "0s", "echo consenter: time spent per message (simulates a slow consenter)", \.consensus.echoDelayNanos),
+            duration("peer.validator.consensus.noops.groupCommitWindow", "2ms", "with sync: group, blocks cut within this window share one fsync", \.consensus.noopsGroupCommitNanos, range: 0...10 * second),
+            duration("peer.validator.consensus.echo.delay", "0s", "echo consenter: time spent per message (simulates a slow consenter)", \.consensus.echoDelayNanos, range: 0...10 * second),
             bool("peer.socket.tcpNoDelay", true, "TCP_NODELAY", \.socket.tcpNoDelay),
             int("peer.socket.sendBuffer", 0, 0...(1 << 30), "SO_SNDBUF bytes; 0 = kernel default", \.socket.sendBuffer),
             int("peer.socket.receiveBuffer", 0, 0...(1 << 30), "SO_RCVBUF bytes; 0 = kernel default", \.socket.receiveBuffer),
@@ -114,15 +120,16 @@ public enum ConfigLoader {
             bool("peer.socket.reusePort", false, "SO_REUSEPORT on the listener", \.socket.reusePort),
             int("peer.socket.backlog", 1024, 1...65535, "listen() backlog (capped by net.core.somaxconn)", \.socket.backlog),
             ConfigKey(path: "peer.socket.userTimeout", defaultText: "0", help: "TCP_USER_TIMEOUT; 0 = off") { (c: inout C, v: String) throws(ConfigError) in
-                c.socket.userTimeoutMillis = Int(try parseDuration(v, key: "peer.socket.userTimeout") / 1_000_000)
+                c.socket.userTimeoutMillis = Int(try parseDuration(v, key: "peer.socket.userTimeout", range: ms...day, zeroMeansOff: true) / ms)
             },
             int("peer.socket.notSentLowat", 0, 0...(1 << 30), "TCP_NOTSENT_LOWAT bytes; 0 = off", \.socket.notSentLowat),
             int("peer.socket.lingerSeconds", -1, -1...3600, "SO_LINGER seconds; -1 = off", \.socket.lingerSeconds),
             int("peer.limits.maxConnections", 1024, 1...1_000_000, "connections past this are accepted and closed at once", \.limits.maxConnections),
             int("peer.limits.maxFrameSize", FrameFormat.defaultMaxFrameSize, 16...(1 << 30), "largest frame body accepted, bytes", \.limits.maxFrameSize),
-            duration("peer.limits.handshakeTimeout", "5s", "no valid DISC_HELLO by then: close", \.limits.handshakeTimeoutNanos),
-            duration("peer.limits.idleTimeout", "0s", "nothing received for this long: close; 0 = off", \.limits.idleTimeoutNanos),
+            duration("peer.limits.handshakeTimeout", "5s", "no valid DISC_HELLO by then: close", \.limits.handshakeTimeoutNanos, range: ms...hour),
+            duration("peer.limits.idleTimeout", "0s", "nothing received for this long: close; 0 = off", \.limits.idleTimeoutNanos, range: 10 * ms...365 * day, zeroMeansOff: true),
             int("peer.limits.maxPendingWrite", 16 << 20, 1024...(1 << 34), "unsent bytes per connection before it is a slow peer", \.limits.maxPendingWrite),
+            int("peer.limits.readBudget", 128, 1...65536, "frames handled per connection per turn; the rest waits its next turn", \.limits.readBudget),
             bool("peer.tls.enabled", false, "mutual TLS 1.3 on every peer link", \.tls.enabled),
             string("peer.tls.cert.file", "", "PEM certificate of this peer (CN or a DNS SAN = peer.id), then intermediates") { (c: inout C, v: String) throws(ConfigError) in
                 c.tls.certFile = v
@@ -138,7 +145,7 @@ public enum ConfigLoader {
             },
             bool("peer.tls.clientAuthRequired", true, "inbound peers must present a certificate", \.tls.clientAuthRequired),
             int("peer.sync.blocksPerRequest", 20, 1...1000, "state transfer: most blocks in one SYNC_BLOCKS answer", \.sync.blocksPerRequest),
-            duration("peer.sync.timeout", "2s", "state transfer: a source silent this long is given up for the next", \.sync.requestTimeoutNanos),
+            duration("peer.sync.timeout", "2s", "state transfer: a source silent this long is given up for the next", \.sync.requestTimeoutNanos, range: 10 * ms...hour),
             int("pbft.general.N", 4, 1...1024, "PBFT: replicas in the network (N >= 3f+1)", \.pbft.n),
             int("pbft.general.f", 1, 0...341, "PBFT: faulty replicas tolerated", \.pbft.f),
             int("pbft.general.K", 10, 1...1_000_000, "PBFT: checkpoint period, in batches", \.pbft.k),
@@ -149,12 +156,12 @@ public enum ConfigLoader {
                 guard Set(names).count == names.count else { throw ConfigError(key: "pbft.general.validators", reason: "names a replica twice") }
                 c.pbft.validators = names
             },
-            duration("pbft.general.timeout.batch", "1s", "PBFT: the primary cuts a partial batch after this long", \.pbft.batchTimeoutNanos),
-            duration("pbft.general.timeout.request", "2s", "PBFT: a request outstanding this long starts a view change", \.pbft.requestTimeoutNanos),
-            duration("pbft.general.timeout.viewchange", "2s", "PBFT: new-view timer (doubles on each failed attempt)", \.pbft.viewChangeTimeoutNanos),
-            duration("pbft.general.timeout.resendviewchange", "2s", "PBFT: VIEW-CHANGE resent this often until a new view", \.pbft.resendViewChangeNanos),
-            duration("pbft.general.timeout.nullrequest", "0s", "PBFT: the primary sends a null request when idle this long; 0 = off", \.pbft.nullRequestNanos),
-            duration("pbft.general.timeout.broadcast", "1s", "PBFT: a send to a replica not connected is given up after this long", \.pbft.broadcastTimeoutNanos),
+            duration("pbft.general.timeout.batch", "1s", "PBFT: the primary cuts a partial batch after this long", \.pbft.batchTimeoutNanos, range: ms...hour),
+            duration("pbft.general.timeout.request", "2s", "PBFT: a request outstanding this long starts a view change", \.pbft.requestTimeoutNanos, range: 10 * ms...day),
+            duration("pbft.general.timeout.viewchange", "2s", "PBFT: new-view timer (doubles on each failed attempt)", \.pbft.viewChangeTimeoutNanos, range: 10 * ms...day),
+            duration("pbft.general.timeout.resendviewchange", "2s", "PBFT: VIEW-CHANGE resent this often until a new view", \.pbft.resendViewChangeNanos, range: 10 * ms...day),
+            duration("pbft.general.timeout.nullrequest", "0s", "PBFT: the primary sends a null request when idle this long; 0 = off", \.pbft.nullRequestNanos, range: 10 * ms...day, zeroMeansOff: true),
+            duration("pbft.general.timeout.broadcast", "1s", "PBFT: a send to a replica not connected is given up after this long", \.pbft.broadcastTimeoutNanos, range: ms...hour),
             string("pbft.test.byzantine", "", "TEST ONLY: make this replica lie (wrong-digest | phantom-prepare | equivocate); empty = honest") { (c: inout C, v: String) throws(ConfigError) in
                 guard v.isEmpty || PeerConfig.PBFT.byzantineModes.contains(v) else {
                     throw ConfigError(key: "pbft.test.byzantine", reason: "'\(v)' is not one of \(PeerConfig.PBFT.byzantineModes.joined(separator: ", "))")
@@ -264,24 +271,61 @@ public enum ConfigLoader {
         }
     }
 
-    /// Go-style durations: `250ms`, `5s`, `10m`, `1h30m`, `1.5s`; a bare number is seconds.
+    /// The longest duration any key takes (also keeps `now + duration` far from overflow).
+    public static let maxDurationNanos: UInt64 = 365 * 24 * 3_600_000_000_000
+
+    /// A duration in `range` (nanoseconds), or 0 when `zeroMeansOff`.
+    public static func parseDuration(_ text: String, key: String, range: ClosedRange<UInt64>,
+                                     zeroMeansOff: Bool = false) throws(ConfigError) -> UInt64 {
+        let nanos = try parseDuration(text, key: key)
+        if nanos == 0 && zeroMeansOff { return 0 }
+        guard range.contains(nanos) else {
+            let off = zeroMeansOff ? " (or 0 = off)" : ""
+            throw ConfigError(key: key, reason: "'\(text)' is outside \(formatDuration(range.lowerBound))...\(formatDuration(range.upperBound))\(off)")
+        }
+        return nanos
+    }
+
+    /// Go-style durations: `250ms`, `5s`, `10m`, `1h30m`, `1.5s`; a bare number
+    /// is seconds. Never negative, never more than `maxDurationNanos` (a year);
+    /// `inf`, `nan` and exponents are refused.
     public static func parseDuration(_ text: String, key: String) throws(ConfigError) -> UInt64 {
         let bad = ConfigError(key: key, reason: "'\(text)' is not a duration like 250ms, 5s, 10m")
-        if let seconds = Double(text), seconds >= 0 { return UInt64(seconds * 1e9) }
+        let tooLong = ConfigError(key: key, reason: "'\(text)' is longer than a year")
+        func nanos(_ value: Double) throws(ConfigError) -> UInt64 {
+            guard value.isFinite, value >= 0 else { throw bad }
+            guard value <= Double(maxDurationNanos) else { throw tooLong }
+            return UInt64(value)
+        }
+        // A bare number: digits and at most one point (no sign, exponent, inf or nan).
+        if !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) {
+            guard let seconds = Double(text) else { throw bad }
+            return try nanos(seconds * 1e9)
+        }
         let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
         var rest = Substring(text)
         var total = 0.0
         guard !rest.isEmpty else { throw bad }
         while !rest.isEmpty {
-            let number = rest.prefix { $0.isNumber || $0 == "." }
+            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
             guard !number.isEmpty, let value = Double(number) else { throw bad }
             rest = rest.dropFirst(number.count)
-            let unitText = rest.prefix { !$0.isNumber && $0 != "." }
+            let unitText = rest.prefix { !($0.isASCII && ($0.isNumber || $0 == ".")) }
             guard let unit = units.first(where: { $0.0 == unitText }) else { throw bad }
             rest = rest.dropFirst(unitText.count)
             total += value * unit.1
+            guard total.isFinite, total <= Double(maxDurationNanos) else { throw tooLong }
         }
-        return UInt64(total)
+        return try nanos(total)
+    }
+
+    /// `1500000000` → `1.5s`, for messages.
+    static func formatDuration(_ nanos: UInt64) -> String {
+        for (unit, size) in [("d", 86_400_000_000_000 as UInt64), ("h", 3_600_000_000_000), ("m", 60_000_000_000),
+                             ("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)] where nanos >= size {
+            return nanos % size == 0 ? "\(nanos / size)\(unit)" : "\(Double(nanos) / Double(size))\(unit)"
+        }
+        return "\(nanos)ns"
     }
 
     static func wholeSeconds(_ text: String, key: String) throws(ConfigError) -> Int {

@@ -10,24 +10,22 @@ extension Node {
         let now = MonotonicClock.now()
         guard now >= acceptPausedUntil, !shuttingDown else { return }
         for _ in 0..<64 {
-            let fd = cweft_accept(listenerFD, Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue))
-            if fd < 0 {
-                let err = errno
-                switch err {
-                case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED: return
-                case EMFILE, ENFILE: shedWithoutDescriptors(err); return
-                default:
-                    metrics.acceptErrors += 1
-                    logger.warning("accept failed: \(String(cString: strerror(err)))")
-                    return
-                }
+            let fd: Int32
+            switch Syscall.accept(listenerFD) {
+            case .accepted(let accepted): fd = accepted
+            case .none: return
+            case .outOfDescriptors(let err): shedWithoutDescriptors(err); return
+            case .failed(let err):
+                metrics.acceptErrors += 1
+                logger.warning("accept failed: \(String(cString: strerror(err)))")
+                return
             }
             metrics.accepted += 1
             let remote = SocketAddress.remote(of: fd)?.description ?? "?"
-            guard openCount < config.limits.maxConnections, let handle = allocateSlot() else {
+            guard let handle = links.reserve() else {
                 metrics.closed[.connectionLimit, default: 0] += 1
                 logger.warning("closed connection from \(remote): connection limit (\(config.limits.maxConnections)) reached")
-                Glibc.close(fd)
+                Syscall.close(fd)
                 continue
             }
             applyConnectionOptions(fd)
@@ -45,10 +43,12 @@ extension Node {
     private func shedWithoutDescriptors(_ err: Int32) {
         metrics.acceptErrors += 1
         if spareFD >= 0 {
-            Glibc.close(spareFD)
-            let fd = cweft_accept(listenerFD, Int32(SOCK_CLOEXEC.rawValue))
-            if fd >= 0 { Glibc.close(fd); metrics.closed[.connectionLimit, default: 0] += 1 }
-            spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            Syscall.close(spareFD)
+            if case .accepted(let fd) = Syscall.accept(listenerFD, nonBlocking: false) {
+                Syscall.close(fd)
+                metrics.closed[.connectionLimit, default: 0] += 1
+            }
+            spareFD = Syscall.openSpare()
         }
         logger.error("accept: \(String(cString: strerror(err))); shedding connections for 100 ms")
         acceptPausedUntil = MonotonicClock.now() + 100_000_000
@@ -66,17 +66,9 @@ extension Node {
         }
     }
 
-    func allocateSlot() -> ConnectionHandle? {
-        guard let slot = freeSlots.popLast() else { return nil }
-        let generation = nextGeneration
-        nextGeneration = nextGeneration == UInt32.max ? 1 : nextGeneration + 1
-        return ConnectionHandle(slot: slot, generation: generation)
-    }
-
     /// Registers a new connection with the loop and arms its handshake timer.
     func adopt(_ c: Connection) {
-        connections[Int(c.handle.slot)] = c
-        openCount += 1
+        links.insert(c)
         do {
             try loop.register(c.fd, events: c.registeredEvents, handler: c)
         } catch {
@@ -108,13 +100,8 @@ extension Node {
 
     func connectionReady(_ c: Connection, events: UInt32) {
         if c.state == .connecting { finishConnect(c); return }
-        if events & (Readiness.readable | Readiness.hangUp | Readiness.error) != 0 {
-            if c.paused && events & (Readiness.hangUp | Readiness.error) == 0 {
-                // level-triggered: a stale readable event while paused
-            } else {
-                readable(c)
-            }
-        }
+        // The loop delivers only bits still registered: no readable event reaches a paused reader.
+        if events & (Readiness.readable | Readiness.hangUp | Readiness.error) != 0 { readable(c) }
         if c.state != .closed, events & Readiness.writable != 0 { flush(c) }
     }
 
@@ -126,10 +113,10 @@ extension Node {
     /// copied into the connection's own buffer.
     func readable(_ c: Connection) {
         if c.state == .closing { discardInput(c); return }
+        c.readBudgetLeft = config.limits.readBudget
         if c.tls != nil { readableTLS(c); return }
         if c.reader.isEmpty {
-            let n = recv(c.fd, scratch.baseAddress, scratch.count, 0)
-            guard received(n, on: c) else { return }
+            guard let n = received(Syscall.receive(c.fd, into: scratch.baseAddress, count: scratch.count), on: c) else { return }
             let bytes = UnsafeRawBufferPointer(start: scratch.baseAddress, count: n)
             let used = processFrames(c, bytes)
             if c.state == .awaitingHello || c.state == .established, used < n {
@@ -143,34 +130,38 @@ extension Node {
                 wanted = max(wanted, min(needed - pending.count, 1 << 20))
             }
             let space = c.reader.writable(minimum: wanted)
-            let n = recv(c.fd, space.baseAddress, space.count, 0)
-            guard received(n, on: c) else { return }
+            guard let n = received(Syscall.receive(c.fd, into: space.baseAddress, count: space.count), on: c) else { return }
             c.reader.commit(n)
             let used = processFrames(c, c.reader.readable)
             if c.state == .awaitingHello || c.state == .established { c.reader.consume(used) }
         }
     }
 
-    /// Accounts a recv result; closes on EOF or error. True when bytes arrived.
-    func received(_ n: Int, on c: Connection) -> Bool {
-        if n > 0 {
+    /// Accounts a read; closes on EOF or error. The byte count when bytes arrived.
+    @inline(__always)
+    func received(_ outcome: Syscall.ReadOutcome, on c: Connection) -> Int? {
+        switch outcome {
+        case .bytes(let n):
             c.bytesIn += n
             metrics.bytesIn += n
-            return true
+            return n
+        case .wouldBlock:
+            return nil
+        case .endOfStream:
+            close(c, .peerClosed, detail: "peer closed the connection")
+            return nil
+        case .failed(let err):
+            close(c, .ioError, detail: "read: \(String(cString: strerror(err)))")
+            return nil
         }
-        if n == 0 { close(c, .peerClosed, detail: "peer closed the connection"); return false }
-        let err = errno
-        if err == EAGAIN || err == EWOULDBLOCK || err == EINTR { return false }
-        close(c, .ioError, detail: "read: \(String(cString: strerror(err)))")
-        return false
     }
 
     /// After DISC_DISCONNECT: drop input until the peer closes.
     private func discardInput(_ c: Connection) {
-        let n = recv(c.fd, scratch.baseAddress, scratch.count, 0)
-        if n == 0 { close(c, c.closeCause ?? .peerClosed, detail: c.closeDetail); return }
-        if n < 0, errno != EAGAIN, errno != EWOULDBLOCK, errno != EINTR {
-            close(c, c.closeCause ?? .ioError, detail: c.closeDetail)
+        switch Syscall.receive(c.fd, into: scratch.baseAddress, count: scratch.count) {
+        case .bytes, .wouldBlock: break
+        case .endOfStream: close(c, c.closeCause ?? .peerClosed, detail: c.closeDetail)
+        case .failed: close(c, c.closeCause ?? .ioError, detail: c.closeDetail)
         }
     }
 
@@ -192,6 +183,9 @@ extension Node {
                            detail: "frame of \(length) bytes over peer.limits.maxFrameSize \(config.limits.maxFrameSize)")
                 return offset
             case .frame(let start, let bodyCount):
+                // A whole frame waits: handled if the connection's budget allows, else next turn.
+                guard c.readBudgetLeft > 0 else { backlog(c); return offset }
+                c.readBudgetLeft &-= 1
                 let frame = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + FrameFormat.headerSize + bodyCount)])
                 guard let header = WireScan.message(UnsafeRawBufferPointer(rebasing: frame[FrameFormat.headerSize...])) else {
                     metrics.decodeErrors += 1
@@ -223,6 +217,36 @@ extension Node {
     /// Whether anything reads `lastReceiveAt` (the idle timeout is on).
     var tracksIdleness: Bool { config.limits.idleTimeoutNanos > 0 }
 
+    // MARK: fairness
+
+    /// `c` used its read budget with input left: it stops reading and gets
+    /// another budget's worth of what it holds in the next turn, after the
+    /// connections that are ready then.
+    func backlog(_ c: Connection) {
+        guard !c.backlogged else { return }
+        c.backlogged = true
+        backloggedConnections.append(c)
+        updateEvents(c)
+    }
+
+    /// Hands each backlogged connection its next budget (before sleep).
+    func serveBacklogged() {
+        guard !backloggedConnections.isEmpty else { return }
+        let waiting = backloggedConnections
+        backloggedConnections.removeAll(keepingCapacity: true)
+        for c in waiting where c.backlogged {
+            c.backlogged = false
+            guard c.state == .awaitingHello || c.state == .established else { continue }
+            c.readBudgetLeft = config.limits.readBudget
+            if !c.paused {
+                let used = processFrames(c, c.reader.readable)
+                if c.state == .awaitingHello || c.state == .established { c.reader.consume(used) }
+                if c.tls != nil && c.acceptsFrames { openRecords(c) }     // records still in the session
+            }
+            if c.state != .closed { updateEvents(c) }
+        }
+    }
+
     // MARK: backpressure
 
     func pause(_ c: Connection) {
@@ -241,6 +265,7 @@ extension Node {
         pausedConnections.removeAll(keepingCapacity: true)
         for c in waiting where c.paused && c.state != .closed {
             c.paused = false
+            c.readBudgetLeft = config.limits.readBudget
             let used = processFrames(c, c.reader.readable)
             if c.state == .awaitingHello || c.state == .established { c.reader.consume(used) }
             if c.tls != nil && c.acceptsFrames { openRecords(c) }   // records held back while paused
@@ -293,7 +318,7 @@ extension Node {
             return
         case .drained:
             if c.state == .closing && !c.shutWrite {
-                Glibc.shutdown(c.fd, Int32(SHUT_WR))   // the reason is out: wait for the peer's close
+                Syscall.shutdownWrite(c.fd)            // the reason is out: wait for the peer's close
                 c.shutWrite = true
             }
         case .blocked:
@@ -323,6 +348,7 @@ extension Node {
         c.closeCause = cause
         c.closeDetail = detail ?? reason
         c.paused = false
+        c.backlogged = false
         c.reader.release()
         let text = Array(reason.utf8.prefix(256))
         send(Message(type: .discDisconnect, payload: text).storage, on: c)
@@ -343,14 +369,12 @@ extension Node {
         c.state = .closed
         leaveRegistry(c)
         loop.unregister(c.fd)
-        Glibc.close(c.fd)
+        Syscall.close(c.fd)
         c.reader.release()
         c.writes.removeAll()
         c.sealed.removeAll()
         c.tls = nil
-        connections[Int(c.handle.slot)] = nil
-        freeSlots.append(c.handle.slot)
-        openCount -= 1
+        links.remove(c)
         metrics.closed[final, default: 0] += 1
         let level: Logger.Level = shuttingDown || final == .peerClosed || final == .peerDisconnect ? .info : .warning
         logger.log(level: level, "closed \(c.displayName) (\(c.peer?.address ?? c.remoteAddress)): \(detail.isEmpty ? final.rawValue : detail)",
@@ -361,8 +385,6 @@ extension Node {
 
     /// Removes an established peer from the registry, so broadcasts skip it.
     func leaveRegistry(_ c: Connection) {
-        guard let peer = c.peer, establishedByName[peer.name] === c else { return }
-        establishedByName[peer.name] = nil
-        directory.closed(c.peerID)
+        if links.leave(c) { directory.closed(c.peerID) }
     }
 }

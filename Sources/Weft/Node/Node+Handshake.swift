@@ -31,20 +31,25 @@ extension Node {
             endpoint = valid
         }
         let peerName = endpoint.id.name
-        guard helloMatchesCertificate(c, name: peerName) else { return }
-        if peerName == name {
-            discovery.markSelf(endpoint.address, dialed: c.dialedAddress)
-            disconnect(c, .selfConnection, reason: "self connection", detail: "connected to itself")
+        let identity = helloIdentity(c, name: peerName)
+        let existing = links.established(named: peerName)
+        switch HelloDecision.decide(selfName: name, claimed: peerName, direction: c.direction,
+                                    existing: existing.map { .init(handle: $0.handle, direction: $0.direction) },
+                                    identity: identity) {
+        case .refuse(let cause, let reason, let detail):
+            if cause == .selfConnection { discovery.markSelf(endpoint.address, dialed: c.dialedAddress) }
+            disconnect(c, cause, reason: reason, detail: detail)
             return
-        }
-        if let existing = establishedByName[peerName] {
-            if Node.duplicateLoser(selfName: name, peerName: peerName, existing: existing, new: c) === c {
-                disconnect(c, .duplicate, reason: "duplicate connection",
-                           detail: "already connected to \(peerName) (\(existing.direction.rawValue))")
-                return
+        case .replace:
+            if let existing {
+                disconnect(existing, .duplicate, reason: "duplicate connection",
+                           detail: "replaced by the \(c.direction.rawValue) connection to \(peerName)")
             }
-            disconnect(existing, .duplicate, reason: "duplicate connection",
-                       detail: "replaced by the \(c.direction.rawValue) connection to \(peerName)")
+        case .accept:
+            break
+        }
+        if identity == .unproven {
+            logger.notice("TLS peer without a certificate claims the name \(peerName)", metadata: ["address": "\(c.remoteAddress)"])
         }
         let info = PeerInfo(id: PeerID(name: peerName, handle: c.handle), address: endpoint.address, type: endpoint.type)
         c.peer = info
@@ -53,7 +58,7 @@ extension Node {
         if c.state == .closed { return }
         c.state = .established
         c.establishedWallClock = Date().timeIntervalSince1970
-        establishedByName[peerName] = c
+        links.establish(c, as: peerName)
         directory.established(info)
         metrics.established += 1
         logger.info("established \(peerName)", metadata: [
@@ -62,16 +67,6 @@ extension Node {
         ])
         armIdleTimer(c)
         discovery.established(c)
-    }
-
-    /// Two connections to one peer: keep the one dialed by the peer whose name
-    /// sorts lower (byte order); both sides decide the same on their own. Two
-    /// in the same direction (a peer reconnecting): the existing one stays.
-    static func duplicateLoser(selfName: String, peerName: String, existing: Connection, new: Connection) -> Connection {
-        guard existing.direction != new.direction else { return new }
-        let lowerIsSelf = Array(selfName.utf8).lexicographicallyPrecedes(Array(peerName.utf8))
-        let keptDirection: Connection.Direction = lowerIsSelf ? .outbound : .inbound
-        return new.direction == keptDirection ? existing : new
     }
 
     /// `peer.limits.idleTimeout`: nothing received for that long closes the connection.

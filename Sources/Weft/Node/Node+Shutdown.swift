@@ -12,12 +12,12 @@ extension Node {
         let started = MonotonicClock.now()
         logger.info("shutting down: \(openCount) connections, \(inbound.count) messages in the ring")
         loop.unregister(listenerFD)
-        Glibc.close(listenerFD)
+        Syscall.close(listenerFD)
         listenerFD = -1
         // Operations stay up while the peer drains: /healthz answers 503 (consenter stopped) meanwhile.
 
         // Nothing new is read: what is in the ring now is what gets delivered.
-        for case let c? in connections where c.state != .closing {
+        for c in links.all where c.state != .closing {
             if c.state == .connecting { close(c, .shutdown, detail: "shutting down"); continue }
             c.paused = true
             updateEvents(c)
@@ -46,7 +46,7 @@ extension Node {
         communicator.closed.store(true, ordering: .releasing)
         drainOutbound()
 
-        for case let c? in connections where c.state == .established || c.state == .awaitingHello {
+        for c in links.all where c.state == .established || c.state == .awaitingHello {
             c.paused = false
             disconnect(c, .shutdown, reason: "shutting down")
         }
@@ -55,7 +55,7 @@ extension Node {
         while openCount > 0, MonotonicClock.now() < goodbyeDeadline {
             loop.turn(maxWaitMillis: 10)
         }
-        for case let c? in connections { close(c, .shutdown, detail: "shutting down") }
+        for c in links.all { close(c, .shutdown, detail: "shutting down") }
         operations?.close()
         logger.info("stopped", metadata: [
             "delivered": "\(fan.delivered.load(ordering: .relaxed))", "framesIn": "\(metrics.framesIn)",

@@ -44,8 +44,8 @@ extension Node {
     /// One read of ciphertext per readiness (level-triggered, as for plain
     /// links), then every whole record it completed.
     func readableTLS(_ c: Connection) {
-        let n = recv(c.fd, scratch.baseAddress, scratch.count, 0)
-        guard received(n, on: c), let tls = c.tls else { return }
+        guard let n = received(Syscall.receive(c.fd, into: scratch.baseAddress, count: scratch.count), on: c),
+              let tls = c.tls else { return }
         tls.feed(UnsafeRawBufferPointer(start: scratch.baseAddress, count: n))
         if c.state == .securing {
             continueHandshake(c)
@@ -116,20 +116,10 @@ extension Node {
         return c.sealed.flush(fd: c.fd, iovecs: iovecs, maxIovecs: maxIovecs, sent: &sent)
     }
 
-    /// With TLS, the name in a DISC_HELLO must be one the peer's verified
-    /// certificate carries (CN or DNS SAN). True when the hello may proceed.
-    func helloMatchesCertificate(_ c: Connection, name: String) -> Bool {
-        guard let tls = c.tls else { return true }
-        guard tls.hasPeerCertificate else {
-            // Only inbound with peer.tls.clientAuthRequired false: the name is unproven.
-            logger.notice("TLS peer without a certificate claims the name \(name)", metadata: ["address": "\(c.remoteAddress)"])
-            return true
-        }
-        guard tls.peerCertificateNames(name) else {
-            disconnect(c, .certificateMismatch, reason: "hello name does not match the TLS certificate",
-                       detail: "DISC_HELLO names '\(name)', which its TLS certificate does not carry (CN or DNS SAN)")
-            return false
-        }
-        return true
+    /// What TLS proved about the name a DISC_HELLO claims.
+    func helloIdentity(_ c: Connection, name: String) -> HelloDecision.Identity {
+        guard let tls = c.tls else { return .plain }
+        guard tls.hasPeerCertificate else { return .unproven }   // inbound with peer.tls.clientAuthRequired false
+        return tls.peerCertificateNames(name) ? .certified : .mismatched
     }
 }

@@ -33,12 +33,10 @@ public final class Node: @unchecked Sendable {
     var spareFD: Int32 = -1
     var acceptPausedUntil: UInt64 = 0
 
-    // Connections, by slot.
-    @exclusivity(unchecked) var connections: [Connection?]
-    var freeSlots: [UInt32]
-    var nextGeneration: UInt32 = 1
-    @exclusivity(unchecked) var openCount = 0
-    @exclusivity(unchecked) var establishedByName: [String: Connection] = [:]
+    /// Connections by slot and established peers by name.
+    let links: LinkTable
+    var openCount: Int { links.openCount }
+    var establishedByName: [String: Connection] { links.byName }
     let directory: PeerDirectory
 
     // The consensus path.
@@ -52,6 +50,8 @@ public final class Node: @unchecked Sendable {
     @exclusivity(unchecked) var chain: HandlerChain!
     @exclusivity(unchecked) var pushedSinceNotify = 0
     @exclusivity(unchecked) var pausedConnections: [Connection] = []
+    /// Connections that used their read budget with input left.
+    @exclusivity(unchecked) var backloggedConnections: [Connection] = []
     @exclusivity(unchecked) var dirtyConnections: [Connection] = []
 
     // Buffers of the reactor thread.
@@ -90,8 +90,7 @@ public final class Node: @unchecked Sendable {
         reactorWaker = try EventWaker()
         let slots = config.limits.maxConnections
         directory = PeerDirectory(slotCount: slots)
-        connections = Array(repeating: nil, count: slots)
-        freeSlots = (0..<UInt32(slots)).reversed()
+        links = LinkTable(capacity: slots)
         inbound = SPSCRing(capacity: config.consensus.bufferSize)
         // Replies can outnumber requests (broadcasts): give the way back more room.
         outbound = SPSCRing(capacity: max(4096, inbound.capacity * 4))
@@ -115,12 +114,13 @@ public final class Node: @unchecked Sendable {
         }
         boundAddress = local
         advertisedAddress = config.address.isEmpty ? Node.advertisable(local) : config.address
-        spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        spareFD = Syscall.openSpare()
 
         let handlers = (ConsensusHandler(node: self), PeerHandler(node: self))
         self.handlers = handlers
         chain = HandlerChain(handlers.0, handlers.1)
-        discovery = Discovery(node: self)
+        discovery = Discovery(port: DiscoveryPort(node: self), config: config.discovery,
+                              dataDirectory: config.fileSystemPath, logger: logger)
         if !config.operationsListenAddress.isEmpty {
             operations = try OperationsServer(node: self, address: config.operationsListenAddress)
         }
@@ -132,8 +132,8 @@ public final class Node: @unchecked Sendable {
     deinit {
         scratch.deallocate()
         iovecs.deallocate()
-        if listenerFD >= 0 { Glibc.close(listenerFD) }
-        if spareFD >= 0 { Glibc.close(spareFD) }
+        if listenerFD >= 0 { Syscall.close(listenerFD) }
+        if spareFD >= 0 { Syscall.close(spareFD) }
     }
 
     public var name: String { config.peerID }
@@ -216,10 +216,11 @@ public final class Node: @unchecked Sendable {
         notifyFanIfPushed()
         drainOutbound()
         resumePausedIfRoom()
+        serveBacklogged()
         notifyFanIfPushed()
         flushDirty()
         reactorWaker.announceSleep()
-        if !outbound.isEmpty || (!pausedConnections.isEmpty && inbound.count < inbound.capacity / 2)
+        if !outbound.isEmpty || !backloggedConnections.isEmpty || (!pausedConnections.isEmpty && inbound.count < inbound.capacity / 2)
             || stopRequested.load(ordering: .relaxed) || hasReactorTasks.load(ordering: .relaxed) {
             reactorWaker.cancelSleep()
             return true
@@ -241,7 +242,7 @@ public final class Node: @unchecked Sendable {
         while budget > 0, let item = outbound.pop() {
             budget -= 1
             guard let handle = item.handle else {
-                for c in establishedByName.values where item.target.includes(c.peer?.type ?? .undefined) {
+                for c in links.byName.values where item.target.includes(c.peer?.type ?? .undefined) {
                     send(item.message.storage, on: c)
                 }
                 continue
@@ -264,10 +265,7 @@ public final class Node: @unchecked Sendable {
     static func storage(of item: consuming OutboundItem) -> FrameStorage { item.message.storage }
 
     @inline(__always)
-    func connection(_ handle: ConnectionHandle) -> Connection? {
-        guard let c = connections[Int(handle.slot)], c.handle.generation == handle.generation else { return nil }
-        return c
-    }
+    func connection(_ handle: ConnectionHandle) -> Connection? { links.connection(handle) }
 
     // MARK: our hello
 

@@ -64,6 +64,8 @@ public struct PeerConfig: Sendable, Equatable {
         public var handshakeTimeoutNanos: UInt64 = 5_000_000_000
         public var idleTimeoutNanos: UInt64 = 0
         public var maxPendingWrite = 16 << 20
+        /// Frames handled per connection per turn before the others get theirs.
+        public var readBudget = 128
     }
 
     /// `peer.tls.*`: mutual TLS 1.3 on every peer link (Fabric v0.6's keys).

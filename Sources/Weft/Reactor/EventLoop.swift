@@ -20,8 +20,21 @@ public enum Readiness {
 ///
 /// Everything here runs on the one thread that calls `run()`.
 public final class EventLoop {
+    /// What is registered for one descriptor. `generation` is new for every
+    /// registration and travels in `epoll_data` beside the fd, so an event of
+    /// a closed descriptor whose number was reused within the same batch (a
+    /// handler closed it, a later one accepted or dialed) never reaches the
+    /// new owner; `mask` is what is registered now, so an event for bits
+    /// switched off earlier in the batch (a paused reader) is not delivered.
+    private struct Registration {
+        var handler: EventHandler?
+        var generation: UInt32 = 0
+        var mask: UInt32 = 0
+    }
+
     private let epfd: Int32
-    private var handlers: [EventHandler?] = []          // indexed by file descriptor
+    private var registrations: [Registration] = []          // indexed by file descriptor
+    private var nextGeneration: UInt32 = 1
     private let events: UnsafeMutablePointer<epoll_event>
     private let maxEvents = 256
     private var timers = TimerHeap()
@@ -34,40 +47,56 @@ public final class EventLoop {
     public var afterSleep: () -> Void = {}
 
     public init() throws {
-        epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard epfd >= 0 else { throw SystemError(call: "epoll_create1", errno: errno) }
+        epfd = try Syscall.epollCreate()
         events = .allocate(capacity: maxEvents)
     }
 
     deinit {
-        close(epfd)
+        Syscall.close(epfd)
         events.deallocate()
     }
 
     // MARK: file events
 
+    /// Registers `fd` (which must not be registered) with a new generation.
     public func register(_ fd: Int32, events mask: UInt32, handler: EventHandler) throws {
         let index = Int(fd)
-        if index >= handlers.count { handlers.append(contentsOf: repeatElement(nil, count: index + 1 - handlers.count)) }
-        handlers[index] = handler
-        try control(EPOLL_CTL_ADD, fd, mask)
+        if index >= registrations.count {
+            registrations.append(contentsOf: repeatElement(Registration(), count: index + 1 - registrations.count))
+        }
+        let generation = nextGeneration
+        nextGeneration = nextGeneration == UInt32.max ? 1 : nextGeneration + 1
+        registrations[index] = Registration(handler: handler, generation: generation, mask: mask)
+        do {
+            try control(EPOLL_CTL_ADD, fd, mask, generation)
+        } catch {
+            registrations[index] = Registration()
+            throw error
+        }
     }
 
     public func modify(_ fd: Int32, events mask: UInt32) {
-        try? control(EPOLL_CTL_MOD, fd, mask)
+        let index = Int(fd)
+        guard index < registrations.count, registrations[index].handler != nil else { return }
+        registrations[index].mask = mask
+        try? control(EPOLL_CTL_MOD, fd, mask, registrations[index].generation)
     }
 
-    /// Forgets `fd`; call before closing it.
+    /// Forgets `fd`; call before closing it. Events of it still in the
+    /// current batch are dropped.
     public func unregister(_ fd: Int32) {
-        _ = epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nil)
-        if Int(fd) < handlers.count { handlers[Int(fd)] = nil }
+        Syscall.epollRemove(epfd, fd)
+        if Int(fd) < registrations.count { registrations[Int(fd)] = Registration() }
     }
 
-    private func control(_ op: Int32, _ fd: Int32, _ mask: UInt32) throws {
-        var event = epoll_event()
-        event.events = mask
-        event.data.fd = fd
-        guard epoll_ctl(epfd, op, fd, &event) == 0 else { throw SystemError(call: "epoll_ctl", errno: errno) }
+    /// `epoll_data` as the loop uses it: the generation in the high half, the fd in the low.
+    @inline(__always)
+    static func token(fd: Int32, generation: UInt32) -> UInt64 {
+        UInt64(generation) << 32 | UInt64(UInt32(bitPattern: fd))
+    }
+
+    private func control(_ op: Int32, _ fd: Int32, _ mask: UInt32, _ generation: UInt32) throws(SystemError) {
+        try Syscall.epollControl(epfd, op, fd, events: mask, data: EventLoop.token(fd: fd, generation: generation))
     }
 
     // MARK: timers
@@ -97,13 +126,21 @@ public final class EventLoop {
             let wait = next > now ? Int32(clamping: (next - now + 999_999) / 1_000_000) : 0
             timeout = min(timeout, wait)
         }
-        let n = epoll_wait(epfd, events, Int32(maxEvents), timeout)
+        let n = Syscall.epollWait(epfd, events, max: Int32(maxEvents), timeoutMillis: timeout)
         afterSleep()
         if n > 0 {
-            for i in 0..<Int(n) {
+            for i in 0..<n {
                 let event = events[i]
-                let fd = Int(event.data.fd)
-                if fd < handlers.count, let handler = handlers[fd] { handler.handleEvents(event.events) }
+                let token = event.data.u64
+                let fd = Int(UInt32(truncatingIfNeeded: token))
+                guard fd < registrations.count else { continue }
+                let registration = registrations[fd]
+                // Only the registration the event was armed for, and only bits it still wants
+                // (errors and hang-ups always: epoll reports them unasked).
+                let live = event.events & (registration.mask | Readiness.error | Readiness.hangUp)
+                guard registration.generation == UInt32(truncatingIfNeeded: token >> 32), live != 0,
+                      let handler = registration.handler else { continue }
+                handler.handleEvents(live)
             }
         }
         if let next = timers.nextDeadline, next <= MonotonicClock.now() { runDueTimers() }
@@ -137,7 +174,6 @@ struct TimerHeap {
     private var heap: [Entry] = []
     private var nextSequence: UInt64 = 0
 
-    var count: Int { heap.count }
     var nextDeadline: UInt64? { heap.first?.deadline }
 
     mutating func insert(deadline: UInt64, action: @escaping () -> Void) {

@@ -18,7 +18,9 @@ public struct HostPort: Hashable, Sendable, CustomStringConvertible {
         guard !host.isEmpty, !portText.isEmpty, portText.count <= 5, portText.allSatisfy(\.isASCII),
               let port = UInt16(portText), port > 0 || allowPortZero else { return nil }
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty, !host.contains(where: { $0 == " " || $0 == "/" }) else { return nil }
+        guard !host.isEmpty, !host.unicodeScalars.contains(where: {
+            $0 == "/" || $0.properties.isWhitespace || $0.properties.generalCategory == .control
+        }) else { return nil }
         self.host = host
         self.port = port
     }
@@ -180,12 +182,12 @@ public enum Sockets {
             onOptionFailure(options.applyToListener(fd))
             if candidate.withSockAddr({ bind(fd, $0, $1) }) != 0 {
                 lastError = SystemError(call: "bind \(address)", errno: errno)
-                close(fd)
+                Syscall.close(fd)
                 continue
             }
             if Glibc.listen(fd, Int32(clamping: options.backlog)) != 0 {
                 lastError = SystemError(call: "listen \(address)", errno: errno)
-                close(fd)
+                Syscall.close(fd)
                 continue
             }
             return fd
@@ -201,7 +203,7 @@ public enum Sockets {
         if address.withSockAddr({ connect(fd, $0, $1) }) == 0 { return (fd, true) }
         let err = errno
         if err == EINPROGRESS { return (fd, false) }
-        close(fd)
+        Syscall.close(fd)
         throw SystemError(call: "connect \(address)", errno: err)
     }
 
@@ -227,7 +229,7 @@ extension SocketAddress {
         guard fd >= 0 else { throw SystemError(call: "socket", errno: errno) }
         if withSockAddr({ connect(fd, $0, $1) }) != 0 {
             let err = errno
-            close(fd)
+            Syscall.close(fd)
             throw SystemError(call: "connect \(self)", errno: err)
         }
         return fd

@@ -4,13 +4,12 @@ import Synchronization
 
 /// Wakes a thread that sleeps in `epoll_wait` through an eventfd, at most once
 /// per sleep: the sleeper announces it is going to sleep, re-checks for work,
-/// then blocks; the waker publishes work, then writes the eventfd only if it
-/// sees the announcement and wins the exchange. The two sequentially
-/// consistent fences guarantee one of them sees the other — no lost wake-up,
+/// then blocks; the waker publishes work, then writes the eventfd only if its
+/// `Doorbell` rings (it saw the announcement and took it) — no lost wake-up,
 /// no needless syscall.
 public final class EventWaker: @unchecked Sendable {
     public let fd: Int32
-    private let sleeping = Atomic<Bool>(false)
+    private let sleeping = Doorbell()
     /// eventfd writes made (for metrics).
     public let kicks = Atomic<Int>(0)
 
@@ -24,8 +23,7 @@ public final class EventWaker: @unchecked Sendable {
     /// Called by a producer after it published work.
     @inline(__always)
     public func wake() {
-        atomicMemoryFence(ordering: .sequentiallyConsistent)
-        if sleeping.load(ordering: .relaxed), sleeping.exchange(false, ordering: .acquiringAndReleasing) {
+        if sleeping.ring() {
             var one: UInt64 = 1
             _ = write(fd, &one, 8)
             kicks.add(1, ordering: .relaxed)
@@ -34,13 +32,10 @@ public final class EventWaker: @unchecked Sendable {
 
     /// Called by the sleeper before its last check for work.
     @inline(__always)
-    public func announceSleep() {
-        sleeping.store(true, ordering: .relaxed)
-        atomicMemoryFence(ordering: .sequentiallyConsistent)
-    }
+    public func announceSleep() { sleeping.announce() }
 
     @inline(__always)
-    public func cancelSleep() { sleeping.store(false, ordering: .relaxed) }
+    public func cancelSleep() { sleeping.cancel() }
 
     /// Clears the eventfd after it fired.
     public func drain() {

@@ -284,3 +284,19 @@ final class PBFTNormalCaseTests: XCTestCase {
         XCTAssertEqual(again.assemble(sequence: 1, batch: batch).bytes, b0.bytes)
     }
 }
+
+extension PBFTNormalCaseTests {
+    /// NEW-VIEW's xset is a map: encoded in key order whatever the dictionary's order.
+    func testEncodingIsDeterministicForMaps() {
+        var a = Pbft_new_view(), b = Pbft_new_view()
+        a.view = 3; b.view = 3
+        for n in UInt64(1)...50 { a.xset[n] = "d\(n)" }
+        for n in (UInt64(1)...50).reversed() { b.xset[n] = "d\(n)" }
+        let bytes = PBFTEncoding.bytes(a)
+        XCTAssertEqual(bytes, PBFTEncoding.bytes(b))
+        XCTAssertEqual(try Pbft_new_view(serializedBytes: bytes), a)
+        // Entries appear in ascending key order: the first map entry is key 1.
+        let firstEntry = bytes.firstIndex(of: 0x1a)!  // field 3, length-delimited
+        XCTAssertEqual(Array(bytes[(firstEntry + 2)...(firstEntry + 3)]), [0x08, 0x01])
+    }
+}

@@ -61,6 +61,8 @@ final class SimulatedNetwork {
     private(set) var actionLog: [[String]]
     /// Per replica: txids the assembler skipped as duplicates.
     private(set) var duplicateTxids: [[String]]
+    /// Per replica: its persisted records.
+    private(set) var stores: [[String: [UInt8]]]
     /// Per replica: request keys reported completed.
     private(set) var completed: [[RequestKey]]
     private var pool: [Envelope] = []
@@ -97,6 +99,7 @@ final class SimulatedNetwork {
         actionLog = Array(repeating: [], count: options.n)
         duplicateTxids = Array(repeating: [], count: options.n)
         completed = Array(repeating: [], count: options.n)
+        stores = Array(repeating: [:], count: options.n)
         requestLinks = Array(repeating: Array(repeating: [], count: options.n), count: options.n)
         executeQueues = Array(repeating: [], count: options.n)
         snapshots = Array(repeating: [:], count: options.n)
@@ -132,6 +135,10 @@ final class SimulatedNetwork {
             replicas[replica].receiveRequest(r)
             drain(replica)
         }
+        spread(r, from: replica)
+    }
+
+    private func spread(_ r: Pbft_request, from replica: Int) {
         for to in 0..<n where to != replica {
             requestLinks[replica][to].append(r)
             pool.append(Envelope(from: UInt64(replica), to: UInt64(to), payload: .requestToken))
@@ -244,6 +251,10 @@ final class SimulatedNetwork {
                     completed[r].append(contentsOf: keys)
                 case .stateTransfer(let sequence, let id, let from):
                     stateTransfer(r, sequence: sequence, id: id, from: from)
+                case .resendRequests(let requests):
+                    for request in requests { spread(request, from: r) }
+                case .persist(let key, let value):
+                    stores[r][key] = value
                 case .viewChangeStarted, .newViewInstalled:
                     break
                 }
@@ -291,6 +302,16 @@ final class SimulatedNetwork {
         actionLog[r].append("transfer \(sequence) unavailable")
     }
 
+    /// Replica `r` crashes and restarts from its ledger and its persisted records;
+    /// executions not yet completed are lost with the process.
+    func restart(_ r: Int) {
+        executeQueues[r].removeAll()
+        replicas[r] = PBFTReplica(id: UInt64(r), options: options, lastExecuted: UInt64(executions[r].last?.sequence ?? 0),
+                                  lastCheckpointID: assemblers[r].checkpointID, restoring: stores[r])
+        actionLog[r].append("restarted")
+        drain(r)
+    }
+
     // MARK: checks
 
     var heights: [UInt64] { assemblers.map(\.height) }
@@ -323,6 +344,8 @@ final class SimulatedNetwork {
         case .viewChangeStarted(let f, let t, let r): return "viewchange \(f)->\(t) \(r)"
         case .newViewInstalled(let v): return "newview \(v)"
         case .stateTransfer(let s, let id, let from): return "statetransfer \(s) \(id.prefix(12)) \(from)"
+        case .resendRequests(let requests): return "resend \(requests.map(RequestKey.init))"
+        case .persist(let key, let value): return "persist \(key) \(value?.count ?? -1)"
         }
     }
 

@@ -60,8 +60,8 @@ struct BlockAssembler: Sendable {
         block.previousBlockHash = Data(lastHash)
         var metadata = Pbft_metadata()
         metadata.seqNo = sequence
-        block.consensusMetadata = (try? metadata.serializedBytes()) ?? Data()
-        let bytes: [UInt8] = (try? block.serializedBytes()) ?? []
+        block.consensusMetadata = Data(PBFTEncoding.bytes(metadata))
+        let bytes = PBFTEncoding.bytes(block)
         let hash = SHA256.hash(bytes)
         let number = height
         previousHash = lastHash
@@ -77,8 +77,7 @@ struct BlockAssembler: Sendable {
         info.height = height
         info.currentBlockHash = Data(lastHash)
         info.previousBlockHash = Data(previousHash)
-        let bytes: [UInt8] = (try? info.serializedBytes()) ?? []
-        return Data(bytes).base64EncodedString()
+        return Data(PBFTEncoding.bytes(info)).base64EncodedString()
     }
 }
 

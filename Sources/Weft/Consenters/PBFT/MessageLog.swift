@@ -58,10 +58,13 @@ struct MessageLog {
 
     func keys(forSequence n: UInt64) -> [CertKey] { sortedKeys.filter { $0.sequence == n } }
 
-    /// Drops everything at or below the stable checkpoint.
-    mutating func collect(atOrBelow h: UInt64) {
+    /// Drops everything at or below the stable checkpoint; returns the digests of the batches dropped (sorted).
+    @discardableResult
+    mutating func collect(atOrBelow h: UInt64) -> [String] {
         certs = certs.filter { $0.key.sequence > h }
+        let dropped = batches.filter { $0.value.sequence <= h }.keys.sorted()
         batches = batches.filter { $0.value.sequence > h }
+        return dropped
     }
 
     /// Drops certificates of views before `view` (entering a view change).

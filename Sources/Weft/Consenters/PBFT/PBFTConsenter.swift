@@ -26,7 +26,14 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     private let ledgerPath: String
     let metrics = PBFTMetrics()
     private let ledgerIndex: LedgerIndex
+    /// What the replica must not forget across a restart.
+    private let store: PBFTStore
+    /// Set once a PBFT record could not be written: the replica stops taking
+    /// part (it must not send what it could not record).
+    private var storeFailure: String?
     private let blocksPerRequest: Int
+    /// A client transaction larger than this is refused (FAILURE), not ordered.
+    private let maxTransactionBytes: Int
     private let syncTimeoutTicks: Int
 
     // Fan-queue state.
@@ -64,7 +71,12 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     /// recovers) the ledger; a bad setting or a corrupt ledger throws, naming it.
     public init(config: PeerConfig, logger: Logger = Logger(label: "weft.pbft")) throws {
         let settings = config.pbft
-        options = try PBFTOptions(settings)
+        var options = try PBFTOptions(settings)
+        // A PRE-PREPARE carries its whole batch: keep it a frame below the
+        // limit every replica enforces (64 KiB for the envelopes around it).
+        options.maxBatchBytes = max(1, config.limits.maxFrameSize - 65_536)
+        self.options = options
+        maxTransactionBytes = options.maxBatchBytes / 2
         replicaNames = try PBFTConsenter.replicaNames(settings)
         guard let index = replicaNames.firstIndex(of: config.peerID) else {
             throw ConfigError(key: "peer.id", reason: "'\(config.peerID)' is not a PBFT replica (replicas: \(replicaNames.joined(separator: ", ")); see pbft.general.validators)")
@@ -88,8 +100,13 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         ledgerIndex = try LedgerIndex(path: ledgerPath, recovered: file.recovered)
         blocksPerRequest = config.sync.blocksPerRequest
         syncTimeoutTicks = Int(max(1, config.sync.requestTimeoutNanos / Self.tickNanos))
+        store = try PBFTStore(directory: (config.fileSystemPath as NSString).appendingPathComponent("pbft"))
+        let stored = try store.load()
         replica = PBFTReplica(id: selfReplica, options: options, lastExecuted: lastExecuted,
-                              lastCheckpointID: records.isEmpty ? "" : assembler.checkpointID)
+                              lastCheckpointID: records.isEmpty ? "" : assembler.checkpointID, restoring: stored)
+        if !stored.isEmpty {
+            logger.notice("pbft: restored \(stored.count) records from \(store.directory): view \(replica.view), low watermark \(replica.lowWatermark)")
+        }
         ledger.onDurable = { [weak self] in
             guard let self, let queue = self.context?.queue else { return }
             queue.async { self.answerDurable() }
@@ -142,7 +159,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         default:
             return
         }
-        perform(replica.takeActions())
+        performAll()
     }
 
     // MARK: inputs
@@ -155,6 +172,11 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         }
         if stopped {
             try? context.communicator.unicast(Responses.response(.failure, "\(tx.txid): shutting down"), to: sender)
+            return
+        }
+        guard message.payloadBytes.count <= maxTransactionBytes else {
+            let reason = "\(tx.txid): transaction of \(message.payloadBytes.count) bytes is over the limit of \(maxTransactionBytes) (half of peer.limits.maxFrameSize less 64 KiB)"
+            try? context.communicator.unicast(Responses.response(.failure, reason), to: sender)
             return
         }
         var request = Pbft_request()
@@ -202,7 +224,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
             askForBlocks()
         }
         if let byzantine, ticks % 10 == 0, let lies = byzantine.tick(replica: replica, selfID: selfReplica) { perform(lies) }
-        perform(replica.takeActions())
+        performAll()
         if ticks % 10 == 0 {
             let connected = context?.communicator.peers().filter { replicaByName[$0.name] != nil }.count ?? 0
             metrics.update(from: replica, outstanding: replica.outstandingCount, connectedReplicas: connected + 1)
@@ -211,9 +233,32 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
 
     // MARK: outputs
 
+    /// Carries out what the replica asked for, and what that made it ask for
+    /// (an execution leads to a checkpoint), until it asks for nothing more.
+    private func performAll() {
+        while true {
+            let actions = replica.takeActions()
+            if actions.isEmpty { return }
+            perform(actions)
+        }
+    }
+
     private func perform(_ actions: [PBFTAction]) {
         for action in actions {
+            guard storeFailure == nil else { return }
             switch action {
+            case .persist(let key, let value):
+                do { try store.apply(key: key, value: value) } catch {
+                    storeFailure = "\(error)"
+                    metrics.storeFailed("\(error)")
+                    logger.critical("pbft: cannot record \(key): \(error); this replica stops taking part until restarted")
+                }
+            case .resendRequests(let requests):
+                for request in requests {
+                    var spread = Pbft_batch_message()
+                    spread.request = request
+                    broadcast(spread)
+                }
             case .broadcast(let message):
                 if let byzantine, let lies = byzantine.rewrite(message, replicaCount: options.n, selfID: selfReplica) {
                     for (target, lie) in lies { send(lie, to: target) }
@@ -243,9 +288,8 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     }
 
     private func broadcast(_ message: Pbft_message) {
-        guard let bytes: [UInt8] = try? message.serializedBytes() else { return }
         var envelope = Pbft_batch_message()
-        envelope.pbftMessage = Data(bytes)
+        envelope.pbftMessage = Data(PBFTEncoding.bytes(message))
         broadcast(envelope)
     }
 
@@ -255,10 +299,9 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     }
 
     private func send(_ message: Pbft_message, to target: UInt64) {
-        guard target != selfReplica, let context, Int(target) < replicaNames.count,
-              let bytes: [UInt8] = try? message.serializedBytes() else { return }
+        guard target != selfReplica, let context, Int(target) < replicaNames.count else { return }
         var envelope = Pbft_batch_message()
-        envelope.pbftMessage = Data(bytes)
+        envelope.pbftMessage = Data(PBFTEncoding.bytes(message))
         guard let payload: [UInt8] = try? envelope.serializedBytes() else { return }
         // A replica not connected now misses it, as a lost message: PBFT's
         // retransmission and view change cover that.

@@ -26,6 +26,7 @@ final class PBFTMetrics: Sendable {
         var viewChangesStarted = 0
         var newViewsInstalled = 0
         var refreshed = false
+        var storeFailure: String?
     }
 
     private let snapshot = Mutex(Snapshot())
@@ -52,6 +53,7 @@ final class PBFTMetrics: Sendable {
 
     func stateTransferStarted() { snapshot.withLock { $0.stateTransfers += 1 } }
     func blocksFetched(_ count: Int) { snapshot.withLock { $0.blocksFetched += count } }
+    func storeFailed(_ reason: String) { snapshot.withLock { $0.storeFailure = reason } }
     func badBlocks() { snapshot.withLock { $0.badBlocks += 1 } }
     func viewChangeStarted() { snapshot.withLock { $0.viewChangesStarted += 1 } }
     func newViewInstalled() { snapshot.withLock { $0.newViewsInstalled += 1 } }
@@ -60,8 +62,12 @@ final class PBFTMetrics: Sendable {
 
     func failedHealthChecks(quorum: Int) -> [String] {
         let s = snapshot.withLock { $0 }
-        guard s.refreshed, s.connectedReplicas < quorum else { return [] }
-        return ["pbft: \(s.connectedReplicas) of the \(quorum) replicas a quorum needs are connected (this one included)"]
+        var failed: [String] = []
+        if let reason = s.storeFailure { failed.append("pbft: cannot record its state, stopped taking part: \(reason)") }
+        if s.refreshed, s.connectedReplicas < quorum {
+            failed.append("pbft: \(s.connectedReplicas) of the \(quorum) replicas a quorum needs are connected (this one included)")
+        }
+        return failed
     }
 
     func write(to text: inout String) {

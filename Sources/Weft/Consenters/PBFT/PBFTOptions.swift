@@ -9,6 +9,8 @@ struct PBFTOptions: Equatable, Sendable {
     /// L = K * logMultiplier: sequence numbers are accepted in (h, h + L].
     var logMultiplier: UInt64 = 4
     var batchSize: Int = 500
+    /// Most payload bytes in one batch (the host keeps a PRE-PREPARE within its frame limit).
+    var maxBatchBytes: Int = .max
     /// The primary cuts a partial batch this long after the first unassigned request arrived.
     var batchTimeoutTicks: Int = 1
     /// An outstanding request this old starts a view change.

@@ -64,6 +64,11 @@ final class PBFTReplica {
     var earlyPrePrepares: [CertKey: Pbft_pre_prepare] = [:]
     /// When this replica last executed (or transferred) something.
     var lastProgressTick: UInt64 = 0
+    /// The checkpoint id after `lastExecuted`, when it was executed, and the
+    /// last sequence number a checkpoint was sent for (see `announceIdleCheckpoint`).
+    var lastExecutedID = ""
+    var lastExecutedTick: UInt64 = 0
+    var lastAnnounced: UInt64 = 0
     /// replica -> the highest view of a normal-case message it sent us, when above ours.
     var viewEvidence: [UInt64: UInt64] = [:]
 
@@ -86,6 +91,14 @@ final class PBFTReplica {
         self.newViewTimeout = options.viewChangeTimeoutTicks
         // The starting state is a checkpoint (Fabric's genesis checkpoint): view changes need one.
         checkpoints.recordOwn(sequence: lastExecuted, id: lastCheckpointID)
+        armNullRequestTimer()
+    }
+
+    /// A restarted replica: `records` are every `.persist` record it stored (see `PBFTPersistence`).
+    convenience init(id: UInt64, options: PBFTOptions, lastExecuted: UInt64 = 0, lastCheckpointID: String = "",
+                     restoring records: [String: [UInt8]]) {
+        self.init(id: id, options: options, lastExecuted: lastExecuted, lastCheckpointID: lastCheckpointID)
+        restore(records)
     }
 
     func primary(of view: UInt64) -> UInt64 { view % UInt64(options.n) }
@@ -173,6 +186,24 @@ final class PBFTReplica {
             cutBatches()
         }
         tickViewChangeTimers()
+        announceIdleCheckpoint()
+    }
+
+    /// Idle for a request timeout after executing a sequence number that no
+    /// checkpoint covers (not a multiple of K): announce a checkpoint for it.
+    /// A replica that missed the last batches before traffic stopped (Fabric
+    /// #1454) then sees f+1 replicas past it and catches up by state transfer;
+    /// without this it would wait for the next K-th batch, forever on an idle
+    /// network. It is only an announcement: it is not made stable here.
+    func announceIdleCheckpoint() {
+        guard lastExecuted > lastAnnounced, !lastExecutedID.isEmpty,
+              now - lastExecutedTick >= UInt64(options.requestTimeoutTicks) else { return }
+        lastAnnounced = lastExecuted
+        var c = Pbft_checkpoint()
+        c.sequenceNumber = lastExecuted
+        c.replicaID = id
+        c.id = lastExecutedID
+        broadcast(.checkpoint(c))
     }
 
     /// The host finished executing `sequence` (in order; null requests included).
@@ -180,9 +211,13 @@ final class PBFTReplica {
     func executed(sequence: UInt64, checkpointID: String) {
         guard sequence == lastExecuted + 1, sequence <= lastDispatched else { return }
         lastExecuted = sequence
+        lastExecutedID = checkpointID
+        lastExecutedTick = now
         counters.batchesExecuted += 1
         if sequence % options.k == 0 {
+            lastAnnounced = sequence
             checkpoints.recordOwn(sequence: sequence, id: checkpointID)
+            persist(PBFTPersistence.checkpointKey(sequence), Array(checkpointID.utf8))
             var c = Pbft_checkpoint()
             c.sequenceNumber = sequence
             c.replicaID = id
@@ -197,7 +232,8 @@ final class PBFTReplica {
     /// Cuts batches while there is a full one, or the batch timer has expired,
     /// and the next sequence number is at most h + L/2.
     func cutBatches() {
-        guard isPrimary, activeView, stateTransferTarget == nil else { return }
+        // Not while behind: a primary that has not reached h cannot vouch for what follows.
+        guard isPrimary, activeView, stateTransferTarget == nil, lastDispatched >= lowWatermark else { return }
         while true {
             if pool.unassignedCount == 0 {
                 batchTimerStart = nil
@@ -208,7 +244,7 @@ final class PBFTReplica {
             let expired = now - batchTimerStart! >= UInt64(options.batchTimeoutTicks)
             guard full || expired else { return }
             guard seqNo + 1 <= lowWatermark + options.logSize / 2 else { return }  // wait for a stable checkpoint
-            let entries = pool.unassigned(limit: options.batchSize)
+            let entries = pool.unassigned(limit: options.batchSize, maxBytes: options.maxBatchBytes)
             var batch = Pbft_request_batch()
             batch.batch = entries.map(\.request)
             propose(batch)
@@ -230,8 +266,10 @@ final class PBFTReplica {
             pool.markPending(batch.batch.map(RequestKey.init))
             log.storeBatch(batch, digest: digest, sequence: seqNo)
             counters.batchesProposed += 1
+            persistBatch(batch, digest: digest)
         }
         log.update(view: view, sequence: seqNo) { $0.prePrepare = pp }
+        persistQSet()
         broadcast(.prePrepare(pp))
         armNullRequestTimer()
         progress(view: view, sequence: seqNo)
@@ -264,7 +302,9 @@ final class PBFTReplica {
         if !isNull {
             log.storeBatch(pp.requestBatch, digest: pp.batchDigest, sequence: n)
             pool.markPending(pp.requestBatch.batch.map(RequestKey.init))
+            persistBatch(pp.requestBatch, digest: pp.batchDigest)
         }
+        persistQSet()
         startTimerIfOutstanding()
         armNullRequestTimer()
         sendPrepare(view: view, sequence: n, digest: pp.batchDigest)
@@ -322,6 +362,7 @@ final class PBFTReplica {
     func progress(view v: UInt64, sequence n: UInt64) {
         guard let cert = log[v, n], let digest = cert.digest else { return }
         if !cert.sentCommit && isPrepared(view: v, sequence: n) {
+            persistPSet()
             var c = Pbft_commit()
             c.view = v
             c.sequenceNumber = n
@@ -380,11 +421,15 @@ final class PBFTReplica {
     func moveWatermarks(to n: UInt64) {
         guard n > lowWatermark else { return }
         lowWatermark = n
-        log.collect(atOrBelow: n)
+        seqNo = max(seqNo, n)
+        for digest in log.collect(atOrBelow: n) { persist(PBFTPersistence.batchKey(digest), nil) }
         earlyPrePrepares = earlyPrePrepares.filter { $0.key.sequence > n }
+        for old in checkpoints.ownSorted where old.sequence < n { persist(PBFTPersistence.checkpointKey(old.sequence), nil) }
         checkpoints.collect(stable: n)
         pset = pset.filter { $0.key > n }
         qset = qset.filter { $0.key.sequence > n }
+        persistPSet()
+        persistQSet()
         counters.checkpointsStable += 1
         cutBatches()
     }

@@ -38,6 +38,13 @@ enum PBFTAction: Sendable {
     case execute(sequence: UInt64, batch: Pbft_request_batch?, digest: String)
     /// Outstanding requests that left the outstanding set because a batch holding them executed.
     case requestsCompleted([RequestKey])
+    /// Spread these requests again to every other replica (as `batch_message.request`),
+    /// as when they first came from the client: this replica's own requests, still
+    /// outstanding when its request timer expired or while its view change waits.
+    case resendRequests([Pbft_request])
+    /// Store `value` under `key` (nil: delete the key) before sending anything that
+    /// follows in the same `takeActions()`; see `PBFTPersistence`.
+    case persist(key: String, value: [UInt8]?)
     /// Phase 2: this replica left `from` for view `to`.
     case viewChangeStarted(from: UInt64, to: UInt64, reason: PBFTViewChangeReason)
     /// Phase 2: the new view is active here.

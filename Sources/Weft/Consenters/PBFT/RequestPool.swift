@@ -40,16 +40,27 @@ struct RequestPool {
 
     func contains(_ key: RequestKey) -> Bool { index[key] != nil }
 
-    /// Outstanding requests not in a pending batch, oldest first, at most `limit`.
-    func unassigned(limit: Int) -> [Entry] {
+    /// Outstanding requests not in a pending batch, oldest first, at most
+    /// `limit` of them and (past the first) at most `maxBytes` of payload, so a
+    /// batch always fits in one frame.
+    func unassigned(limit: Int, maxBytes: Int = .max) -> [Entry] {
         var out: [Entry] = []
+        var bytes = 0
         var i = head
         while i < order.count && out.count < limit {
-            if let e = order[i], !pending.contains(e.key) { out.append(e) }
+            if let e = order[i], !pending.contains(e.key) {
+                let size = e.request.payload.count + RequestPool.requestOverhead
+                if !out.isEmpty && bytes + size > maxBytes { break }
+                out.append(e)
+                bytes += size
+            }
             i += 1
         }
         return out
     }
+
+    /// What a request adds to an encoded batch beyond its payload (timestamp, ids, tags), at most.
+    static let requestOverhead = 48
 
     /// The oldest outstanding request (for the request timer).
     var oldest: Entry? {

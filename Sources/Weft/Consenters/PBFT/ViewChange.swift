@@ -20,11 +20,13 @@ extension PBFTReplica {
         watchProgress()
         if let d = timerDeadline, now >= d {
             timerDeadline = nil
+            if activeView { resendOwnRequests() }
             startViewChange(to: view + 1, reason: activeView ? .requestTimeout : .newViewTimeout)
         }
         if !activeView, let d = viewChangeResendDeadline, now >= d {
             viewChangeResendDeadline = now + UInt64(options.resendViewChangeTicks)
             if let own = viewChanges[view]?[id] { broadcast(.viewChange(own)) }
+            resendOwnRequests()
         }
         if options.nullRequestTicks > 0, activeView, let d = nullRequestDeadline, now >= d {
             if isPrimary {
@@ -35,6 +37,13 @@ extension PBFTReplica {
                 startViewChange(to: view + 1, reason: .primaryIdle)
             }
         }
+    }
+
+    /// This replica's own clients' requests that are still outstanding may never have
+    /// reached the others (a connection lost while they were spread): spread them again.
+    func resendOwnRequests() {
+        let own = pool.all.lazy.filter { $0.key.replica == self.id }.prefix(options.batchSize).map(\.request)
+        if !own.isEmpty { outputs.append(.resendRequests(Array(own))) }
     }
 
     /// The primary sends a null request after `nullRequestTicks` idle; a backup that
@@ -109,6 +118,9 @@ extension PBFTReplica {
         vc.pset = pset.keys.sorted().map { pset[$0]! }
         vc.qset = qset.keys.sorted().map { qset[$0]! }
         vc.replicaID = id
+        persistView()
+        persist(PBFTPersistence.psetKey, PBFTPersistence.encode(vc.pset))
+        persist(PBFTPersistence.qsetKey, PBFTPersistence.encode(vc.qset))
         counters.viewChanges += 1
         outputs.append(.viewChangeStarted(from: from, to: view, reason: reason))
         broadcast(.viewChange(vc))
@@ -128,6 +140,15 @@ extension PBFTReplica {
         }
         guard ViewChangeRules.isWellFormed(vc, logSize: options.logSize) else { return }
         guard viewChanges[vc.view]?[vc.replicaID] == nil else { return }
+        if vc.view > view {
+            // One view-change per replica above our view, its highest: a faulty replica
+            // cannot fill memory with view-changes for ever higher views.
+            for v in viewChanges.keys where v > view && v != vc.view && viewChanges[v]?[vc.replicaID] != nil {
+                if v > vc.view { return }
+                viewChanges[v]![vc.replicaID] = nil
+            }
+            viewChanges = viewChanges.filter { !$0.value.isEmpty }
+        }
         viewChanges[vc.view, default: [:]][vc.replicaID] = vc
 
         // f+1 replicas want a later view: join the smallest of their views.
@@ -144,8 +165,9 @@ extension PBFTReplica {
 
         guard !activeView, vc.view == view, (viewChanges[view]?.count ?? 0) >= options.viewChangeQuorum else { return }
         if !newViewTimerStarted {
+            // (The VIEW-CHANGE is still resent until the view is installed: a replica whose
+            // NEW-VIEW was lost gets it again from the primary that way.)
             newViewTimerStarted = true
-            viewChangeResendDeadline = nil
             timerDeadline = now + UInt64(newViewTimeout)
             newViewTimeout = min(newViewTimeout, 1 << 40) * 2  // doubles per failed attempt (bounded: no overflow)
         }
@@ -269,6 +291,7 @@ extension PBFTReplica {
             seqNo = max(seqNo, n)
         }
         seqNo = max(seqNo, lastDispatched)
+        persistQSet()
         for n in xs { sendPrepare(view: view, sequence: n, digest: nv.xset[n]!) }
         outputs.append(.newViewInstalled(view))
         startTimerIfOutstanding()
@@ -297,6 +320,7 @@ extension PBFTReplica {
         missingBatches.remove(at: i)
         let n = nv.xset.keys.sorted().last { nv.xset[$0] == d } ?? highWatermark
         log.storeBatch(batch, digest: d, sequence: n)
+        persistBatch(batch, digest: d)
         if missingBatches.isEmpty { processNewView() }
     }
 
@@ -323,6 +347,7 @@ extension PBFTReplica {
         timerDeadline = nil
         lastProgressTick = now
         checkpoints.recordOwn(sequence: sequence, id: checkpointID)
+        persist(PBFTPersistence.checkpointKey(sequence), Array(checkpointID.utf8))
         if lowWatermark < sequence { moveWatermarks(to: sequence) }
         dispatchCommitted()
     }

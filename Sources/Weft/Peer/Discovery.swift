@@ -23,44 +23,45 @@ final class Discovery {
         init(address: String, isRoot: Bool) { self.address = address; self.isRoot = isRoot }
     }
 
-    unowned let node: Node
+    private let port: DiscoveryPort
+    private let addressBook: AddressBook
     private(set) var known: [String: Known] = [:]
     /// Addresses that turned out to be this peer itself: never dialed again.
     private(set) var selfAddresses: Set<String> = []
-    private let persistQueue = DispatchQueue(label: "weft.discovery.persist", qos: .utility)
-    private var persistedList: [String] = []
 
     // PROTOCOL.md section 3: from 250 ms, doubling, cap 30 s, ±20% jitter.
     static let initialBackoff: UInt64 = 250_000_000
     static let maxBackoff: UInt64 = 30_000_000_000
     /// Addresses kept at most (a DISC_PEERS flood cannot grow it without bound).
-    var knownLimit: Int { max(256, node.config.discovery.maxPeers * 8) }
+    var knownLimit: Int { max(256, config.maxPeers * 8) }
     /// Entries read from one DISC_PEERS at most.
     static let maxPeersPerMessage = 1024
 
-    init(node: Node) {
-        self.node = node
-        selfAddresses.insert(node.advertisedAddress)
-    }
+    let config: PeerConfig.Discovery
+    let logger: Logger
 
-    var config: PeerConfig.Discovery { node.config.discovery }
-    var logger: Logger { node.logger }
-    var persistPath: String { (node.config.fileSystemPath as NSString).appendingPathComponent("discovery/peers") }
+    init(port: DiscoveryPort, config: PeerConfig.Discovery, dataDirectory: String, logger: Logger) {
+        self.port = port
+        self.config = config
+        self.logger = logger
+        addressBook = AddressBook(path: (dataDirectory as NSString).appendingPathComponent("discovery/peers"), logger: logger)
+        selfAddresses.insert(port.advertisedAddress)
+    }
 
     // MARK: start and the periodic tick
 
     func start() {
         for root in config.rootNodes { add(root, isRoot: true) }
         if config.persist {
-            for address in loadPersisted() where known[address] == nil { add(address, isRoot: false) }
+            for address in addressBook.load() where known[address] == nil { add(address, isRoot: false) }
         }
         dialMore()
         scheduleTick()
     }
 
     private func scheduleTick() {
-        node.loop.schedule(afterNanos: config.periodNanos) { [weak self] in
-            guard let self, !self.node.shuttingDown else { return }
+        port.schedule(afterNanos: config.periodNanos) { [weak self] in
+            guard let self, !self.port.isShuttingDown else { return }
             self.tick()
             self.scheduleTick()
         }
@@ -69,13 +70,13 @@ final class Discovery {
     /// Every `peer.discovery.period`: ask everyone for peers (validators
     /// only), forget the long-failing, dial what is due.
     private func tick() {
-        if node.selfType == .validator {
+        if port.selfType == .validator {
             let ask = Message(type: .discGetPeers, payload: EmptyCollection()).storage
-            for c in node.establishedByName.values where c.peer?.type == .validator { node.send(ask, on: c) }
+            for c in port.establishedPeers where c.peer?.type == .validator { port.send(ask, on: c) }
         }
         let now = MonotonicClock.now()
         for entry in known.values where !entry.isRoot {
-            if let since = entry.failingSince, now - since >= config.forgetAfterNanos, entry.connection(in: node) == nil {
+            if let since = entry.failingSince, now - since >= config.forgetAfterNanos, entry.connection(in: port) == nil {
                 logger.info("forgetting \(entry.address): unreachable for \(config.forgetAfterNanos / 1_000_000_000) s")
                 known[entry.address] = nil
                 persistSoon()
@@ -97,23 +98,23 @@ final class Discovery {
             entry.failingSince = nil
             entry.backoffNanos = 0
         }
-        if c.dialedAddress != nil, peer.address != c.dialedAddress, let other = known[peer.address], other.connection(in: node) == nil {
+        if c.dialedAddress != nil, peer.address != c.dialedAddress, let other = known[peer.address], other.connection(in: port) == nil {
             other.name = peer.name                     // the same peer under its advertised address
         }
-        if node.selfType == .validator && peer.type == .validator {
-            node.send(Message(type: .discGetPeers, payload: EmptyCollection()).storage, on: c)
+        if port.selfType == .validator && peer.type == .validator {
+            port.send(Message(type: .discGetPeers, payload: EmptyCollection()).storage, on: c)
         }
         persistSoon()
     }
 
     /// A connection ended: schedule a redial with backoff if its peer is lost.
     func connectionClosed(_ c: Connection, cause: CloseCause, wasEstablished: Bool) {
-        guard !node.shuttingDown else { return }
+        guard !port.isShuttingDown else { return }
         let address = c.dialedAddress ?? c.peer?.address
-        guard let address, let entry = known[address], entry.handle == c.handle || entry.connection(in: node) == nil else { return }
+        guard let address, let entry = known[address], entry.handle == c.handle || entry.connection(in: port) == nil else { return }
         entry.handle = nil
         if cause == .selfConnection { return }
-        if let name = entry.name ?? c.peer?.name, node.establishedByName[name] != nil { return }   // still connected
+        if let name = entry.name ?? c.peer?.name, port.established(named: name) != nil { return }   // still connected
         let now = MonotonicClock.now()
         if wasEstablished {
             entry.backoffNanos = 0                     // a success resets the backoff
@@ -123,7 +124,7 @@ final class Discovery {
         entry.backoffNanos = entry.backoffNanos == 0 ? Discovery.initialBackoff : min(entry.backoffNanos * 2, Discovery.maxBackoff)
         let delay = Discovery.jittered(entry.backoffNanos)
         entry.nextAttemptAt = now + delay
-        node.loop.schedule(afterNanos: delay) { [weak self] in self?.dialMore() }
+        port.schedule(afterNanos: delay) { [weak self] in self?.dialMore() }
     }
 
     func markSelf(_ advertised: String, dialed: String?) {
@@ -138,7 +139,7 @@ final class Discovery {
 
     func answerGetPeers(from asker: Connection) {
         var list = Protos_PeersMessage()
-        for c in node.establishedByName.values where c !== asker {
+        for c in port.establishedPeers where c !== asker {
             guard let peer = c.peer else { continue }
             var endpoint = Protos_PeerEndpoint()
             endpoint.id.name = peer.name
@@ -147,20 +148,20 @@ final class Discovery {
             list.peers.append(endpoint)
         }
         let payload: [UInt8] = (try? list.serializedBytes()) ?? []
-        node.send(Message(type: .discPeers, payload: payload).storage, on: asker)
+        port.send(Message(type: .discPeers, payload: payload).storage, on: asker)
     }
 
     func learn(fromPeersPayload payload: UnsafeRawBufferPointer, sender: Connection) {
         guard let list = try? Protos_PeersMessage(serializedBytes: Array(payload)) else {
-            node.metrics.decodeErrors += 1
+            port.countDecodeError()
             logger.warning("ignoring an undecodable DISC_PEERS", metadata: ["peer": "\(sender.name)"])
             return
         }
         var added = 0, refused = 0
         for endpoint in list.peers.prefix(Discovery.maxPeersPerMessage) {
             let address = endpoint.address
-            guard !endpoint.id.name.isEmpty, endpoint.id.name != node.name, HostPort(address) != nil,
-                  !selfAddresses.contains(address), node.establishedByName[endpoint.id.name] == nil else { continue }
+            guard !endpoint.id.name.isEmpty, endpoint.id.name != port.selfName, HostPort(address) != nil,
+                  !selfAddresses.contains(address), port.established(named: endpoint.id.name) == nil else { continue }
             if let entry = known[address] {
                 entry.name = entry.name ?? endpoint.id.name
                 continue
@@ -192,12 +193,12 @@ final class Discovery {
     /// Dials known addresses that are due, while established + in-flight dials
     /// stay under `maxPeers`.
     func dialMore() {
-        guard !node.shuttingDown else { return }
+        guard !port.isShuttingDown else { return }
         let now = MonotonicClock.now()
-        var budget = config.maxPeers - node.establishedByName.count - known.values.filter { ($0.connection(in: node).map { $0.state != .established }) ?? false }.count
+        var budget = config.maxPeers - port.establishedCount - known.values.filter { ($0.connection(in: port).map { $0.state != .established }) ?? false }.count
         for entry in known.values.sorted(by: { ($0.isRoot ? 0 : 1, $0.address) < ($1.isRoot ? 0 : 1, $1.address) }) where budget > 0 {
-            guard entry.connection(in: node) == nil, !entry.resolving, entry.nextAttemptAt <= now else { continue }
-            if let name = entry.name, node.establishedByName[name] != nil { continue }
+            guard entry.connection(in: port) == nil, !entry.resolving, entry.nextAttemptAt <= now else { continue }
+            if let name = entry.name, port.established(named: name) != nil { continue }
             budget -= 1
             dial(entry)
         }
@@ -212,10 +213,10 @@ final class Discovery {
         // Names are resolved off the reactor thread: a slow DNS answer never stalls the loop.
         entry.resolving = true
         let box = UncheckedBox(value: (self, entry))
-        let node = self.node
+        let port = self.port
         DispatchQueue.global(qos: .utility).async {
             let addresses = (try? target.resolve()) ?? []
-            node.runOnReactor {
+            port.runOnReactor {
                 let (discovery, entry) = box.value
                 entry.resolving = false
                 discovery.connect(entry, to: addresses)
@@ -224,28 +225,14 @@ final class Discovery {
     }
 
     private func connect(_ entry: Known, to addresses: [SocketAddress]) {
-        guard !node.shuttingDown, entry.connection(in: node) == nil, known[entry.address] === entry else { return }
+        guard !port.isShuttingDown, entry.connection(in: port) == nil, known[entry.address] === entry else { return }
         guard let address = addresses.first else {
             dialFailed(entry, "cannot resolve \(entry.address)")
             return
         }
-        guard node.openCount < node.config.limits.maxConnections, let handle = node.allocateSlot() else {
-            dialFailed(entry, "connection limit reached")
-            return
-        }
-        do {
-            let (fd, connected) = try Sockets.startConnect(to: address)
-            node.applyConnectionOptions(fd)
-            let c = Connection(fd: fd, handle: handle, direction: .outbound, state: .connecting,
-                               remoteAddress: entry.address, node: node)
-            c.dialedAddress = entry.address
-            entry.handle = c.handle
-            node.metrics.dialed += 1
-            node.adopt(c)
-            if connected { node.finishConnect(c) }
-        } catch {
-            node.freeSlots.append(handle.slot)
-            dialFailed(entry, "\(error)")
+        switch port.dial(address, as: entry.address) {
+        case .success(let handle): entry.handle = handle
+        case .failure(let why): dialFailed(entry, why.text)
         }
     }
 
@@ -256,7 +243,7 @@ final class Discovery {
         entry.backoffNanos = entry.backoffNanos == 0 ? Discovery.initialBackoff : min(entry.backoffNanos * 2, Discovery.maxBackoff)
         let delay = Discovery.jittered(entry.backoffNanos)
         entry.nextAttemptAt = now + delay
-        node.loop.schedule(afterNanos: delay) { [weak self] in self?.dialMore() }
+        port.schedule(afterNanos: delay) { [weak self] in self?.dialMore() }
     }
 
     static func jittered(_ nanos: UInt64) -> UInt64 {
@@ -270,89 +257,10 @@ final class Discovery {
 
     // MARK: persistence
 
-    private func loadPersisted() -> [String] {
-        guard let text = try? String(contentsOfFile: persistPath, encoding: .utf8) else { return [] }
-        let list = text.split(separator: "\n").map(String.init).filter { HostPort($0) != nil }
-        persistedList = list.sorted()
-        if !list.isEmpty { logger.info("read \(list.count) known addresses from \(persistPath)") }
-        return list
-    }
-
-    /// Writes the known addresses (temp file, fsync, rename) off the reactor
-    /// thread when the list changed.
+    /// Saves the known addresses (off the reactor thread) when the list changed.
     func persistSoon() {
         guard config.persist else { return }
-        let list = known.keys.filter { !selfAddresses.contains($0) }.sorted()
-        guard list != persistedList else { return }
-        persistedList = list
-        let path = persistPath
-        let logger = self.logger
-        persistQueue.async {
-            do { try Discovery.writeAtomically(list.joined(separator: "\n") + "\n", to: path) } catch {
-                logger.warning("cannot persist known peers to \(path): \(error)")
-            }
-        }
-    }
-
-    static func writeAtomically(_ text: String, to path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let temp = path + ".tmp"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SystemError(call: "open \(temp)", errno: errno) }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd)
-        Glibc.close(fd)
-        guard written == bytes.count, synced == 0 else { throw SystemError(call: "write \(temp)", errno: errno) }
-        guard rename(temp, path) == 0 else { throw SystemError(call: "rename \(temp)", errno: errno) }
-        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirFD >= 0 { fsync(dirFD); Glibc.close(dirFD) }
-    }
-}
-
-extension Node {
-    /// Completes a non-blocking connect and sends our DISC_HELLO first.
-    func finishConnect(_ c: Connection) {
-        guard c.state == .connecting else { return }
-        let err = Sockets.pendingError(c.fd)
-        guard err == 0 else {
-            close(c, .connectFailed, detail: "connect to \(c.remoteAddress): \(String(cString: strerror(err)))")
-            return
-        }
-        if tlsContext != nil {
-            c.state = .securing
-            beginTLS(c, role: .client)       // the hello follows the TLS handshake
-            return
-        }
-        c.state = .awaitingHello
-        sendHello(c)
-    }
-
-    /// Our DISC_HELLO, first thing on a dialed connection.
-    func sendHello(_ c: Connection) {
-        send(helloFrame(), on: c)
-        if c.state != .closed { flush(c) }
-    }
-
-    /// Runs `task` on the reactor thread soon (from any thread).
-    /// Runs `task` on the reactor thread soon (from any thread). The task may
-    /// capture reactor-owned state: it only ever runs on the reactor.
-    func runOnReactor(_ task: @escaping () -> Void) {
-        let wrapped = ReactorTask(run: task)
-        reactorTasks.withLock { $0.append(wrapped) }
-        hasReactorTasks.store(true, ordering: .releasing)
-        reactorWaker.forceWake()
-    }
-
-    func runReactorTasks() {
-        guard hasReactorTasks.load(ordering: .acquiring) else { return }
-        let tasks = reactorTasks.withLock { tasks -> [ReactorTask] in
-            hasReactorTasks.store(false, ordering: .relaxed)
-            defer { tasks.removeAll() }
-            return tasks
-        }
-        for task in tasks { task.run() }
+        addressBook.save(known.keys.filter { !selfAddresses.contains($0) }.sorted())
     }
 }
 
@@ -366,5 +274,5 @@ struct ReactorTask: @unchecked Sendable {
 
 extension Discovery.Known {
     /// The connection to this address, if it is still open.
-    func connection(in node: Node) -> Connection? { handle.flatMap { node.connection($0) } }
+    func connection(in port: DiscoveryPort) -> Connection? { handle.flatMap { port.connection($0) } }
 }

@@ -9,9 +9,9 @@ import Glibc
 /// than an iovec the kernel walks and checks on its own). Large frames stay
 /// in their shared `FrameStorage` and are sent from it without a copy — a
 /// broadcast of a big block queues the same bytes on every connection.
-struct WriteQueue: ~Copyable {
+package struct WriteQueue: ~Copyable {
     /// Frames up to this size are copied into the buffer.
-    static let copyLimit = 2048
+    package static let copyLimit = 2048
 
     /// A run of bytes to send: in `storage` when set, else in the buffer.
     private struct Segment {
@@ -25,13 +25,15 @@ struct WriteQueue: ~Copyable {
     private var buffer: UnsafeMutableRawPointer?
     private var bufferCapacity = 0
     private var bufferEnd = 0
-    private(set) var pendingBytes = 0
+    package private(set) var pendingBytes = 0
 
-    var isEmpty: Bool { pendingBytes == 0 }
+    package var isEmpty: Bool { pendingBytes == 0 }
+
+    package init() {}
 
     deinit { buffer?.deallocate() }
 
-    mutating func append(_ frame: FrameStorage) {
+    package mutating func append(_ frame: FrameStorage) {
         let n = frame.frameCount
         pendingBytes += n
         guard n <= WriteQueue.copyLimit else {
@@ -45,7 +47,7 @@ struct WriteQueue: ~Copyable {
 
     /// Appends up to `limit` bytes that `fill` writes straight into the
     /// buffer (it returns how many it wrote): TLS ciphertext.
-    mutating func append(upTo limit: Int, _ fill: (UnsafeMutableRawPointer) -> Int) {
+    package mutating func append(upTo limit: Int, _ fill: (UnsafeMutableRawPointer) -> Int) {
         reserve(limit)
         let n = fill(buffer! + bufferEnd)
         guard n > 0 else { return }
@@ -66,7 +68,7 @@ struct WriteQueue: ~Copyable {
 
     /// Hands every unsent run to `body`, oldest first, and forgets them all
     /// (TLS encrypts them into its own output).
-    mutating func drain(_ body: (UnsafeRawBufferPointer) -> Void) {
+    package mutating func drain(_ body: (UnsafeRawBufferPointer) -> Void) {
         guard pendingBytes > 0 else { return }
         for index in first..<segments.count {
             let s = segments[index]
@@ -95,10 +97,10 @@ struct WriteQueue: ~Copyable {
         bufferCapacity = capacity
     }
 
-    enum FlushResult { case drained, blocked, failed(Int32) }
+    package enum FlushResult { case drained, blocked, failed(Int32) }
 
     /// Writes as much as the socket takes, `maxIovecs` segments per call.
-    mutating func flush(fd: Int32, iovecs: UnsafeMutablePointer<iovec>, maxIovecs: Int, sent: inout Int) -> FlushResult {
+    package mutating func flush(fd: Int32, iovecs: UnsafeMutablePointer<iovec>, maxIovecs: Int, sent: inout Int) -> FlushResult {
         while pendingBytes > 0 {
             var count = 0
             var index = first
@@ -109,19 +111,16 @@ struct WriteQueue: ~Copyable {
                 count += 1
                 index += 1
             }
-            var message = msghdr()
-            message.msg_iov = iovecs
-            message.msg_iovlen = count
-            let n = sendmsg(fd, &message, cweft_msg_nosignal)
-            if n < 0 {
-                let err = errno
-                if err == EINTR { continue }
-                if err == EAGAIN || err == EWOULDBLOCK { return .blocked }
+            switch Syscall.sendGathered(fd, iovecs, count: count) {
+            case .sent(let n):
+                sent += n
+                consume(n)
+                if n == 0 { return .blocked }
+            case .wouldBlock:
+                return .blocked
+            case .failed(let err):
                 return .failed(err)
             }
-            sent += n
-            consume(n)
-            if n == 0 { return .blocked }
         }
         return .drained
     }
@@ -159,7 +158,7 @@ struct WriteQueue: ~Copyable {
     }
 
     /// Drops everything unsent (a closed connection).
-    mutating func removeAll() {
+    package mutating func removeAll() {
         segments = []
         first = 0
         pendingBytes = 0

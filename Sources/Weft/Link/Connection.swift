@@ -46,6 +46,11 @@ final class Connection: EventHandler {
     @exclusivity(unchecked) var registeredEvents: UInt32
     /// Reading is off until the inbound ring has room (backpressure).
     @exclusivity(unchecked) var paused = false
+    /// Frames this connection may still handle in this turn (`peer.limits.readBudget`).
+    @exclusivity(unchecked) var readBudgetLeft = 0
+    /// It used its budget with input left: reading is off, and the reactor
+    /// goes on with what is buffered in its next turn.
+    @exclusivity(unchecked) var backlogged = false
     /// In the reactor's list of connections to flush before it sleeps.
     @exclusivity(unchecked) var dirty = false
     @exclusivity(unchecked) var shutWrite = false
@@ -82,7 +87,7 @@ final class Connection: EventHandler {
     var displayName: String { peer?.name ?? "<no hello>" }
 
     /// Reading frames is allowed in these states.
-    var acceptsFrames: Bool { (state == .awaitingHello || state == .established) && !paused }
+    var acceptsFrames: Bool { (state == .awaitingHello || state == .established) && !paused && !backlogged }
 
     func handleEvents(_ events: UInt32) { node.connectionReady(self, events: events) }
 
@@ -96,7 +101,7 @@ final class Connection: EventHandler {
         case .connecting: return Readiness.writable
         case .closed: return 0
         case .securing, .closing: return Readiness.readable | writing
-        case .awaitingHello, .established: return (paused ? 0 : Readiness.readable) | writing
+        case .awaitingHello, .established: return (paused || backlogged ? 0 : Readiness.readable) | writing
         }
     }
 }

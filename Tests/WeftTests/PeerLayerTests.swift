@@ -1,0 +1,247 @@
+import CWeftLinux
+import Foundation
+import Glibc
+import Logging
+@testable import Weft
+import XCTest
+
+/// The hello decision (a pure function), the link table, and the write
+/// queue, each on its own.
+final class HelloDecisionTests: XCTestCase {
+    private let h1 = ConnectionHandle(slot: 1, generation: 7)
+
+    private func decide(_ selfName: String = "vp1", claimed: String = "vp2", _ direction: Connection.Direction = .inbound,
+                        existing: HelloDecision.Existing? = nil, identity: HelloDecision.Identity = .plain) -> HelloDecision.Verdict {
+        HelloDecision.decide(selfName: selfName, claimed: claimed, direction: direction, existing: existing, identity: identity)
+    }
+
+    private func cause(_ verdict: HelloDecision.Verdict) -> CloseCause? {
+        if case .refuse(let cause, _, _) = verdict { return cause }
+        return nil
+    }
+
+    func testANewNameIsAccepted() {
+        XCTAssertEqual(decide(), .accept)
+        XCTAssertEqual(decide(identity: .certified), .accept)
+        XCTAssertEqual(decide(identity: .unproven), .accept, "unproven names are let through (and logged by the node)")
+    }
+
+    func testOurOwnNameIsASelfConnection() {
+        XCTAssertEqual(cause(decide("vp1", claimed: "vp1")), .selfConnection)
+        guard case .refuse(_, let reason, _) = decide("vp1", claimed: "vp1", .outbound) else { return XCTFail() }
+        XCTAssertEqual(reason, "self connection", "the DISC_DISCONNECT reason the dialer recognises")
+    }
+
+    func testACertificateThatDoesNotCarryTheNameIsRefusedFirst() {
+        XCTAssertEqual(cause(decide(identity: .mismatched)), .certificateMismatch)
+        XCTAssertEqual(cause(decide("vp1", claimed: "vp1", identity: .mismatched)), .certificateMismatch)
+        XCTAssertEqual(cause(decide(existing: .init(handle: h1, direction: .outbound), identity: .mismatched)), .certificateMismatch)
+    }
+
+    /// Both ends decide alone and must agree: the connection dialed by the
+    /// peer whose name sorts lower stays.
+    func testCrossedDialsKeepTheConnectionDialedByTheLowerName() {
+        // We are vp1 (lower): our outbound one stays.
+        XCTAssertEqual(decide("vp1", claimed: "vp2", .inbound, existing: .init(handle: h1, direction: .outbound)).isRefusal, true)
+        XCTAssertEqual(decide("vp1", claimed: "vp2", .outbound, existing: .init(handle: h1, direction: .inbound)), .replace(h1))
+        // We are vp2 (higher): vp1 dialed the inbound one, which stays.
+        XCTAssertEqual(decide("vp2", claimed: "vp1", .inbound, existing: .init(handle: h1, direction: .outbound)), .replace(h1))
+        XCTAssertEqual(decide("vp2", claimed: "vp1", .outbound, existing: .init(handle: h1, direction: .inbound)).isRefusal, true)
+        // Byte order, not locale order.
+        XCTAssertEqual(decide("B", claimed: "a", .outbound, existing: .init(handle: h1, direction: .inbound)), .replace(h1))
+    }
+
+    func testTheSameDirectionTwiceKeepsTheExistingOne() {
+        for direction in [Connection.Direction.inbound, .outbound] {
+            for (me, them) in [("vp1", "vp2"), ("vp2", "vp1")] {
+                XCTAssertEqual(cause(decide(me, claimed: them, direction, existing: .init(handle: h1, direction: direction))), .duplicate)
+            }
+        }
+    }
+
+    func testBothEndsOfACrossedPairAgree() {
+        let names = ["a", "b", "vp0", "vp10", "vp9", "é", "Z"]
+        for x in names {
+            for y in names where x != y {
+                // x's outbound is y's inbound and the other way round; each side holds one and hears about the other.
+                let xKeepsItsOutbound = HelloDecision.keepsExisting(selfName: x, peerName: y, existing: .outbound, new: .inbound)
+                let yKeepsItsInbound = HelloDecision.keepsExisting(selfName: y, peerName: x, existing: .inbound, new: .outbound)
+                XCTAssertEqual(xKeepsItsOutbound, yKeepsItsInbound, "\(x) and \(y) keep the same TCP connection")
+            }
+        }
+    }
+}
+
+private extension HelloDecision.Verdict {
+    var isRefusal: Bool { if case .refuse = self { return true } else { return false } }
+}
+
+final class LinkTableTests: XCTestCase {
+    private var node: Node!
+
+    override func setUpWithError() throws {
+        var config = PeerConfig()
+        config.listenAddress = "127.0.0.1:0"
+        config.operationsListenAddress = ""
+        node = try Node(config: config, consenter: RecordingConsenter(), logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+    }
+
+    override func tearDown() { node = nil }
+
+    private func connection(_ handle: ConnectionHandle, named name: String? = nil) -> Connection {
+        let c = Connection(fd: -1, handle: handle, direction: .inbound, state: .awaitingHello, remoteAddress: "test", node: node)
+        if let name { c.peer = PeerInfo(id: PeerID(name: name), address: "127.0.0.1:1", type: .validator) }
+        return c
+    }
+
+    func testSlotsRunOutAndComeBackWithNewGenerations() throws {
+        let table = LinkTable(capacity: 2)
+        let a = try XCTUnwrap(table.reserve()), b = try XCTUnwrap(table.reserve())
+        XCTAssertNil(table.reserve(), "full")
+        XCTAssertEqual(table.openCount, 2)
+        XCTAssertNotEqual(a.slot, b.slot)
+        let ca = connection(a)
+        table.insert(ca)
+        XCTAssertTrue(table.connection(a) === ca)
+        XCTAssertNil(table.connection(b), "reserved, not yet holding a connection")
+        table.release(b)
+        XCTAssertEqual(table.openCount, 1)
+        table.remove(ca)
+        XCTAssertEqual(table.openCount, 0)
+        XCTAssertNil(table.connection(a))
+
+        // The slot comes back under a new generation: the old handle names nothing.
+        let again = try XCTUnwrap(table.reserve())
+        let c2 = connection(again)
+        table.insert(c2)
+        if again.slot == a.slot {
+            XCTAssertNotEqual(again.generation, a.generation)
+            XCTAssertNil(table.connection(a), "a stale handle never reaches the slot's next connection")
+        }
+        XCTAssertTrue(table.connection(again) === c2)
+        XCTAssertEqual(table.all.count, 1)
+    }
+
+    func testByNameHoldsOnlyTheEstablishedOne() throws {
+        let table = LinkTable(capacity: 4)
+        let first = connection(try XCTUnwrap(table.reserve()), named: "vp2")
+        let second = connection(try XCTUnwrap(table.reserve()), named: "vp2")
+        table.insert(first)
+        table.insert(second)
+        table.establish(first, as: "vp2")
+        XCTAssertEqual(table.establishedCount, 1)
+        XCTAssertFalse(table.leave(second), "the other connection of the same name is not the established one")
+        XCTAssertTrue(table.established(named: "vp2") === first)
+        table.remove(first)                                  // removal leaves the index too
+        XCTAssertNil(table.established(named: "vp2"))
+        table.establish(second, as: "vp2")
+        XCTAssertTrue(table.leave(second))
+        XCTAssertEqual(table.establishedCount, 0)
+        XCTAssertEqual(table.openCount, 1)
+    }
+
+    func testRemovingTwiceOrAStaleConnectionChangesNothing() throws {
+        let table = LinkTable(capacity: 1)
+        let h = try XCTUnwrap(table.reserve())
+        let c = connection(h)
+        table.insert(c)
+        table.remove(c)
+        table.remove(c)
+        XCTAssertEqual(table.openCount, 0)
+        let h2 = try XCTUnwrap(table.reserve(), "exactly one slot back, not two")
+        table.insert(connection(h2))
+        XCTAssertNil(table.reserve())
+        table.remove(c)                                      // the slot's old connection: not the one there now
+        XCTAssertEqual(table.openCount, 1)
+    }
+}
+
+final class WriteQueueTests: XCTestCase {
+    private func socketPair() throws -> (Int32, Int32) {
+        var fds: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            throw SystemError(call: "socketpair", errno: errno)
+        }
+        return (fds[0], fds[1])
+    }
+
+    private func frame(_ byte: UInt8, bodyCount: Int) -> FrameStorage {
+        Message(type: .consensus, payload: Array(repeating: byte, count: bodyCount)).storage
+    }
+
+    private func readAll(_ fd: Int32) -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return out }
+            out += chunk[0..<n]
+        }
+    }
+
+    /// Small frames (copied) and large ones (sent from their storage), mixed:
+    /// the bytes arrive whole and in order, across partial writes.
+    func testMixedFramesArriveInOrderThroughPartialWrites() throws {
+        let (a, b) = try socketPair()
+        defer { close(a); close(b) }
+        var small: Int32 = 4096
+        setsockopt(a, SOL_SOCKET, SO_SNDBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        var queue = WriteQueue()
+        var expected: [UInt8] = []
+        for i in 0..<300 {
+            let f = frame(UInt8(i & 0xff), bodyCount: i % 7 == 0 ? 5000 : 40 + i % 50)
+            expected += Array(UnsafeRawBufferPointer(start: f.base, count: f.frameCount))
+            queue.append(f)
+        }
+        XCTAssertEqual(queue.pendingBytes, expected.count)
+        let iovecs = UnsafeMutablePointer<iovec>.allocate(capacity: 8)
+        defer { iovecs.deallocate() }
+        var received: [UInt8] = []
+        var blockedAtLeastOnce = false
+        for _ in 0..<100_000 where !queue.isEmpty {
+            var sent = 0
+            switch queue.flush(fd: a, iovecs: iovecs, maxIovecs: 8, sent: &sent) {
+            case .drained: break
+            case .blocked: blockedAtLeastOnce = true
+            case .failed(let err): return XCTFail("flush failed: \(err)")
+            }
+            received += readAll(b)
+        }
+        received += readAll(b)
+        XCTAssertTrue(queue.isEmpty)
+        XCTAssertTrue(blockedAtLeastOnce, "a small send buffer forces partial writes")
+        XCTAssertEqual(received.count, expected.count)
+        XCTAssertTrue(received == expected, "the same bytes in the same order")
+    }
+
+    func testAClosedPeerFailsTheFlushAndRemoveAllForgetsEverything() throws {
+        let (a, b) = try socketPair()
+        close(b)
+        defer { close(a) }
+        var queue = WriteQueue()
+        queue.append(frame(1, bodyCount: 10))
+        let iovecs = UnsafeMutablePointer<iovec>.allocate(capacity: 4)
+        defer { iovecs.deallocate() }
+        var sent = 0
+        guard case .failed(let err) = queue.flush(fd: a, iovecs: iovecs, maxIovecs: 4, sent: &sent) else { return XCTFail() }
+        XCTAssertEqual(err, EPIPE, "MSG_NOSIGNAL: an error, not a SIGPIPE")
+        queue.removeAll()
+        XCTAssertTrue(queue.isEmpty)
+        XCTAssertEqual(queue.pendingBytes, 0)
+    }
+
+    func testDrainHandsOverEveryRunOnce() {
+        var queue = WriteQueue()
+        var expected: [UInt8] = []
+        for i in 0..<20 {
+            let f = frame(UInt8(i), bodyCount: i == 10 ? 3000 : 30)
+            expected += Array(UnsafeRawBufferPointer(start: f.base, count: f.frameCount))
+            queue.append(f)
+        }
+        var got: [UInt8] = []
+        queue.drain { got += Array($0) }
+        XCTAssertEqual(got, expected)
+        XCTAssertTrue(queue.isEmpty)
+        queue.drain { _ in XCTFail("nothing left") }
+    }
+}

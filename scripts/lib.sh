@@ -1,0 +1,92 @@
+# shellcheck shell=bash
+# What the scripts share; `source "$(dirname "$0")/lib.sh"` after `set -euo pipefail`.
+#
+#   USAGE=$(cat <<'EOF' ... EOF)     the script's help text, printed by lib_usage
+#   lib_help "$@"                    prints USAGE and exits 0 on -h/--help
+#   lib_die MESSAGE                  usage error: message, exit 2
+#   lib_weft                         the weft binary: $WEFT_BIN, else this tree's release build (built once)
+#   lib_start_peer LOG ARGS...       `weft node start --listen 127.0.0.1:0 ARGS...` in the background, its
+#                                    stderr appended to LOG; sets lib_peer_pid and lib_peer_port (read from
+#                                    the "peer started" line, so no port is guessed) and lib_peer_ops_port
+#                                    (with --ops-listen 127.0.0.1:0); killed at exit
+#   lib_track PID...                 processes to stop (SIGTERM, then wait) when the script exits
+#   lib_on_exit COMMAND              a command to run when the script exits (after the processes stop)
+#   lib_wait_for SECONDS COMMAND...  runs COMMAND every 0.1 s until it succeeds; fails after SECONDS
+
+lib_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+lib_name=$(basename "$0" .sh)
+USAGE=${USAGE:-}
+lib_pids=()
+lib_exit_commands=()
+
+lib_usage() { printf '%s\n' "$USAGE"; }
+
+lib_help() {
+    local arg
+    for arg in "$@"; do
+        case "$arg" in -h|--help) lib_usage; exit 0 ;; --) return 0 ;; esac
+    done
+}
+
+lib_die() { echo "$lib_name: $*" >&2; echo "(see $0 --help)" >&2; exit 2; }
+
+lib_weft() {
+    if [ -n "${WEFT_BIN:-}" ]; then
+        [ -x "$WEFT_BIN" ] || lib_die "WEFT_BIN=$WEFT_BIN is not an executable"
+        echo "$WEFT_BIN"
+        return
+    fi
+    if [ -z "${lib_built:-}" ]; then
+        swift build -c release --package-path "$lib_root" --product weft >&2
+        lib_built=1
+    fi
+    echo "$lib_root/.build/release/weft"
+}
+
+lib_track() { lib_pids+=("$@"); }
+lib_on_exit() { lib_exit_commands+=("$1"); }
+
+lib_cleanup() {
+    local pid command live
+    # Only processes that are still this shell's children: a number of one
+    # that ended long ago may belong to someone else by now.
+    live=" $(jobs -p | tr '\n' ' ') "
+    for pid in "${lib_pids[@]}"; do
+        case "$live" in *" $pid "*) kill -TERM "$pid" 2>/dev/null || true ;; esac
+    done
+    for pid in "${lib_pids[@]}"; do
+        case "$live" in *" $pid "*) wait "$pid" 2>/dev/null || true ;; esac
+    done
+    for command in "${lib_exit_commands[@]}"; do eval "$command" || true; done
+}
+trap lib_cleanup EXIT
+
+lib_wait_for() {
+    local seconds=$1; shift
+    local tries=$((seconds * 10))
+    until "$@"; do
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || return 1
+        sleep 0.1
+    done
+}
+
+lib_start_peer() {
+    local log=$1; shift
+    local weft
+    weft=$(lib_weft)
+    "$weft" node start --listen 127.0.0.1:0 "$@" 2>>"$log" &
+    lib_peer_pid=$!
+    lib_track "$lib_peer_pid"
+    lib_peer_port=
+    local deadline=$((SECONDS + 30)) line
+    while [ -z "$lib_peer_port" ]; do
+        line=$(grep -m1 'peer started' "$log" 2>/dev/null || true)
+        lib_peer_port=$(sed -n 's/.*listen=[^ ]*:\([0-9][0-9]*\).*/\1/p' <<<"$line")
+        lib_peer_ops_port=$(sed -n 's/.*operations=[^ ]*:\([0-9][0-9]*\).*/\1/p' <<<"$line")
+        [ -n "$lib_peer_port" ] && break
+        kill -0 "$lib_peer_pid" 2>/dev/null || { tail -5 "$log" >&2; echo "$lib_name: the peer exited at start (log: $log)" >&2; exit 1; }
+        [ "$SECONDS" -lt "$deadline" ] || { echo "$lib_name: no 'peer started' line in $log within 30 s (is the log level info or lower?)" >&2; exit 1; }
+        sleep 0.1
+    done
+}

@@ -1,2 +1,2 @@
-// Stamped by scripts/package.sh for a release build; keep `dev` in git.
+// scripts/package.sh stamps the commit into its copy of the sources; the working tree keeps `dev`.
 let buildCommit = "dev"

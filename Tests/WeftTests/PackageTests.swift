@@ -8,8 +8,9 @@ import XCTest
 /// It uses the archive in dist/ when there is one (made by
 /// `scripts/package.sh`); otherwise it builds it. package.sh from nothing
 /// (static release build of everything, dependencies included, and the man
-/// page tool) took 2 min 51 s on this 2-core machine; after a source change,
-/// about 35 s. That keeps the suite (about 70 s otherwise) well under its
+/// page tool) took 2 min 51 s on this 2-core machine; a rebuild, about a
+/// minute. It builds from a copy of the sources (.build/package-src), so the
+/// working tree is never modified while the suite runs. That keeps the suite (about 70 s otherwise) well under its
 /// 15-minute budget on a fresh CI machine, and it is paid once: later runs
 /// reuse the archive.
 /// Set WEFT_PACKAGE_REBUILD=1 to rebuild an archive that is there.

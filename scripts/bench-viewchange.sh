@@ -53,7 +53,7 @@ for try in $(seq 1 "$tries"); do
   done
   primary=${pids[0]}
   for i in 1 2 3; do
-    "$bin" load --mode tx --target "127.0.0.1:${listen[$i]}" -c 2 --rate "$((rate / 3))" -d 30 --warmup 0 \
+    "$bin" load --mode tx --target "127.0.0.1:${listen[$i]}" -c 2 --rate "$((rate / 3))" -d 150 --warmup 0 \
       --id-prefix "vc$try-$i" --quiet --json >"$work/$try-load$i.json" 2>/dev/null &
     pids+=($!)
   done
@@ -74,7 +74,7 @@ def metrics(port):
     return out
 def height(m): return m.get("weft_chain_height", 0)
 # Wait for the mesh and a steady load: every backup committing.
-deadline = time.time() + 60
+deadline = time.time() + 120
 while time.time() < deadline:
     ms = [metrics(p) for p in ops]
     if all(height(m) >= 20 for m in ms): break
@@ -85,6 +85,7 @@ else:
 t0, h0 = time.time(), metrics(ops[0]).get("weft_pbft_transactions_executed_total", 0)
 time.sleep(1)
 before = (metrics(ops[0]).get("weft_pbft_transactions_executed_total", 0) - h0) / (time.time() - t0)
+start_view = metrics(ops[0]).get("weft_pbft_view", 0)   # a view change may already have happened
 os.kill(primary, signal.SIGKILL)
 killed = time.time()
 view_at = commit_at = None
@@ -94,7 +95,7 @@ while time.time() - killed < 60:
     m = metrics(ops[0])
     now = time.time() - killed
     samples.append((now, m.get("weft_pbft_transactions_executed_total", 0)))
-    if view_at is None and m.get("weft_pbft_view", 0) >= 1:
+    if view_at is None and m.get("weft_pbft_view", 0) > start_view:
         view_at, seq_at_view = now, m.get("weft_pbft_sequence_executed", 0)
     if view_at is not None and m.get("weft_pbft_sequence_executed", 0) > seq_at_view:
         commit_at = now

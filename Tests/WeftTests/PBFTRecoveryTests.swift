@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Weft
+import WeftTools
 import XCTest
 
 /// PBFT through real processes when replicas go away and come back.
@@ -151,6 +152,26 @@ final class PBFTRecoveryTests: XCTestCase {
         for peer in peers { XCTAssertEqual(try peer.process.terminate(), 0) }
         try PBFTLedgers.assertIdentical(peers.map(\.process.dataDir))
         try PBFTLedgers.assertEachOnce(acked, in: peers[0].process.dataDir)
+    }
+
+    /// A replica that cannot record its PBFT state stops taking part (it must
+    /// not send what it could not record), says why on /healthz, and the
+    /// other three go on committing.
+    func testAReplicaThatCannotRecordItsStateStopsAndSaysWhy() throws {
+        let peers = try PBFTClusterTests.cluster()
+        let vp3 = peers[3]
+        let records = vp3.process.dataDir + "/pbft"
+        try FileManager.default.removeItem(atPath: records)
+        XCTAssertTrue(FileManager.default.createFile(atPath: records, contents: Data("not a directory".utf8)))
+        let outcome = try PBFTClient(peers[0].process.listen, name: "client-rec").submit((0..<200).map { "rec-\($0)" }, timeout: 30)
+        XCTAssertEqual(outcome.succeeded.count, 200, "the other three are a quorum")
+        try eventually(timeout: 10, "vp3's /healthz names the failed check") {
+            let (status, body) = try HTTPGet.request(vp3.process.ops, path: "/healthz")
+            return status == 503 && body.contains("cannot record its state")
+        }
+        XCTAssertTrue(vp3.process.log.contains("this replica stops taking part"), vp3.process.log.suffix(2000).description)
+        for peer in peers { _ = try peer.process.terminate() }
+        try PBFTLedgers.assertIdentical(peers[0..<3].map(\.process.dataDir))
     }
 
     /// A primary that equivocates (a different batch to each backup for the

@@ -8,7 +8,7 @@ extension Node {
     func adopt(_ c: Connection) {
         links.insert(c)
         do {
-            try loop.register(c.fd, events: c.registeredEvents, handler: c)
+            try loop.register(c.fd, events: c.registeredEvents, handler: ConnectionEvents(node: self, connection: c))
         } catch {
             close(c, .ioError, detail: "\(error)")
             return

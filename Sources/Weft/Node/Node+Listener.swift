@@ -29,7 +29,7 @@ extension Node {
             }
             applyConnectionOptions(fd)
             let c = Connection(fd: fd, handle: handle, direction: .inbound, state: tlsContext == nil ? .awaitingHello : .securing,
-                               remoteAddress: remote, node: self)
+                               remoteAddress: remote)
             adopt(c)
             if c.state == .securing { beginTLS(c, role: .server) }
             logger.debug("accepted connection", metadata: ["from": "\(remote)", "fd": "\(fd)"])
@@ -64,6 +64,18 @@ extension Node {
             logger.warning("cannot set socket option", metadata: ["knob": "\(failure)"])
         }
     }
+}
+
+/// A connection's events, to the node: the link layer's one call up. The
+/// event loop's registration holds it, and it holds the connection, so a
+/// connection closed by its own event lives until that event is handled; a
+/// connection knows nothing above it. The node, which outlives every
+/// registration, is held without a reference count.
+final class ConnectionEvents: EventHandler {
+    unowned(unsafe) let node: Node
+    let connection: Connection
+    init(node: Node, connection: Connection) { self.node = node; self.connection = connection }
+    func handleEvents(_ events: UInt32) { node.connectionReady(connection, events: events) }
 }
 
 /// The listening socket's events.

@@ -73,15 +73,17 @@ lib_wait_for() {
 
 lib_start_peer() {
     local log=$1; shift
-    local weft
+    local weft first
     weft=$(lib_weft)
+    # Only this start's lines count: the log may hold an earlier run's.
+    first=$(( $(wc -l <"$log" 2>/dev/null || echo 0) + 1 ))
     "$weft" node start --listen 127.0.0.1:0 "$@" 2>>"$log" &
     lib_peer_pid=$!
     lib_track "$lib_peer_pid"
     lib_peer_port=
     local deadline=$((SECONDS + 30)) line
     while [ -z "$lib_peer_port" ]; do
-        line=$(grep -m1 'peer started' "$log" 2>/dev/null || true)
+        line=$(tail -n +"$first" "$log" 2>/dev/null | grep -m1 'peer started' || true)
         lib_peer_port=$(sed -n 's/.*listen=[^ ]*:\([0-9][0-9]*\).*/\1/p' <<<"$line")
         lib_peer_ops_port=$(sed -n 's/.*operations=[^ ]*:\([0-9][0-9]*\).*/\1/p' <<<"$line")
         [ -n "$lib_peer_port" ] && break

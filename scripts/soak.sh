@@ -64,7 +64,6 @@ while [ $SECONDS -lt $end ]; do
     fi
     if [ $t -ge $next_restart ]; then
         kill -TERM "$b_pid"; wait "$b_pid" 2>/dev/null || true
-        mv "$out/b.log" "$out/b.log.$t"
         start_b
         next_restart=$((next_restart + 60))
     fi

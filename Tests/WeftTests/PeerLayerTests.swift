@@ -77,19 +77,8 @@ private extension HelloDecision.Verdict {
 }
 
 final class LinkTableTests: XCTestCase {
-    private var node: Node!
-
-    override func setUpWithError() throws {
-        var config = PeerConfig()
-        config.listenAddress = "127.0.0.1:0"
-        config.operationsListenAddress = ""
-        node = try Node(config: config, consenter: RecordingConsenter(), logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
-    }
-
-    override func tearDown() { node = nil }
-
     private func connection(_ handle: ConnectionHandle, named name: String? = nil) -> Connection {
-        let c = Connection(fd: -1, handle: handle, direction: .inbound, state: .awaitingHello, remoteAddress: "test", node: node)
+        let c = Connection(fd: -1, handle: handle, direction: .inbound, state: .awaitingHello, remoteAddress: "test")
         if let name { c.peer = PeerInfo(id: PeerID(name: name), address: "127.0.0.1:1", type: .validator) }
         return c
     }

@@ -8,7 +8,7 @@ import Glibc
 /// thread touches it, and never re-entrantly, so Swift's dynamic exclusivity
 /// checks (a thread-local access-set insert per access) would be pure cost
 /// on the per-message path.
-final class Connection: EventHandler {
+final class Connection {
     enum Direction: String { case inbound, outbound }
 
     enum State: Equatable {
@@ -28,8 +28,6 @@ final class Connection: EventHandler {
     let fd: Int32
     let handle: ConnectionHandle
     let direction: Direction
-    // The node owns every connection and outlives it: no reference counting here.
-    unowned(unsafe) let node: Node
     @exclusivity(unchecked) var state: State
     /// The address it was dialed at (outbound) or came from (inbound).
     let remoteAddress: String
@@ -71,13 +69,12 @@ final class Connection: EventHandler {
     var lastRejectLogAt: UInt64 = 0
     var rejectsSinceLog = 0
 
-    init(fd: Int32, handle: ConnectionHandle, direction: Direction, state: State, remoteAddress: String, node: Node) {
+    init(fd: Int32, handle: ConnectionHandle, direction: Direction, state: State, remoteAddress: String) {
         self.fd = fd
         self.handle = handle
         self.direction = direction
         self.state = state
         self.remoteAddress = remoteAddress
-        self.node = node
         peerID = PeerID(name: "", handle: handle)
         registeredEvents = state == .connecting ? Readiness.writable : Readiness.readable
         lastReceiveAt = MonotonicClock.now()
@@ -88,8 +85,6 @@ final class Connection: EventHandler {
 
     /// Reading frames is allowed in these states.
     var acceptsFrames: Bool { (state == .awaitingHello || state == .established) && !paused && !backlogged }
-
-    func handleEvents(_ events: UInt32) { node.connectionReady(self, events: events) }
 
     /// Bytes queued and not yet sent (plaintext and, with TLS, ciphertext).
     var unsentBytes: Int { writes.pendingBytes + sealed.pendingBytes }

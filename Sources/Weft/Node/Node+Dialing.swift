@@ -34,7 +34,7 @@ final class DiscoveryPort: @unchecked Sendable {   // used on the reactor thread
             let (fd, connected) = try Sockets.startConnect(to: address)
             node.applyConnectionOptions(fd)
             let c = Connection(fd: fd, handle: handle, direction: .outbound, state: .connecting,
-                               remoteAddress: name, node: node)
+                               remoteAddress: name)
             c.dialedAddress = name
             node.metrics.dialed += 1
             node.adopt(c)

@@ -60,7 +60,7 @@ public final class Node: @unchecked Sendable {
     let framePool: FramePool
     let iovecs: UnsafeMutablePointer<iovec>
     let maxIovecs = 64
-    private var cachedHello: (height: UInt64, frame: FrameStorage)?
+    var cachedHello: (height: UInt64, frame: FrameStorage)?
 
     /// `peer.tls.enabled`: every peer link is TLS 1.3 with mutual authentication.
     let tlsContext: TLSContext?
@@ -235,95 +235,4 @@ public final class Node: @unchecked Sendable {
             fan.notify()
         }
     }
-
-    /// Routes what the consenter sent (bounded per turn so reads are not starved).
-    func drainOutbound() {
-        var budget = 4 * outbound.capacity
-        while budget > 0, let item = outbound.pop() {
-            budget -= 1
-            guard let handle = item.handle else {
-                for c in links.byName.values where item.target.includes(c.peer?.type ?? .undefined) {
-                    send(item.message.storage, on: c)
-                }
-                continue
-            }
-            // A unicast: the frame is moved out of the item, written (small
-            // frames are copied into the write buffer) and, when this was the
-            // last reference, reused for the next inbound message.
-            let frame = Node.storage(of: consume item)
-            if let c = connection(handle), c.state == .established {
-                send(frame, on: c)
-            } else {
-                metrics.outboundDropped += 1              // the peer left after the consenter checked
-            }
-            framePool.recycle(frame)
-        }
-    }
-
-    /// The frame of an item, the item itself gone (so the frame may be the last reference).
-    @inline(__always)
-    static func storage(of item: consuming OutboundItem) -> FrameStorage { item.message.storage }
-
-    @inline(__always)
-    func connection(_ handle: ConnectionHandle) -> Connection? { links.connection(handle) }
-
-    // MARK: our hello
-
-    /// Our DISC_HELLO frame (re-encoded only when the chain height changed).
-    func helloFrame() -> FrameStorage {
-        let height = consenter.chainHeight
-        if let cached = cachedHello, cached.height == height { return cached.frame }
-        var hello = Protos_HelloMessage()
-        hello.peerEndpoint = selfEndpoint
-        hello.blockchainInfo.height = height
-        var message = Protos_Message()
-        message.type = .discHello
-        message.payload = (try? hello.serializedData()) ?? Data()
-        let frame = Message(message).storage
-        cachedHello = (height, frame)
-        return frame
-    }
-
-    var selfEndpoint: Protos_PeerEndpoint {
-        var endpoint = Protos_PeerEndpoint()
-        endpoint.id.name = name
-        endpoint.address = advertisedAddress
-        endpoint.type = selfType
-        return endpoint
-    }
-
-    /// The listen address with a routable host in place of a wildcard.
-    static func advertisable(_ bound: HostPort) -> String {
-        guard bound.host == "0.0.0.0" || bound.host == "::" else { return bound.description }
-        return HostPort(host: Node.firstRoutableIPv4() ?? "127.0.0.1", port: bound.port).description
-    }
-
-    static func firstRoutableIPv4() -> String? {
-        var list: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&list) == 0, let first = list else { return nil }
-        defer { freeifaddrs(first) }
-        var cursor: UnsafeMutablePointer<ifaddrs>? = first
-        while let entry = cursor {
-            defer { cursor = entry.pointee.ifa_next }
-            guard let addr = entry.pointee.ifa_addr, Int32(addr.pointee.sa_family) == AF_INET,
-                  entry.pointee.ifa_flags & UInt32(IFF_LOOPBACK) == 0, entry.pointee.ifa_flags & UInt32(IFF_UP) != 0
-            else { continue }
-            if let text = SocketAddress(addr, length: socklen_t(MemoryLayout<sockaddr_in>.size)).hostPort?.host { return text }
-        }
-        return nil
-    }
-}
-
-/// The listening socket's events.
-final class ListenerHandler: EventHandler {
-    unowned(unsafe) let node: Node
-    init(node: Node) { self.node = node }
-    func handleEvents(_ events: UInt32) { node.acceptConnections() }
-}
-
-/// The reactor's eventfd: a wake-up only; the work is done in `beforeSleep`.
-final class WakerHandler: EventHandler {
-    let waker: EventWaker
-    init(waker: EventWaker) { self.waker = waker }
-    func handleEvents(_ events: UInt32) { waker.drain() }
 }

@@ -16,6 +16,7 @@ public final class NoopsConsenter: Consenter, @unchecked Sendable {
     private let blockSize: Int
     private let blockTimeoutNanos: UInt64
     private let ledger: LedgerWriter
+    private let blockServer: BlockServer
     private let logger: Logger
 
     // Fan-queue state.
@@ -37,6 +38,7 @@ public final class NoopsConsenter: Consenter, @unchecked Sendable {
         lastHash = file.recovered.lastHash
         ledger = LedgerWriter(file: file, height: file.recovered.height,
                               groupCommitNanos: config.consensus.noopsSync == "group" ? config.consensus.noopsGroupCommitNanos : 0)
+        blockServer = try BlockServer(path: path, recovered: file.recovered, blocksPerRequest: config.sync.blocksPerRequest)
         ledger.onDurable = { [weak self] in
             guard let self, let queue = self.context?.queue else { return }
             queue.async { self.acknowledgeDurable() }
@@ -55,6 +57,12 @@ public final class NoopsConsenter: Consenter, @unchecked Sendable {
 
     public func recvMsg(_ message: Message, from sender: PeerID) {
         guard let context else { return }
+        if message.type == .syncGetBlocks {      // any validator answers from its ledger (PROTOCOL.md section 9)
+            if let answer = blockServer.answer(message.payload, durableHeight: ledger.durableHeight.load(ordering: .acquiring)) {
+                try? context.communicator.unicast(answer, to: sender)
+            }
+            return
+        }
         if stopped {
             if message.type == .chainTransaction {
                 let txid = (try? Protos_Transaction(serializedBytes: message.payload))?.txid ?? "?"
@@ -107,6 +115,7 @@ public final class NoopsConsenter: Consenter, @unchecked Sendable {
         guard let bytes: [UInt8] = try? block.serializedBytes() else { return }
         lastHash = SHA256.hash(bytes)
         ledger.append(bytes, txids: txids)
+        blockServer.appended(length: bytes.count)
     }
 
     /// Answers the clients whose transactions are in a block that is now durable (or failed).

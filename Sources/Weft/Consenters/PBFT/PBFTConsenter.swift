@@ -25,7 +25,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     private let ledger: LedgerWriter
     private let ledgerPath: String
     let metrics = PBFTMetrics()
-    private let ledgerIndex: LedgerIndex
+    private let blockServer: BlockServer
     /// What the replica must not forget across a restart.
     private let store: PBFTStore
     /// Set once a PBFT record could not be written: the replica stops taking
@@ -97,7 +97,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
                                    knownTxids: Set(records.lazy.flatMap { $0.block.transactions.map(\.txid) }),
                                    previousHash: records.count >= 2 ? SHA256.hash(records[records.count - 2].bytes) : [])
         ledger = LedgerWriter(file: file, height: file.recovered.height, groupCommitNanos: 0)
-        ledgerIndex = try LedgerIndex(path: ledgerPath, recovered: file.recovered)
+        blockServer = try BlockServer(path: ledgerPath, recovered: file.recovered, blocksPerRequest: config.sync.blocksPerRequest)
         blocksPerRequest = config.sync.blocksPerRequest
         syncTimeoutTicks = Int(max(1, config.sync.requestTimeoutNanos / Self.tickNanos))
         store = try PBFTStore(directory: (config.fileSystemPath as NSString).appendingPathComponent("pbft"))
@@ -331,7 +331,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         }
         pendingAnswers.append(answers)
         ledger.append(block.bytes, txids: [])
-        ledgerIndex.appended(length: block.bytes.count)
+        blockServer.appended(length: block.bytes.count)
         metrics.executed(transactions: block.included.count)
         replica.executed(sequence: sequence, checkpointID: assembler.checkpointID)
     }
@@ -364,24 +364,13 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
 
     // MARK: state transfer (PROTOCOL.md section 9)
 
-    /// SYNC_GET_BLOCKS: the durable blocks of the range asked for, at most `blocksPerRequest`.
+    /// SYNC_GET_BLOCKS: answered from the ledger.
     private func serveBlocks(_ message: Message, to sender: PeerID, _ context: FanContext) {
-        guard let range = try? Protos_SyncBlockRange(serializedBytes: message.payload) else {
+        guard let answer = blockServer.answer(message.payload, durableHeight: ledger.durableHeight.load(ordering: .acquiring)) else {
             metrics.count(.undecodable)
             return
         }
-        var answer = Protos_SyncBlocks()
-        answer.range = range
-        let durable = ledger.durableHeight.load(ordering: .acquiring)
-        var number = range.start
-        while number <= range.end, number < durable, answer.blocks.count < blocksPerRequest,
-              let bytes = ledgerIndex.block(Int(number)), let block = try? Protos_Block(serializedBytes: bytes) {
-            answer.blocks.append(block)
-            number += 1
-        }
-        answer.range.end = answer.blocks.isEmpty ? range.start : number - 1
-        guard let payload: [UInt8] = try? answer.serializedBytes() else { return }
-        try? context.communicator.unicast(Message(type: .syncBlocks, payload: payload), to: sender)
+        try? context.communicator.unicast(answer, to: sender)
     }
 
     private func startStateTransfer(sequence: UInt64, checkpointID: String, sources: [UInt64]) {
@@ -443,7 +432,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
             assembler.adopt(block, bytes: bytes)
             pendingAnswers.append(answers)
             ledger.append(bytes, txids: [])
-            ledgerIndex.appended(length: bytes.count)
+            blockServer.appended(length: bytes.count)
         }
         metrics.blocksFetched(done.fetched.count)
         let source = done.source.map { replicaNames[Int($0)] } ?? "?"

@@ -135,6 +135,27 @@ final class OperationsServiceTests: XCTestCase {
         XCTAssertEqual(peer.process.terminationStatus, 0, peer.log)
     }
 
+    func testOutOfDescriptorsTheOperationsListenerDoesNotSpin() throws {
+        let peer = try PeerProcess(name: "ops-emfile", fileLimit: 48)
+        guard let address = try peer.ops.resolve().first else { throw TestFailure("cannot resolve \(peer.ops!)") }
+        // More connections than descriptors left: accept fails with EMFILE while they wait.
+        var held: [Int32] = []
+        defer { for fd in held { close(fd) } }
+        for _ in 0..<80 { held.append(try BlockingSocket.connect(address, timeoutSeconds: 2)) }
+        try eventually("the peer runs out of descriptors") {
+            (try FileManager.default.contentsOfDirectory(atPath: "/proc/\(peer.process.processIdentifier)/fd").count) >= 46
+        }
+        let before = try peer.cpuSeconds()
+        usleep(2_000_000)
+        let spent = try peer.cpuSeconds() - before
+        XCTAssertLessThan(spent, 0.5, "CPU seconds in 2 s with the operations listener ready and no descriptor to accept with")
+        for fd in held { close(fd) }
+        held = []
+        try eventually(timeout: 15, "/healthz answers again once descriptors are free") {
+            try HTTPGet.request(peer.ops, path: "/healthz").0 == 200
+        }
+    }
+
     func testLogspecReadsAndChangesTheLevelAtRunTime() throws {
         let peer = try PeerProcess(name: "logspec")
         XCTAssertEqual(try json(try HTTPGet.fetch(peer.ops, path: "/logspec"))["spec"] as? String, "info")

@@ -28,18 +28,31 @@ final class OperationsServer: EventHandler {
         boundAddress = SocketAddress.local(of: fd)?.hostPort ?? target
     }
 
+    private var closed = false
+
     func register() throws { try node.loop.register(fd, events: Readiness.readable, handler: self) }
 
     func close() {
+        closed = true
         node.loop.unregister(fd)
-        Glibc.close(fd)
+        Syscall.close(fd)
         for client in clients.values { finish(client) }
     }
 
     func handleEvents(_ events: UInt32) {
         for _ in 0..<16 {
-            let client = cweft_accept(fd, Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue))
-            guard client >= 0 else { return }
+            let client: Int32
+            switch Syscall.accept(fd) {
+            case .accepted(let accepted): client = accepted
+            case .none: return
+            case .outOfDescriptors, .failed:
+                // Out of descriptors (or worse): stop accepting for 100 ms rather than spin on a ready listener.
+                node.loop.modify(fd, events: 0)
+                node.loop.schedule(afterNanos: 100_000_000) { [weak self] in
+                    if let self, !self.closed { self.node.loop.modify(self.fd, events: Readiness.readable) }
+                }
+                return
+            }
             let handler = HTTPClient(fd: client, server: self)
             clients[client] = handler
             do { try node.loop.register(client, events: Readiness.readable, handler: handler) } catch { finish(handler) }
@@ -53,7 +66,7 @@ final class OperationsServer: EventHandler {
         guard clients[client.fd] === client else { return }
         clients[client.fd] = nil
         node.loop.unregister(client.fd)
-        Glibc.close(client.fd)
+        Syscall.close(client.fd)
     }
 
     typealias Answer = (status: String, type: String, body: String)
@@ -116,12 +129,11 @@ private final class HTTPClient: EventHandler {
     func handleEvents(_ events: UInt32) {
         if !response.isEmpty { writeResponse(); return }
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n <= 0 {
-            if n == 0 || (errno != EAGAIN && errno != EINTR) { server.finish(self) }
-            return
+        switch buffer.withUnsafeMutableBytes({ Syscall.receive(fd, into: $0.baseAddress, count: $0.count) }) {
+        case .bytes(let n): request += buffer[0..<n]
+        case .wouldBlock: return
+        case .endOfStream, .failed: server.finish(self); return
         }
-        request += buffer[0..<n]
         guard let end = request.firstRange(of: [13, 10, 13, 10]) ?? request.firstRange(of: [10, 10]) else {
             if request.count > OperationsServer.maxRequestBytes { reply(("431 Request Header Fields Too Large", "text/plain", "request too large\n")) }
             return
@@ -153,11 +165,16 @@ private final class HTTPClient: EventHandler {
 
     private func writeResponse() {
         while written < response.count {
-            let n = response.withUnsafeBytes { send(fd, $0.baseAddress! + written, $0.count - written, cweft_msg_nosignal) }
-            if n > 0 { written += n; continue }
-            if n < 0 && (errno == EAGAIN || errno == EINTR) {
+            let outcome = response.withUnsafeMutableBytes { bytes -> Syscall.WriteOutcome in
+                var piece = iovec(iov_base: bytes.baseAddress! + written, iov_len: bytes.count - written)
+                return Syscall.sendGathered(fd, &piece, count: 1)
+            }
+            switch outcome {
+            case .sent(let n) where n > 0: written += n; continue
+            case .wouldBlock:
                 server.node.loop.modify(fd, events: Readiness.writable)
                 return
+            case .sent, .failed: break
             }
             break
         }

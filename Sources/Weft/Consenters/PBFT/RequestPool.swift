@@ -12,6 +12,10 @@ struct RequestPool {
     private var order: [Entry?] = []
     private var index: [RequestKey: Int] = [:]
     private var head = 0
+    /// Every entry before this index is removed or in a pending batch, so a
+    /// search for unassigned requests starts here (the primary would otherwise
+    /// walk every pending request for every batch it cuts).
+    private var scanFrom = 0
     /// Keys in a pending batch (whether or not the request itself arrived here).
     private(set) var pending: Set<RequestKey> = []
     /// Per origin replica: the latest request timestamp executed.
@@ -46,7 +50,7 @@ struct RequestPool {
     func unassigned(limit: Int, maxBytes: Int = .max) -> [Entry] {
         var out: [Entry] = []
         var bytes = 0
-        var i = head
+        var i = max(head, scanFrom)
         while i < order.count && out.count < limit {
             if let e = order[i], !pending.contains(e.key) {
                 let size = e.request.payload.count + RequestPool.requestOverhead
@@ -74,10 +78,13 @@ struct RequestPool {
 
     mutating func markPending(_ keys: [RequestKey]) {
         for k in keys where pending.insert(k).inserted && index[k] != nil { unassignedCount -= 1 }
+        if scanFrom < head { scanFrom = head }
+        while scanFrom < order.count, order[scanFrom].map({ pending.contains($0.key) }) ?? true { scanFrom += 1 }
     }
 
     mutating func clearPending() {
         pending.removeAll()
+        scanFrom = head
         unassignedCount = index.count
     }
 
@@ -107,6 +114,7 @@ struct RequestPool {
         while head < order.count && order[head] == nil { head += 1 }
         if head > 64 && head * 2 > order.count {
             order.removeFirst(head)
+            scanFrom = max(0, scanFrom - head)
             head = 0
             for (i, e) in order.enumerated() { if let e { index[e.key] = i } }
         }

@@ -9,6 +9,8 @@ final class PBFTMetrics: Sendable {
         case notAReplica = "not_a_replica"
         case undecodable
         case wrongSender = "wrong_sender"
+        /// TLS on: a VIEW-CHANGE unsigned or not signed by the replica it names, or a NEW-VIEW relaying one.
+        case forged
     }
 
     struct Snapshot {
@@ -100,6 +102,7 @@ final class PBFTMetrics: Sendable {
         ]
         drops.append(("cause=\"not_a_replica\"", s.adapterDrops[.notAReplica] ?? 0))
         drops.append(("cause=\"undecodable\"", s.adapterDrops[.undecodable] ?? 0))
+        drops.append(("cause=\"forged\"", s.adapterDrops[.forged] ?? 0))
         out.metric("weft_pbft_messages_dropped_total", "counter", "PBFT: messages dropped, by cause.", drops)
         text += out.text
         commitLatency.write(to: &text)

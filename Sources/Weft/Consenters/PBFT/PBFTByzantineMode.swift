@@ -144,17 +144,17 @@ enum PBFTByzantineMode: String {
         return actions
     }
 
-    /// `bad-blocks`: every other answer's first block does not link to the
-    /// one before it; the rest have their last block altered (a transaction
-    /// added), so the chain misses the target's hash or the next answer's
-    /// first block does not link to it.
+    /// `bad-blocks`: every other answer has its last block altered (a
+    /// transaction added), so the chain misses the target's hash or the next
+    /// answer does not link to it; the rest start with a block that does not
+    /// link to the one before it.
     static func spoil(_ blocks: inout [Protos_Block], round: Int) {
         if round % 2 == 1 {
-            blocks[0].previousBlockHash = Data(repeating: 0xBA, count: 32)
-        } else {
             var tx = Protos_Transaction()
             tx.txid = "bad-block-\(round)"
             blocks[blocks.count - 1].transactions.append(tx)
+        } else {
+            blocks[0].previousBlockHash = Data(repeating: 0xBA, count: 32)
         }
     }
 }

@@ -222,9 +222,13 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
             replica.receiveRequest(request)
         case .pbftMessage(let bytes):
             guard let inner = try? Pbft_message(serializedBytes: bytes) else { metrics.count(.undecodable); return }
-            if let signatures, let why = signatures.check(inner, peers: { self.context?.communicator.peers() ?? [] }) {
-                forged(why, from: from)
-                return
+            if let signatures {
+                let before = signatures.verified
+                if let why = signatures.check(inner, peers: { self.context?.communicator.peers() ?? [] }) {
+                    forged(why, from: from)
+                    return
+                }
+                if signatures.verified != before { metrics.signaturesVerified(signatures.verified) }
             }
             replica.receive(inner, from: from)
         default:

@@ -19,6 +19,8 @@ final class PBFTSignatures {
     private let ownKey: SignatureVerifier
     /// Per replica name: the certificate last seen on its link and its key.
     private var keys: [String: (certificate: [UInt8], key: SignatureVerifier)] = [:]
+    /// VIEW-CHANGE signatures found good so far (direct and relayed).
+    private(set) var verified = 0
 
     init(signer: MessageSigner, ownKey: SignatureVerifier, selfReplica: UInt64, replicaNames: [String]) {
         self.signer = signer
@@ -90,7 +92,9 @@ final class PBFTSignatures {
         guard let key = key(of: vc.replicaID, peers) else {
             return vc.replicaID < UInt64(replicaNames.count) ? "no certificate of \(replicaNames[Int(vc.replicaID)]) seen yet" : "no such replica"
         }
-        return key.verify(Array(vc.signature), over: Self.signedBytes(vc)) ? nil : "bad signature"
+        guard key.verify(Array(vc.signature), over: Self.signedBytes(vc)) else { return "bad signature" }
+        verified += 1
+        return nil
     }
 
     private func key(of replica: UInt64, _ peers: () -> [PeerInfo]) -> SignatureVerifier? {

@@ -63,21 +63,15 @@ final class PBFTSignatures {
     }
 
     /// Nil when `message` may go to the replica; else why it is forged.
-    /// `peers` is asked at most once, and only for a VIEW-CHANGE or NEW-VIEW.
+    /// `peers` is asked once per VIEW-CHANGE or NEW-VIEW, never for other messages.
     func check(_ message: Pbft_message, peers: () -> [PeerInfo]) -> String? {
-        var snapshot: [PeerInfo]?
-        let lookUp = { () -> [PeerInfo] in
-            if let snapshot { return snapshot }
-            let now = peers()
-            snapshot = now
-            return now
-        }
         switch message.payload {
         case .viewChange(let vc):
-            return problem(vc, lookUp).map { "VIEW-CHANGE for view \(vc.view) claiming replica \(vc.replicaID): \($0)" }
+            return problem(vc, peers()).map { "VIEW-CHANGE for view \(vc.view) claiming replica \(vc.replicaID): \($0)" }
         case .newView(let nv):
+            let connected = peers()
             for vc in nv.vset {
-                if let why = problem(vc, lookUp) {
+                if let why = problem(vc, connected) {
                     return "NEW-VIEW for view \(nv.view) relays a VIEW-CHANGE claiming replica \(vc.replicaID): \(why)"
                 }
             }
@@ -87,7 +81,7 @@ final class PBFTSignatures {
         }
     }
 
-    private func problem(_ vc: Pbft_view_change, _ peers: () -> [PeerInfo]) -> String? {
+    private func problem(_ vc: Pbft_view_change, _ peers: [PeerInfo]) -> String? {
         guard !vc.signature.isEmpty else { return "unsigned" }
         guard let key = key(of: vc.replicaID, peers) else {
             return vc.replicaID < UInt64(replicaNames.count) ? "no certificate of \(replicaNames[Int(vc.replicaID)]) seen yet" : "no such replica"
@@ -97,11 +91,11 @@ final class PBFTSignatures {
         return nil
     }
 
-    private func key(of replica: UInt64, _ peers: () -> [PeerInfo]) -> SignatureVerifier? {
+    private func key(of replica: UInt64, _ peers: [PeerInfo]) -> SignatureVerifier? {
         if replica == selfReplica { return ownKey }
         guard replica < UInt64(replicaNames.count) else { return nil }
         let name = replicaNames[Int(replica)]
-        if let certificate = peers().first(where: { $0.name == name })?.certificate, keys[name]?.certificate != certificate,
+        if let certificate = peers.first(where: { $0.name == name })?.certificate, keys[name]?.certificate != certificate,
            let key = SignatureVerifier(certificateDER: certificate) {
             keys[name] = (certificate, key)
         }

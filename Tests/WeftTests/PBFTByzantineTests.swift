@@ -18,7 +18,8 @@ final class PBFTByzantineTests: XCTestCase {
     /// With TLS on the cluster commits; a replica that forges view-changes
     /// (claiming the others' ids, unsigned or wrongly signed, and a NEW-VIEW
     /// relaying them) moves no honest replica out of view 0, and every
-    /// forgery is counted as dropped.
+    /// forgery is counted as dropped. The primary killed then, the others
+    /// (the forger among them) install view 1, not a view the forger leads.
     func testForgedViewChangesAreDroppedAndTheHonestStayInView0() throws {
         let (certs, peers) = try Self.tlsCluster(["vp3": ["pbft.test.byzantine": "forge-view-change"]])
         let honest = Array(peers[0..<3])
@@ -38,13 +39,28 @@ final class PBFTByzantineTests: XCTestCase {
         XCTAssertEqual(try honest.map { try $0.process.metric("weft_pbft_view") }, [0, 0, 0], "no honest replica left view 0")
         XCTAssertEqual(try honest.map { try $0.process.metric("weft_pbft_view_changes_started_total") }, [0, 0, 0])
         XCTAssertTrue(dropped.allSatisfy { $0 >= 5 }, "\(dropped)")
-        for peer in peers { _ = try peer.process.terminate() }
         for peer in honest {
             let lines = peer.process.log.components(separatedBy: "\n").filter { $0.contains("dropped a forged message from vp3") }
             XCTAssertEqual(lines.count, 1, "logged once a minute per sender: \(peer.process.name)")
         }
-        try PBFTLedgers.assertIdentical(honest.map(\.process.dataDir))
-        XCTAssertEqual(try PBFTLedgers.txids(honest[0].process.dataDir).sorted(), acked.sorted())
+
+        // The primary killed: one view change (to view 1, led by vp1, the forger's own
+        // signed VIEW-CHANGE among the three), not the forger's view, and commits resume.
+        let survivors = [peers[1], peers[2]]
+        let stream = TransactionStream(peers[1].process.listen, name: "forge-after.load.weft", tls: try certs.clientContext())
+        peers[0].process.killHard()
+        try waitAll(survivors, "view 1 installed despite the forger", timeout: 15, { $0.allSatisfy { $0 >= 1 } }, metric: "weft_pbft_view")
+        let heightAtNewView = try survivors.map { try $0.process.metric("weft_chain_height") }.max()!
+        try waitAll(survivors, "commits in view 1", timeout: 15, { $0.allSatisfy { $0 > heightAtNewView + 2 } })
+        acked += stream.stop()
+        try converge(survivors)
+        XCTAssertEqual(try survivors.map { try $0.process.metric("weft_pbft_view") }, [1, 1], "one view change, to the honest primary's view")
+        for peer in peers.dropFirst() { _ = try peer.process.terminate() }
+        try PBFTLedgers.assertIdentical(survivors.map(\.process.dataDir))
+        try PBFTLedgers.assertEachOnce(acked, in: survivors[0].process.dataDir)
+        let chain = try PBFTLedgers.txids(survivors[0].process.dataDir)
+        let sent = Set(acked)
+        XCTAssertTrue(chain.allSatisfy { sent.contains($0) || $0.hasPrefix("forge-after") }, "only the clients' transactions")
     }
 
     /// With TLS on, the primary killed: the others install view 1 with

@@ -167,8 +167,17 @@ final class PBFTClient {
 
     func write(_ bytes: [UInt8]) throws { try client.write(bytes) }
 
-    init(_ target: HostPort, name: String) throws {
-        client = try WireClient.handshaken(target, name: name, timeoutSeconds: 2).0
+    /// With `tls`, the connection is TLS first (then `name` must match its certificate, as `c-1.load.weft`).
+    init(_ target: HostPort, name: String, tls: TLSContext? = nil) throws {
+        guard let tls else {
+            client = try WireClient.handshaken(target, name: name, timeoutSeconds: 2).0
+            return
+        }
+        client = try WireClient(target, timeoutSeconds: 2)
+        try client.secure(tls)
+        try client.write(WireClient.hello(name: name))
+        let reply = try client.readMessage()
+        guard reply.type == .discHello else { throw TestFailure("expected DISC_HELLO over TLS, got \(reply.type)") }
     }
 
     func send(_ txids: [String]) throws {

@@ -42,21 +42,6 @@ final class PBFTRecoveryTests: XCTestCase {
     }
 
 
-    /// Waits until every peer's `metric` satisfies `condition`.
-    private func waitAll(_ peers: [PBFTPeer], _ what: String, timeout: Double = 30, _ condition: ([Int]) -> Bool,
-                         metric: String = "weft_chain_height") throws {
-        do {
-            try eventually(timeout: timeout, what) { condition(try peers.map { try $0.process.metric(metric) }) }
-        } catch {
-            throw TestFailure("\(error)\n\(PBFTPeer.describe(peers))")
-        }
-    }
-
-    /// Heights equal and above `floor`.
-    private func converge(_ peers: [PBFTPeer], above floor: Int = 0, timeout: Double = 30) throws {
-        try waitAll(peers, "the same height, above \(floor)", timeout: timeout) { Set($0).count == 1 && $0[0] > floor }
-    }
-
     /// Fabric's bddtest: the primary (vp0) is killed under load; the others
     /// install view 1 and commit again; nothing acknowledged is lost.
     func testPrimaryKilledUnderLoadTheOthersMoveToView1AndLoseNothing() throws {
@@ -192,6 +177,24 @@ final class PBFTRecoveryTests: XCTestCase {
     }
 }
 
+/// Waiting on every peer's metrics, for the PBFT process tests.
+extension XCTestCase {
+    /// Waits until every peer's `metric` satisfies `condition`.
+    func waitAll(_ peers: [PBFTPeer], _ what: String, timeout: Double = 30, _ condition: ([Int]) -> Bool,
+                         metric: String = "weft_chain_height") throws {
+        do {
+            try eventually(timeout: timeout, what) { condition(try peers.map { try $0.process.metric(metric) }) }
+        } catch {
+            throw TestFailure("\(error)\n\(PBFTPeer.describe(peers))")
+        }
+    }
+
+    /// Heights equal and above `floor`.
+    func converge(_ peers: [PBFTPeer], above floor: Int = 0, timeout: Double = 30) throws {
+        try waitAll(peers, "the same height, above \(floor)", timeout: timeout) { Set($0).count == 1 && $0[0] > floor }
+    }
+}
+
 /// A client that keeps sending transactions to one validator, a few at a
 /// time, and records which were acknowledged, until stopped or its
 /// validator goes away. Bounded: at most `limit` transactions.
@@ -204,8 +207,11 @@ final class TransactionStream: @unchecked Sendable {   // ackedList and running 
     private let done = DispatchSemaphore(value: 0)
     private let limit: Int
 
-    init(_ target: HostPort, name: String, limit: Int = 20_000) {
+    private let tls: TLSContext?
+
+    init(_ target: HostPort, name: String, limit: Int = 20_000, tls: TLSContext? = nil) {
         self.target = target
+        self.tls = tls
         self.name = name
         self.limit = limit
         Thread.detachNewThread { [self] in run(); done.signal() }
@@ -215,7 +221,7 @@ final class TransactionStream: @unchecked Sendable {   // ackedList and running 
     private var isRunning: Bool { lock.lock(); defer { lock.unlock() }; return running }
 
     private func run() {
-        guard let client = try? PBFTClient(target, name: name) else { return }
+        guard let client = try? PBFTClient(target, name: name, tls: tls) else { return }
         var sent = 0
         while isRunning && sent < limit {
             let txids = (sent..<(sent + 10)).map { "\(name)-\($0)" }

@@ -120,9 +120,13 @@ public struct PeerConfig: Sendable, Equatable {
         /// `wrong-digest`: its PREPAREs and COMMITs carry a digest of its own;
         /// `phantom-prepare`: it also prepares and commits sequence numbers it
         /// never saw a pre-prepare for; `equivocate`: as primary it sends each
-        /// backup a different batch for the same sequence number.
+        /// backup a different batch for the same sequence number;
+        /// `forge-view-change`: it sends VIEW-CHANGEs (and a NEW-VIEW relaying
+        /// them) claiming other replicas' ids, unsigned or wrongly signed;
+        /// `bad-blocks`: it answers SYNC_GET_BLOCKS with blocks that do not
+        /// link or a chain that misses the target.
         public var byzantine = ""
-        public static let byzantineModes = ["wrong-digest", "phantom-prepare", "equivocate"]
+        public static let byzantineModes = ["wrong-digest", "phantom-prepare", "equivocate", "forge-view-change", "bad-blocks"]
 
         public init() {}
 

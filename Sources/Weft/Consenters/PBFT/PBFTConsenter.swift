@@ -21,6 +21,12 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     let selfReplica: UInt64
     private let replicaByName: [String: UInt64]
     private let byzantine: PBFTByzantineMode?
+    /// TLS on: signs this replica's VIEW-CHANGEs and checks everyone's; nil = unsigned, as Fabric with security off.
+    private let signatures: PBFTSignatures?
+    /// Per sending replica: when a forged message from it was last logged (uptime nanoseconds).
+    private var forgedLoggedAt: [UInt64: UInt64] = [:]
+    /// `bad-blocks` (test mode): SYNC_BLOCKS answers spoiled so far.
+    private var badBlockAnswers = 0
     private let logger: Logger
     private let ledger: LedgerWriter
     private let ledgerPath: String
@@ -85,6 +91,15 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         replicaByName = Dictionary(uniqueKeysWithValues: replicaNames.enumerated().map { ($1, UInt64($0)) })
         byzantine = settings.byzantine.isEmpty ? nil : PBFTByzantineMode(rawValue: settings.byzantine)
         self.logger = logger
+        if config.tls.enabled {
+            let signer = try MessageSigner(keyFile: config.tls.keyFile)
+            guard let own = SignatureVerifier(certificateFile: config.tls.certFile) else {
+                throw ConfigError(key: "peer.tls.cert.file", reason: "'\(config.tls.certFile)' holds no usable PEM certificate")
+            }
+            signatures = PBFTSignatures(signer: signer, ownKey: own, selfReplica: selfReplica, replicaNames: replicaNames)
+        } else {
+            signatures = nil
+        }
 
         ledgerPath = (config.fileSystemPath as NSString).appendingPathComponent("ledger/blocks")
         let file = try BlockFile(path: ledgerPath) { logger.warning("\($0)") }
@@ -207,10 +222,27 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
             replica.receiveRequest(request)
         case .pbftMessage(let bytes):
             guard let inner = try? Pbft_message(serializedBytes: bytes) else { metrics.count(.undecodable); return }
+            if let signatures {
+                let before = signatures.verified
+                if let why = signatures.check(inner, peers: { self.context?.communicator.peers() ?? [] }) {
+                    forged(why, from: from)
+                    return
+                }
+                if signatures.verified != before { metrics.signaturesVerified(signatures.verified) }
+            }
             replica.receive(inner, from: from)
         default:
             metrics.count(.undecodable)   // request_batch and complaint are unused in v0.6
         }
+    }
+
+    /// A forged VIEW-CHANGE or NEW-VIEW: dropped, counted, logged at most once a minute per sender.
+    private func forged(_ why: String, from sender: UInt64) {
+        metrics.count(.forged)
+        let now = DispatchTime.now().uptimeNanoseconds
+        if let last = forgedLoggedAt[sender], now - last < 60_000_000_000 { return }
+        forgedLoggedAt[sender] = now
+        logger.warning("pbft: dropped a forged message from \(replicaNames[Int(sender)]): \(why) (logged at most once a minute per sender; see weft_pbft_messages_dropped_total{cause=\"forged\"})")
     }
 
     private func tick() {
@@ -223,7 +255,10 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
             transfer = current
             askForBlocks()
         }
-        if let byzantine, ticks % 10 == 0, let lies = byzantine.tick(replica: replica, selfID: selfReplica) { perform(lies) }
+        if let byzantine, ticks % 10 == 0,
+           let lies = byzantine.tick(replica: replica, selfID: selfReplica, round: ticks / 10, sign: signatures.map { s in { s.sign($0) } }) {
+            perform(lies)
+        }
         performAll()
         if ticks % 10 == 0 {
             let connected = context?.communicator.peers().filter { replicaByName[$0.name] != nil }.count ?? 0
@@ -259,13 +294,15 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
                     spread.request = request
                     broadcast(spread)
                 }
-            case .broadcast(let message):
+            case .broadcast(var message):
+                if let signatures { message = signatures.seal(message) }
                 if let byzantine, let lies = byzantine.rewrite(message, replicaCount: options.n, selfID: selfReplica) {
                     for (target, lie) in lies { send(lie, to: target) }
                 } else {
                     broadcast(message)
                 }
-            case .send(let message, let target):
+            case .send(var message, let target):
+                if let signatures { message = signatures.seal(message) }
                 send(message, to: target)
             case .execute(let sequence, let batch, _):
                 execute(sequence, batch)
@@ -368,6 +405,15 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     private func serveBlocks(_ message: Message, to sender: PeerID, _ context: FanContext) {
         guard let answer = blockServer.answer(message.payload, durableHeight: ledger.durableHeight.load(ordering: .acquiring)) else {
             metrics.count(.undecodable)
+            return
+        }
+        if byzantine == .badBlocks, case .syncBlocks = answer.type,
+           var blocks = try? Protos_SyncBlocks(serializedBytes: answer.payload), !blocks.blocks.isEmpty {
+            badBlockAnswers += 1
+            PBFTByzantineMode.spoil(&blocks.blocks, round: badBlockAnswers)
+            if let payload: [UInt8] = try? blocks.serializedBytes() {
+                try? context.communicator.unicast(Message(type: .syncBlocks, payload: payload), to: sender)
+            }
             return
         }
         try? context.communicator.unicast(answer, to: sender)

@@ -9,6 +9,8 @@ final class PBFTMetrics: Sendable {
         case notAReplica = "not_a_replica"
         case undecodable
         case wrongSender = "wrong_sender"
+        /// TLS on: a VIEW-CHANGE unsigned or not signed by the replica it names, or a NEW-VIEW relaying one.
+        case forged
     }
 
     struct Snapshot {
@@ -23,6 +25,7 @@ final class PBFTMetrics: Sendable {
         var stateTransfers = 0
         var blocksFetched = 0
         var badBlocks = 0
+        var signaturesVerified = 0
         var viewChangesStarted = 0
         var newViewsInstalled = 0
         var refreshed = false
@@ -54,6 +57,7 @@ final class PBFTMetrics: Sendable {
     func stateTransferStarted() { snapshot.withLock { $0.stateTransfers += 1 } }
     func blocksFetched(_ count: Int) { snapshot.withLock { $0.blocksFetched += count } }
     func storeFailed(_ reason: String) { snapshot.withLock { $0.storeFailure = reason } }
+    func signaturesVerified(_ total: Int) { snapshot.withLock { $0.signaturesVerified = total } }
     func badBlocks() { snapshot.withLock { $0.badBlocks += 1 } }
     func viewChangeStarted() { snapshot.withLock { $0.viewChangesStarted += 1 } }
     func newViewInstalled() { snapshot.withLock { $0.newViewsInstalled += 1 } }
@@ -88,6 +92,7 @@ final class PBFTMetrics: Sendable {
         out.counter("weft_pbft_state_transfers_total", "PBFT: catch-ups by state transfer started.", s.stateTransfers)
         out.counter("weft_pbft_blocks_fetched_total", "PBFT: blocks fetched by state transfer.", s.blocksFetched)
         out.counter("weft_pbft_bad_block_answers_total", "PBFT: SYNC_BLOCKS answers refused (a block that does not link or misses the target).", s.badBlocks)
+        out.counter("weft_pbft_view_change_signatures_verified_total", "PBFT with TLS: VIEW-CHANGE signatures checked good (received directly or relayed in a NEW-VIEW).", s.signaturesVerified)
         let c = s.counters
         var drops: [(labels: String, value: Int)] = [
             ("cause=\"wrong_sender\"", c.droppedWrongSender + (s.adapterDrops[.wrongSender] ?? 0)),
@@ -100,6 +105,7 @@ final class PBFTMetrics: Sendable {
         ]
         drops.append(("cause=\"not_a_replica\"", s.adapterDrops[.notAReplica] ?? 0))
         drops.append(("cause=\"undecodable\"", s.adapterDrops[.undecodable] ?? 0))
+        drops.append(("cause=\"forged\"", s.adapterDrops[.forged] ?? 0))
         out.metric("weft_pbft_messages_dropped_total", "counter", "PBFT: messages dropped, by cause.", drops)
         text += out.text
         commitLatency.write(to: &text)

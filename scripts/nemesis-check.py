@@ -16,8 +16,9 @@ Verdicts:
   acked      every acknowledged txid is in the final chain exactly once, and no txid is in it twice.
   liveness   after the last heal, every live validator commits a new block within the bound, and
              after the load ends every live validator reaches the same height within the bound.
-  processes  no validator process ended except those the schedule killed (and SIGTERM at the end,
-             exit 0), and each one's RSS and open descriptors stayed under the limits.
+  processes  no validator process ended except those the schedule killed or restarted (after a failed
+             write on a full disk), the others exiting 0 at the SIGTERM at the end; and each one's RSS
+             and open descriptors stayed under the limits.
 Exit 0 when all four pass, 1 otherwise (2: the run directory is unusable).
 """
 import argparse
@@ -185,7 +186,7 @@ def main():
         kind = e[1]
         if kind == "start":
             started[e[3]] = e[2]
-        elif kind == "kill":
+        elif kind in ("kill", "restart"):
             killed.add(e[3])
         elif kind == "exit":
             pid, status = e[3].split(" ")[:2]
@@ -219,7 +220,7 @@ def main():
         failures += 1
         print("processes: FAIL " + "; ".join(why))
     else:
-        print(f"processes: PASS {len(started)} validator processes, {len(killed)} killed by the schedule, the others exited 0 at the end; "
+        print(f"processes: PASS {len(started)} validator processes, {len(killed)} killed or restarted by the schedule, the others exited 0 at the end; "
               f"max RSS {max(max_rss.values()) / 1024:.0f} MB (limit {args.rss_limit_mb:.0f}), "
               f"max descriptors {max(max_fds.values()) if max_fds else 0} (limit {args.fd_limit})")
     return 1 if failures else 0

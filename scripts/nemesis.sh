@@ -204,7 +204,7 @@ others() { local i=$1 j l=(); for j in $(seq 0 $((n - 1))); do [ "$j" = "$i" ] |
 ipset() { local j l=(); for j in "$@"; do l+=("$(ipof "$j")"); done; local IFS=,; echo "${l[*]}"; }
 nftin() { ip netns exec "$(ns "$1")" nft "${@:2}"; }
 # Cuts every link between the validators in $1 and those in $2 (comma lists), both ways.
-cut() {
+sever() {
   local a b
   IFS=, read -ra as <<<"$1"; IFS=, read -ra bs <<<"$2"
   for a in "${as[@]}"; do
@@ -226,8 +226,8 @@ primary() {
 apply() {
   local kind=$1 target=$2
   case "$kind" in
-    primary) target=$(primary); cut "$target" "$(rest "$target")" ;;
-    minority|split) cut "$target" "$(rest "$target")" ;;
+    primary) target=$(primary); sever "$target" "$(rest "$target")" ;;
+    minority|split) sever "$target" "$(rest "$target")" ;;
     oneway) nftin "$target" add rule inet nemesis out ip daddr "{ $(others "$target") }" drop ;;
     loss)
       nftin "$target" add rule inet nemesis out ip daddr "{ $(others "$target") }" numgen random mod 100 '<' 5 drop
@@ -244,7 +244,22 @@ heal() {
   case "$kind" in
     pause) kill -CONT "${vpid[$target]}" ;;
     kill) start_vp "$target" ;;
-    disk) rm -f "$disk_dir/filler" ;;
+    disk)
+      rm -f "$disk_dir/filler"
+      # A validator whose ledger or PBFT record write failed stops acknowledging and says so in
+      # /healthz; it must be restarted once space is back (the restart catches up).
+      local health
+      health=$(ip netns exec "$br" curl -s -m 2 "http://$(ipof "$target"):9443/healthz")
+      if [[ "$health" == *ledger*  || "$health" == *"cannot record"* ]]; then
+        event restart "vp$target" "${vpid[$target]}"
+        say "vp$target reported a failed write ($(tr -d '\n' <<<"$health" | cut -c1-200)); restarting it"
+        kill -TERM "${vpid[$target]}"
+        local tries=100
+        while kill -0 "${vpid[$target]}" 2>/dev/null && [ $tries -gt 0 ]; do sleep 0.1; tries=$((tries - 1)); done
+        kill -KILL "${vpid[$target]}" 2>/dev/null
+        wait "${vpid[$target]}" 2>/dev/null
+        start_vp "$target"
+      fi ;;
   esac
 }
 

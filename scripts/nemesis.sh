@@ -50,13 +50,13 @@ while [ $# -gt 0 ]; do
     *) echo "nemesis: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
+# Debian's python3 (its python3-matplotlib draws the timeline), else whatever python3 is on PATH.
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
 [ "$n" -ge 4 ] || { echo "nemesis: --validators must be at least 4" >&2; exit 2; }
 clients=${clients:-$((n < 4 ? n : 4))}
 hold=${hold:-$($py -c "print(round($interval * 0.6, 1))")}
 root=$(cd "$(dirname "$0")/.." && pwd)
-# Debian's python3 (its python3-matplotlib draws the timeline), else whatever python3 is on PATH.
-py=python3
-[ -x /usr/bin/python3 ] && py=/usr/bin/python3
 bin=${WEFT_BIN:-$root/.build/release/weft}
 [ -x "$bin" ] || { swift build -c release --package-path "$root" --product weft >&2 || exit 1; }
 [ -n "$out" ] || out=$root/results/nemesis-$(date +%Y%m%d-%H%M%S)

@@ -20,7 +20,8 @@ for line in open(sys.argv[1]):
     line = line.strip()
     if line:
         r = json.loads(line)
-        rows[(r["consenter"], r["validators"])] = r
+        if not r.get("tls"):
+            rows[(r["consenter"], r["validators"])] = r
 fig, ax = plt.subplots(figsize=(8, 4.5))
 ax2 = ax.twinx()
 for consenter, style in (("pbft", "-o"), ("noops", "-s")):

@@ -5,7 +5,7 @@ import Weft
 struct LedgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger", abstract: "Inspect a peer's block ledger (run it while the peer is stopped, or on a copy).",
-        subcommands: [VerifyCommand.self, TailCommand.self])
+        subcommands: [VerifyCommand.self, TailCommand.self, BlocksCommand.self])
 
     /// `--path`: the ledger file, or a data directory holding ledger/blocks.
     static func ledgerFile(_ path: String?) throws -> String {
@@ -57,6 +57,35 @@ struct LedgerCommand: ParsableCommand {
             for (i, record) in scan.records.enumerated().dropFirst(first) {
                 let txids = record.block.transactions.map(\.txid)
                 print("block \(i) @\(record.offset): \(txids.count) transactions: \(txids.joined(separator: " "))")
+            }
+        }
+    }
+
+    struct BlocksCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "blocks",
+            abstract: "Print every block: its number, hash (SHA-256 of its encoded bytes, hex) and transaction count.",
+            discussion: "One line a block: '<number> <hash> <transactions>', then with --txids the txids, space-separated. "
+                + "A damaged tail is named on stderr (exit 1) after the good blocks; for comparing ledgers block by block.")
+        @Option(help: "The ledger file, or the peer's data directory (peer.fileSystemPath).") var path: String?
+        @Flag(help: "Print each block's txids after its count.") var txids = false
+
+        func run() throws {
+            let scan = try BlockFile.scan(path: try LedgerCommand.ledgerFile(path))
+            var out = ""
+            for (i, record) in scan.records.enumerated() {
+                // The scan checked every link: a block's hash is the next one's previousBlockHash.
+                let raw = i + 1 < scan.records.count ? [UInt8](scan.records[i + 1].block.previousBlockHash) : scan.lastHash
+                let hash = raw.map { String(format: "%02x", $0) }.joined()
+                out += "\(i) \(hash) \(record.block.transactions.count)"
+                if txids { for tx in record.block.transactions { out += " " + tx.txid } }
+                out += "\n"
+                if out.utf8.count > 1 << 20 { FileHandle.standardOutput.write(Data(out.utf8)); out = "" }
+            }
+            FileHandle.standardOutput.write(Data(out.utf8))
+            if let problem = scan.tailProblem {
+                FileHandle.standardError.write(Data("\(scan.height) good blocks, then \(problem)\n".utf8))
+                throw ExitCode(1)
             }
         }
     }

@@ -235,7 +235,7 @@ final class LedgerWriter: @unchecked Sendable {
 
     private func fail(_ error: Error) {
         failures.add(1, ordering: .relaxed)
-        if failure == nil { failureText.withLock { $0 = "write failed: \(error)" } }
+        if failure == nil { failureText.withLock { $0 = "write failed: \(error) (nothing more is acknowledged; restart the peer once the cause is fixed)" } }
         failure = error
     }
 

@@ -37,6 +37,8 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     /// Set once a PBFT record could not be written: the replica stops taking
     /// part (it must not send what it could not record).
     private var storeFailure: String?
+    /// The first failed ledger write was logged (it fails every write after it: restart).
+    private var ledgerFailureLogged = false
     private let blocksPerRequest: Int
     /// A client transaction larger than this is refused (FAILURE), not ordered.
     private let maxTransactionBytes: Int
@@ -388,6 +390,10 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
                 case .success:
                     reply = Responses.response(.success, answer.txid)
                 case .failure(let error):
+                    if !ledgerFailureLogged {
+                        ledgerFailureLogged = true
+                        logger.critical("pbft: ledger write failed: \(error); this validator acknowledges nothing more (its clients are answered FAILURE) until it is restarted once the cause is fixed; the restart truncates a torn tail and catches up by state transfer")
+                    }
                     reply = Responses.response(.failure, "\(answer.txid): ledger write failed: \(error)")
                 }
                 try? context.communicator.unicast(reply, to: answer.client)

@@ -121,6 +121,36 @@ final class PBFTClusterTests: XCTestCase {
         XCTAssertGreaterThan(try BlockFile.scan(path: peers[0].process.dataDir + "/ledger/blocks").height, 2, "split into several blocks")
     }
 
+    /// The same txid sent through two validators is one transaction in the
+    /// chain: one client gets SUCCESS, the other FAILURE `duplicate txid`;
+    /// a payload that is no transaction gets FAILURE `malformed transaction`.
+    func testADuplicateTxidIsOrderedOnceAndAMalformedOneIsRefused() throws {
+        let peers = try Self.cluster()
+        let first = try PBFTClient(peers[1].process.listen, name: "client-dup-1")
+        let second = try PBFTClient(peers[2].process.listen, name: "client-dup-2")
+        let txids = (0..<50).map { "dup-\($0)" }
+        try first.send(txids)
+        try second.send(txids)
+        let a = try first.collect(expected: txids.count, timeout: 30)
+        let b = try second.collect(expected: txids.count, timeout: 30)
+        XCTAssertEqual(a.succeeded.count + b.succeeded.count, txids.count, "each txid acknowledged once: \(a.failures) \(b.failures)")
+        XCTAssertEqual(Set(a.succeeded).union(b.succeeded), Set(txids))
+        let failures = Array(a.failures.values) + Array(b.failures.values)
+        XCTAssertEqual(failures.count, txids.count)
+        XCTAssertTrue(failures.allSatisfy { $0.contains("duplicate txid") }, "\(failures.prefix(3))")
+
+        try first.write(WireClient.frame(type: .chainTransaction, payload: [0xff, 0xff, 0xff]))
+        let refused = try first.collect(expected: 1, timeout: 10)
+        XCTAssertEqual(refused.failures.values.first, "malformed transaction")
+
+        try eventually(timeout: 20, "the same height everywhere") {
+            Set(try peers.map { try $0.process.metric("weft_chain_height") }).count == 1
+        }
+        for peer in peers { XCTAssertEqual(try peer.process.terminate(), 0) }
+        try PBFTLedgers.assertIdentical(peers.map(\.process.dataDir))
+        try PBFTLedgers.assertEachOnce(txids, in: peers[0].process.dataDir)
+    }
+
     func testStartRefusesABadReplicaSetting() throws {
         let cases: [([String: String], String, String)] = [
             (["pbft.general.N": "3", "pbft.general.f": "1"], "vp0", "pbft.general.N"),

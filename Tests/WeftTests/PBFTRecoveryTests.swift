@@ -139,6 +139,26 @@ final class PBFTRecoveryTests: XCTestCase {
         try PBFTLedgers.assertEachOnce(acked, in: peers[0].process.dataDir)
     }
 
+    /// A replica restarted after the others went quiet (Fabric #1454 at
+    /// start): nothing new commits, yet it learns where the others stand
+    /// when it reconnects and catches up by state transfer.
+    func testARestartedReplicaCatchesUpOnAnIdleNetwork() throws {
+        let peers = try PBFTClusterTests.cluster()
+        let vp3 = peers[3].process
+        vp3.killHard()
+        let outcome = try PBFTClient(peers[0].process.listen, name: "client-idle").submit((0..<300).map { "idle-\($0)" }, timeout: 30)
+        XCTAssertEqual(outcome.succeeded.count, 300)
+        let live = Array(peers[0..<3])
+        try converge(live, above: 3)
+        let target = try live[0].process.metric("weft_chain_height")
+        let restarted = try PBFTPeer.start("vp3", dataDir: vp3.dataDir, listenPort: vp3.listen.port,
+                                           settings: ["peer.discovery.rootnode": peers[0].process.listen.description])
+        try waitAll([restarted], "vp3 catches up to height \(target) with no traffic", { $0[0] == target })
+        XCTAssertGreaterThan(try restarted.process.metric("weft_pbft_state_transfers_total"), 0)
+        for peer in live + [restarted] { XCTAssertEqual(try peer.process.terminate(), 0) }
+        try PBFTLedgers.assertIdentical((live + [restarted]).map(\.process.dataDir))
+    }
+
     /// A replica that cannot record its PBFT state stops taking part (it must
     /// not send what it could not record), says why on /healthz, and the
     /// other three go on committing.

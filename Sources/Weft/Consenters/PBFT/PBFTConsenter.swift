@@ -56,6 +56,8 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     private var pendingAnswers: [[Answer]] = []
     private var pendingAnswersHead = 0
     private var ticks = 0
+    /// The replicas connected at the last look (every 10 ticks).
+    private var connectedReplicas: Set<UInt64> = []
     private var stopped = false
     /// The catch-up under way, if any.
     private var transfer: StateTransfer?
@@ -263,8 +265,14 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         }
         performAll()
         if ticks % 10 == 0 {
-            let connected = context?.communicator.peers().filter { replicaByName[$0.name] != nil }.count ?? 0
-            metrics.update(from: replica, outstanding: replica.outstandingCount, connectedReplicas: connected + 1)
+            let connected = Set(context?.communicator.peers().compactMap { replicaByName[$0.name] } ?? [])
+            // A replica that (re)connected may have missed the checkpoints
+            // announced while it was away: tell it where this one stands, so a
+            // restarted replica catches up even on an idle network.
+            for newcomer in connected.subtracting(connectedReplicas).sorted() { replica.announceCheckpoint(to: newcomer) }
+            connectedReplicas = connected
+            performAll()
+            metrics.update(from: replica, outstanding: replica.outstandingCount, connectedReplicas: connected.count + 1)
         }
     }
 

@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
 # The load matrix: weft load against a peer with the echo consenter, over
 # connections 1/16/256 x window 1/8/64 x payload 128 B/4 KiB. Writes a Markdown
-# table, a CSV and throughput/p99 plots (gnuplot; installed if missing) to a
-# results folder.
-#   scripts/loadtest.sh [--target host:port] [--duration S] [--out DIR] [--quick]
+# table, a CSV and plots to a results folder: throughput and p99 against the
+# window, one line per connection count, one plot per payload (gnuplot; when
+# it is missing the script prints how to install it and skips the plots).
+#   scripts/loadtest.sh [--target host:port] [--duration S] [--out DIR] [--quick] [--weft BIN]
 #     --target  an already running peer (default: start one on a free port)
+#     --weft    the weft binary to use (default: swift build -c release, .build/release/weft)
 #     --quick   connections 1/16, window 1/8, payload 128 B, 1 s runs
 #     --set K=V pass a config key to the peer this script starts (repeatable),
 #               e.g. --set peer.socket.sendBuffer=262144 to compare knobs
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-target= dur=3 out= quick=0 sets=()
+target= dur=3 out= quick=0 sets=() weft= args="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) target=$2; shift 2 ;;
     --duration) dur=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --quick) quick=1; dur=1; shift ;;
+    --weft) weft=$2; shift 2 ;;
     --set) sets+=(--set "$2"); shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "loadtest.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -26,8 +29,13 @@ conns=(1 16 256) windows=(1 8 64) sizes=(128 4096)
 [ $quick = 1 ] && conns=(1 16) windows=(1 8) sizes=(128)
 out=${out:-$root/results/loadtest-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
-swift build -c release --package-path "$root" >&2
-weft=$root/.build/release/weft
+if [ -z "$weft" ]; then
+  swift build -c release --package-path "$root" >&2
+  weft=$root/.build/release/weft
+fi
+[ -x "$weft" ] || { echo "loadtest: no weft binary at $weft" >&2; exit 1; }
+echo "loadtest: $("$weft" version), $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC')" >"$out/about.txt"
+echo "loadtest: command: scripts/loadtest.sh $args" >>"$out/about.txt"
 pid=
 trap '[ -n "$pid" ] && kill -TERM $pid 2>/dev/null; wait 2>/dev/null' EXIT
 if [ -z "$target" ]; then
@@ -63,27 +71,40 @@ for r in rows:
 open(sys.argv[2], "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY
-if ! command -v gnuplot >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  echo "loadtest: installing gnuplot for the plots" >&2
-  (apt-get update -qq && apt-get install -y -qq gnuplot-nox >/dev/null) || echo "loadtest: gnuplot not installed; no plots" >&2
-fi
-if command -v gnuplot >/dev/null 2>&1; then
+if ! command -v gnuplot >/dev/null 2>&1; then
+  echo "loadtest: gnuplot is not installed, so no plots; to have them: sudo apt-get install gnuplot-nox (Debian/Ubuntu), then run this again" >&2
+else
   for s in "${sizes[@]}"; do
-    awk -F, -v s="$s" 'NR > 1 && $3 == s' "$csv" >"$out/plot-$s.dat"
+    # One data file per connection count: window, msgs/s, p99 (rows in window order).
+    plots_tp= plots_p99=
+    for c in "${conns[@]}"; do
+      label="$c connection$([ "$c" = 1 ] || echo s)"
+      awk -F, -v s="$s" -v c="$c" 'NR > 1 && $3 == s && $1 == c { print $2 "," $4 "," $8 }' "$csv" | sort -t, -k1,1n >"$out/plot-$s-c$c.dat"
+      plots_tp+="${plots_tp:+, }\"$out/plot-$s-c$c.dat\" using 1:2 with linespoints lw 2 title \"$label\""
+      plots_p99+="${plots_p99:+, }\"$out/plot-$s-c$c.dat\" using 1:3 with linespoints lw 2 title \"$label\""
+    done
     gnuplot <<GP
 set datafile separator ","
 set terminal pngcairo size 900,500 noenhanced
 set logscale x 2
-set xlabel "connections x window (messages in flight)"
+set xtics ($(IFS=,; echo "${windows[*]}"))
+set xrange [${windows[0]}/1.5:${windows[-1]}*1.5]
+set xlabel "window (messages in flight per connection)"
 set key left top
+set grid
 set output "$out/throughput-$s.png"
 set ylabel "echoes per second"
+set format y "%.1s%c"
+set yrange [0:*]
 set title "weft echo throughput, payload $s B"
-plot "$out/plot-$s.dat" using (\$1*\$2):4 with linespoints title "msgs/s"
+plot $plots_tp
 set output "$out/p99-$s.png"
 set ylabel "p99 round trip (us)"
+set format y "%g"
+set logscale y 10
+set yrange [*:*]
 set title "weft echo p99 latency, payload $s B"
-plot "$out/plot-$s.dat" using (\$1*\$2):8 with linespoints title "p99 us"
+plot $plots_p99
 GP
   done
 fi

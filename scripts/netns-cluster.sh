@@ -2,18 +2,20 @@
 # N peers, each in its own network namespace, joined by a bridge that lives in
 # a namespace of its own (the host's interfaces and routes are never touched).
 # Waits for the full mesh, prints each peer's view, tears everything down on
-# exit. Needs root and iproute2. Addresses: 10.213.0.1..N/24, inside those
-# namespaces only. --tls: mutual TLS 1.3 links, certificates from gen-certs.sh.
-#   scripts/netns-cluster.sh [N=4] [--hold] [--timeout SECONDS] [--tls]
+# exit. Needs root and iproute2. Peers vp0..vp<N-1> at 10.213.0.1..N/24, inside
+# those namespaces only. --tls: mutual TLS 1.3 links, certificates from
+# gen-certs.sh. --consensus pbft: the peers are the N PBFT replicas (f = (N-1)/3).
+#   scripts/netns-cluster.sh [N=4] [--hold] [--timeout SECONDS] [--tls] [--consensus echo|noops|pbft]
 # Exit: 0 mesh formed, 1 it did not, 77 namespaces cannot be made here (reason on stderr).
 set -uo pipefail
-n=4 hold=0 timeout=30 tls=0
+n=4 hold=0 timeout=30 tls=0 consensus=noops
 while [ $# -gt 0 ]; do
   case "$1" in
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --hold) hold=1; shift ;;
     --tls) tls=1; shift ;;
     --timeout) timeout=$2; shift 2 ;;
+    --consensus) consensus=$2; shift 2 ;;
     [0-9]*) n=$1; shift ;;
     *) echo "netns-cluster: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -53,16 +55,19 @@ for i in $(seq 1 "$n"); do
   ip -n "$ns" link set eth0 up
 done
 if [ $tls = 1 ]; then
-  "$root/scripts/gen-certs.sh" --out "$work/certs" $(for i in $(seq 1 "$n"); do echo "vp$i"; done) || exit 1
+  "$root/scripts/gen-certs.sh" --out "$work/certs" $(for i in $(seq 0 $((n - 1))); do echo "vp$i"; done) || exit 1
 fi
 for i in $(seq 1 "$n"); do
-  args=(node start --peer-id "vp$i" --listen "10.213.0.$i:7051" --ops-listen "127.0.0.1:9443" --data-dir "$work/vp$i")
+  name="vp$((i - 1))"
+  args=(node start --peer-id "$name" --listen "10.213.0.$i:7051" --ops-listen "127.0.0.1:9443" --data-dir "$work/$name"
+        --consensus "$consensus")
   [ "$i" -gt 1 ] && args+=(--root-node "10.213.0.1:7051")
-  [ $tls = 1 ] && args+=(--tls --tls-cert "$work/certs/vp$i.pem" --tls-key "$work/certs/vp$i.key" --tls-root-cert "$work/certs/ca.pem")
-  ip netns exec "${tag}n$i" "$bin" "${args[@]}" 2>"$work/vp$i.log" &
+  [ "$consensus" = pbft ] && args+=(--set "pbft.general.N=$n" --set "pbft.general.f=$(((n - 1) / 3))")
+  [ $tls = 1 ] && args+=(--tls --tls-cert "$work/certs/$name.pem" --tls-key "$work/certs/$name.key" --tls-root-cert "$work/certs/ca.pem")
+  ip netns exec "${tag}n$i" "$bin" "${args[@]}" 2>"$work/$name.log" &
   pids+=($!)
 done
-echo "netns-cluster: $n peers in namespaces ${tag}n1..${tag}n$n; waiting for the mesh (up to ${timeout}s)" >&2
+echo "netns-cluster: $n peers vp0..vp$((n - 1)) ($consensus) in namespaces ${tag}n1..${tag}n$n; waiting for the mesh (up to ${timeout}s)" >&2
 deadline=$((SECONDS + timeout))
 formed=0
 while [ $SECONDS -lt $deadline ]; do
@@ -75,7 +80,7 @@ while [ $SECONDS -lt $deadline ]; do
   sleep 0.5
 done
 for i in $(seq 1 "$n"); do
-  echo "== vp$i (10.213.0.$i)"
+  echo "== vp$((i - 1)) (10.213.0.$i)"
   ip netns exec "${tag}n$i" "$bin" node status --ops 127.0.0.1:9443 || true
 done
 if [ $formed = 1 ]; then echo "netns-cluster: full mesh of $n peers formed"; else echo "netns-cluster: the mesh did not form within ${timeout}s" >&2; fi

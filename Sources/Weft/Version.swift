@@ -1,3 +1,19 @@
 public enum WeftVersion {
     public static let text = "0.1.0"
+    /// The git commit built (`scripts/package.sh` stamps it in BuildCommit.swift; a development build says `dev`).
+    public static let commit = buildCommit
+    /// The Swift language mode and compiler the binary was built with.
+    public static let swift: String = {
+        #if compiler(>=6.4)
+        return "6.4+"
+        #elseif compiler(>=6.3)
+        return "6.3"
+        #elseif compiler(>=6.2)
+        return "6.2"
+        #elseif compiler(>=6.1)
+        return "6.1"
+        #else
+        return "6.0"
+        #endif
+    }()
 }

@@ -15,11 +15,13 @@ public enum HTTPGet {
         return body
     }
 
-    public static func request(_ target: HostPort, path: String, timeoutSeconds: Int = 5) throws -> (Int, String) {
+    public static func request(_ target: HostPort, path: String, method: String = "GET", body: String? = nil,
+                               timeoutSeconds: Int = 5) throws -> (Int, String) {
         guard let address = try target.resolve().first else { throw Failure(description: "cannot resolve \(target)") }
         let fd = try BlockingSocket.connect(address, timeoutSeconds: timeoutSeconds)
         defer { close(fd) }
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: \(target)\r\nConnection: close\r\n\r\n".utf8)
+        let content = body.map { "Content-Type: application/json\r\nContent-Length: \($0.utf8.count)\r\n" } ?? ""
+        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: \(target)\r\n\(content)Connection: close\r\n\r\n\(body ?? "")".utf8)
         try BlockingSocket.writeAll(fd, request)
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)

@@ -27,7 +27,12 @@ final class LoadConnection: EventHandler {
     var txSentAt: [UInt64: UInt64] = [:]
     var writeArmed = false
 
-    init(id: Int, fd: Int32, worker: LoadWorker) { self.id = id; self.fd = fd; self.worker = worker }
+    /// The first sequence number of this connection (--reconnect goes on from the last one's).
+    let firstSeq: UInt64
+
+    init(id: Int, fd: Int32, worker: LoadWorker, firstSeq: UInt64) {
+        self.id = id; self.fd = fd; self.worker = worker; self.firstSeq = firstSeq; nextSeq = firstSeq; expectSeq = firstSeq
+    }
 
     var hasUnsent: Bool { !out.isEmpty || !sealed.isEmpty }
 
@@ -41,7 +46,15 @@ final class LoadWorker: @unchecked Sendable {
     let address: SocketAddress
     let ids: [Int]
     let counters: LoadCounters
+    let acked: AckedFile?
     let start: UInt64, measureFrom: UInt64, end: UInt64
+    /// FAILURE answers by reason.
+    private(set) var failedReasons: [String: Int] = [:]
+    /// Acknowledged txids not yet written to `acked` (written at the end of each read).
+    private var ackBuffer: [UInt8] = []
+    /// --reconnect: connection ids to open again, when, and the sequence numbers they go on from.
+    private var reopenAt: [Int: UInt64] = [:]
+    private var nextSeqOf: [Int: UInt64] = [:]
     private(set) var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000_000, numberOfSignificantValueDigits: .three)
     private var recent = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000_000, numberOfSignificantValueDigits: .two)
     private var recentSecond: UInt64 = 0
@@ -54,7 +67,8 @@ final class LoadWorker: @unchecked Sendable {
     private let iovecs = UnsafeMutablePointer<iovec>.allocate(capacity: 64)
 
     init(options: LoadOptions, tls: TLSContext?, address: SocketAddress, connectionIDs: [Int], counters: LoadCounters,
-         start: UInt64, measureFrom: UInt64, end: UInt64) throws {
+         acked: AckedFile? = nil, start: UInt64, measureFrom: UInt64, end: UInt64) throws {
+        self.acked = acked
         self.options = options
         self.tls = tls
         self.address = address
@@ -77,13 +91,19 @@ final class LoadWorker: @unchecked Sendable {
         for id in ids { open(id) }
         while true {
             let now = MonotonicClock.now()
-            if now >= end || connections.values.allSatisfy(\.dead) { break }
+            if now >= end || (connections.values.allSatisfy(\.dead) && reopenAt.isEmpty) { break }
+            for (id, at) in reopenAt where at <= now {
+                reopenAt[id] = nil
+                counters.reconnects.add(1, ordering: .relaxed)
+                open(id)
+            }
             var timeout: Int32 = 50
             if interval > 0 {
                 let due = connections.values.filter { $0.established && !$0.dead }.map(\.nextDue).min() ?? now + 50_000_000
                 timeout = due <= now ? 0 : Int32(min(50, (due - now) / 1_000_000))
             }
             timeout = min(timeout, Int32((end - now) / 1_000_000) + 1)
+            if !reopenAt.isEmpty { timeout = min(timeout, 20) }
             loop.turn(maxWaitMillis: timeout)
             if interval > 0 { sendDue() }
             for c in connections.values where !c.dead && c.hasUnsent { flush(c) }
@@ -104,11 +124,12 @@ final class LoadWorker: @unchecked Sendable {
         guard let fd = try? address.connectBlocking() else {
             counters.errors.add(1, ordering: .relaxed)
             FileHandle.standardError.write(Data("load: connection \(id): cannot connect to \(options.target)\n".utf8))
+            scheduleReopen(id)
             return
         }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        let c = LoadConnection(id: id, fd: fd, worker: self)
+        let c = LoadConnection(id: id, fd: fd, worker: self, firstSeq: nextSeqOf[id] ?? 0)
         if let tls {
             do {
                 c.tls = try BlockingTLS.handshake(fd: fd, context: tls)
@@ -116,6 +137,7 @@ final class LoadWorker: @unchecked Sendable {
                 counters.errors.add(1, ordering: .relaxed)
                 FileHandle.standardError.write(Data("load: connection \(id): TLS handshake with \(options.target) failed: \(error)\n".utf8))
                 Syscall.close(fd)
+                scheduleReopen(id)
                 return
             }
         }
@@ -124,6 +146,7 @@ final class LoadWorker: @unchecked Sendable {
             counters.errors.add(1, ordering: .relaxed)
             FileHandle.standardError.write(Data("load: connection \(id): \(error)\n".utf8))
             Syscall.close(fd)
+            scheduleReopen(id)
             return
         }
         connections[fd] = c
@@ -145,12 +168,21 @@ final class LoadWorker: @unchecked Sendable {
         c.out.removeAll()
         c.sealed.removeAll()
         counters.alive.add(-1, ordering: .relaxed)
+        nextSeqOf[c.id] = c.nextSeq
     }
 
     private func fail(_ c: LoadConnection, _ why: String) {
         counters.errors.add(1, ordering: .relaxed)
         FileHandle.standardError.write(Data("load: connection \(c.id): \(why)\n".utf8))
         kill(c)
+        scheduleReopen(c.id)
+    }
+
+    /// --reconnect: opens connection `id` again after the delay (if before the end).
+    private func scheduleReopen(_ id: Int) {
+        guard options.reconnect else { return }
+        let at = MonotonicClock.now() + UInt64(options.reconnectDelaySeconds * 1e9)
+        if at < end { reopenAt[id] = at }
     }
 
     // MARK: sending
@@ -176,7 +208,7 @@ final class LoadWorker: @unchecked Sendable {
         case .tx:
             var tx = Protos_Transaction()
             tx.type = .chaincodeInvoke
-            tx.txid = "\(options.idPrefix)-\(c.id)-\(seq)"
+            tx.txid = "\(options.idPrefix)-\(options.runNonce)-\(c.id)-\(seq)"
             tx.payload = Data(count: max(0, options.payloadSize - tx.txid.utf8.count))
             c.out.append(Message(type: .chainTransaction, payload: (try? tx.serializedBytes()) ?? [UInt8]()).storage)
             c.txSentAt[seq] = stamp
@@ -250,6 +282,10 @@ final class LoadWorker: @unchecked Sendable {
             handle(c, header: header, body: body, frameBytes: 4 + count, now: now)
         }
         if !c.dead { c.reader.consume(offset) }
+        if let acked, !ackBuffer.isEmpty {
+            acked.append(ackBuffer)
+            ackBuffer.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Decrypts every whole record into the reader; false when the connection failed.
@@ -290,13 +326,44 @@ final class LoadWorker: @unchecked Sendable {
             guard let response = try? Protos_Response(serializedBytes: Array(payload)) else { fail(c, "undecodable RESPONSE"); return }
             let txid = String(decoding: response.msg, as: UTF8.self)
             guard response.status == .success else {
+                // "<txid>: <reason>" (or a bare reason when there is no txid to name).
+                let text = txid
+                var reason = text, failedTxid = ""
+                if let colon = text.range(of: ": ") {
+                    failedTxid = String(text[..<colon.lowerBound])
+                    reason = String(text[colon.upperBound...])
+                }
                 counters.errors.add(1, ordering: .relaxed)
-                FileHandle.standardError.write(Data("load: connection \(c.id): FAILURE: \(txid)\n".utf8))
-                c.inFlight -= 1
+                counters.failed.add(1, ordering: .relaxed)
+                failedReasons[reason, default: 0] += 1
+                if failedReasons[reason] == 1 {   // the first of each reason; the summary counts them all
+                    FileHandle.standardError.write(Data("load: connection \(c.id): FAILURE: \(text)\n".utf8))
+                }
+                let seq = failedTxid.split(separator: "-").last.flatMap { UInt64($0) }
+                // One of this connection's (not an earlier connection's, after --reconnect):
+                // its slot is free again, and in closed loop the window stays full.
+                if failedTxid.isEmpty || seq.flatMap({ c.txSentAt.removeValue(forKey: $0) }) != nil {
+                    c.inFlight -= 1
+                    if interval == 0 && now < end { enqueue(c, stamp: MonotonicClock.now()) }
+                }
                 return
             }
-            guard let seq = txid.split(separator: "-").last.flatMap({ UInt64($0) }), let sentAt = c.txSentAt.removeValue(forKey: seq) else {
+            guard let seq = txid.split(separator: "-").last.flatMap({ UInt64($0) }) else {
                 fail(c, "RESPONSE for an unknown txid '\(txid)'"); return
+            }
+            guard let sentAt = c.txSentAt.removeValue(forKey: seq) else {
+                // A transaction sent on an earlier connection of this id (--reconnect), answered
+                // on this one (the peer answers by name): acknowledged all the same.
+                if seq < c.firstSeq && txid == "\(options.idPrefix)-\(options.runNonce)-\(c.id)-\(seq)" {
+                    counters.received.add(1, ordering: .relaxed)
+                    if acked != nil { ackBuffer.append(contentsOf: response.msg); ackBuffer.append(0x0A) }
+                    return
+                }
+                fail(c, "RESPONSE for an unknown txid '\(txid)'"); return
+            }
+            if acked != nil {
+                ackBuffer.append(contentsOf: response.msg)
+                ackBuffer.append(0x0A)
             }
             completed(c, sentAt: sentAt, now: now, bytes: frameBytes)
         default:

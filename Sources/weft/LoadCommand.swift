@@ -16,7 +16,14 @@ struct LoadCommand: ParsableCommand {
         --tls-root-cert every connection speaks TLS 1.3 (for a peer with peer.tls.enabled); the \
         certificate must carry each connection's name, e.g. gen-certs.sh's load.pem (*.load.weft) \
         with --id-domain load.weft. A progress line each second on \
-        stderr; a summary at the end (--json: one JSON object on stdout). Exit 1 if nothing was answered.
+        stderr; a summary at the end (--json: one JSON object on stdout). Exit 1 if nothing was answered. \
+        In tx mode the summary counts transactions sent, acknowledged (SUCCESS), failed (FAILURE, by the \
+        reason after "<txid>: ") and unanswered; --acked FILE writes each acknowledged txid to FILE, one \
+        a line, as its answer is read (no buffering beyond one read's answers). Txids are \
+        <id-prefix>-<run nonce>-<connection>-<n>, the nonce random per run, so two runs never repeat one. \
+        --reconnect opens a connection that failed again (every 0.5 s until the end), its txids going on \
+        from where they were: for load that must ride through a validator's crash and restart.
+        
         """)
 
     @Option(help: "The peer, host:port.") var target = "127.0.0.1:7051"
@@ -36,6 +43,8 @@ struct LoadCommand: ParsableCommand {
     @Flag(help: "Print one JSON object with the summary on stdout.") var json = false
     @Flag(help: "No progress lines.") var quiet = false
     @Flag(help: "Only connect and hand-shake, then hold the connections idle for the duration.") var idle = false
+    @Option(help: "Tx mode: append every acknowledged txid to this file, one a line, as it arrives.") var acked: String?
+    @Flag(help: "Open a connection that failed or could not be made again, every 0.5 s until the end.") var reconnect = false
 
     func validate() throws {
         guard HostPort(target) != nil else { throw ValidationError("--target: '\(target)' is not host:port") }
@@ -45,6 +54,7 @@ struct LoadCommand: ParsableCommand {
         guard duration > 0, duration <= 86_400, warmup >= 0 else { throw ValidationError("-d must be > 0 (and at most a day); --warmup >= 0") }
         guard LoadOptions.Mode(rawValue: mode) != nil else { throw ValidationError("--mode must be consensus or tx") }
         if let rate { guard rate > 0 else { throw ValidationError("--rate must be positive") } }
+        guard acked == nil || mode == "tx" else { throw ValidationError("--acked needs --mode tx") }
         let tlsFlags = [tlsCert, tlsKey, tlsRootCert].compactMap { $0 }.count
         guard tlsFlags == 0 || tlsFlags == 3 else { throw ValidationError("TLS needs all three of --tls-cert, --tls-key and --tls-root-cert") }
     }
@@ -65,6 +75,8 @@ struct LoadCommand: ParsableCommand {
             options.tls = PeerConfig.TLS(certFile: tlsCert, keyFile: tlsKey, rootCertFile: tlsRootCert)
         }
         options.idle = idle
+        options.ackedPath = acked
+        options.reconnect = reconnect
         let quiet = self.quiet
         let generator = LoadGenerator(options: options)
         let result: LoadResult
@@ -87,6 +99,6 @@ struct LoadCommand: ParsableCommand {
         } else {
             print(LoadSummary.table(result, options: options))
         }
-        if idle ? result.connections == 0 : result.measured == 0 { throw ExitCode(1) }
+        if idle ? result.connections == 0 : (result.measured == 0 && result.received == 0) { throw ExitCode(1) }
     }
 }

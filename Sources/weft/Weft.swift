@@ -19,7 +19,16 @@ struct WeftCommand: ParsableCommand {
 
 struct VersionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version.")
-    func run() { print("weft \(WeftVersion.text) (protocol: Fabric v0.6 peer messages, framed)") }
+    @Flag(help: "Print version, commit and Swift version as JSON (what GET /version answers).")
+    var json = false
+
+    func run() {
+        if json {
+            print(#"{"commit":"\#(WeftVersion.commit)","swift":"\#(WeftVersion.swift)","version":"\#(WeftVersion.text)"}"#)
+            return
+        }
+        print("weft \(WeftVersion.text) (commit \(WeftVersion.commit), Swift \(WeftVersion.swift); protocol: Fabric v0.6 peer messages, framed)")
+    }
 }
 
 struct NodeCommand: ParsableCommand {
@@ -40,9 +49,9 @@ struct ConfigOptions: ParsableArguments {
     var address: String?
     @Option(name: .customLong("root-node"), help: "peer.discovery.rootnode: comma-separated host:port list.")
     var rootNode: String?
-    @Option(help: "peer.validator.consensus.plugin: noops or echo.")
+    @Option(help: "peer.validator.consensus.plugin: noops, pbft or echo.")
     var consensus: String?
-    @Option(name: .customLong("data-dir"), help: "peer.fileSystemPath: data directory.")
+    @Option(name: .customLong("data-dir"), help: "peer.fileSystemPath: data directory (default /var/hyperledger/production; set nowhere and not creatable: ~/.local/share/weft).")
     var dataDir: String?
     @Option(name: .customLong("ops-listen"), help: "peer.operations.listenAddress (empty = off).")
     var opsListen: String?
@@ -76,9 +85,13 @@ struct ConfigOptions: ParsableArguments {
         return list
     }
 
-    func load() throws -> PeerConfig {
+    func load() throws -> PeerConfig { try loadNoting().config }
+
+    /// The configuration and the keys set by a file, a variable or a flag.
+    func loadNoting() throws -> (config: PeerConfig, setKeys: Set<String>) {
         do {
-            return try ConfigLoader.load(file: config, environment: ProcessInfo.processInfo.environment, overrides: try overrides()).0
+            let loaded = try ConfigLoader.loadNoting(file: config, environment: ProcessInfo.processInfo.environment, overrides: try overrides())
+            return (loaded.config, loaded.setKeys)
         } catch let error as ConfigError {
             throw ValidationError(error.description)
         }
@@ -92,31 +105,33 @@ struct StartCommand: ParsableCommand {
         discussion: """
         Settings come from core.yaml, then CORE_* environment variables \
         (CORE_PEER_DISCOVERY_ROOTNODE for peer.discovery.rootnode), then flags. \
-        SIGTERM or SIGINT stops the peer gracefully; a second signal exits at once.
+        SIGTERM or SIGINT stops the peer gracefully; a second signal exits at once. \
+        Under systemd (Type=notify) it sends READY=1 to $NOTIFY_SOCKET once its \
+        listeners are bound, and STOPPING=1 when it starts to stop.
         """)
 
     @OptionGroup var options: ConfigOptions
 
     func run() throws {
-        let config = try options.load()
-        let level = LogLevels.parse(config.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let environment = ProcessInfo.processInfo.environment
+        var (config, setKeys) = try options.loadNoting()
+        WeftLogging.bootstrap(format: config.logFormat, level: LogLevels.parse(config.logLevel) ?? .info)
         let logger = Logger(label: "weft")
-        for name in ConfigLoader.unknownEnvironment(ProcessInfo.processInfo.environment) {
+        for name in ConfigLoader.unknownEnvironment(environment) {
             logger.warning("environment variable \(name) names no config key; ignored")
+        }
+        do {
+            let data = try DataDirectory.prepare(&config, explicit: setKeys.contains("peer.fileSystemPath"), environment: environment)
+            if let note = data.note { logger.notice("\(note)", metadata: ["dataDir": "\(data.path)"]) }
+        } catch {
+            logger.critical("cannot start: \(error)")      // through the log (JSON lines too), not as a usage error
+            throw ExitCode(64)
         }
         let node: Node
         do {
-            try FileManager.default.createDirectory(atPath: config.fileSystemPath, withIntermediateDirectories: true)
-        } catch {
-            throw ValidationError("config key 'peer.fileSystemPath': cannot create '\(config.fileSystemPath)': \(error.localizedDescription)")
-        }
-        do {
             node = try Node(config: config, consenter: try ConsenterRegistry.make(config, logger: logger), logger: logger)
+        } catch let error as ConfigError {
+            throw ValidationError(error.description)     // a setting the consenter refused: exit 64 as for any config error
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
@@ -124,14 +139,28 @@ struct StartCommand: ParsableCommand {
         let signals = SignalWatcher { signal, count in
             if count == 1 {
                 logger.notice("signal \(signal): stopping (a second signal exits at once)")
+                StartCommand.notifySystemd("STOPPING=1", logger)
                 node.stop()
             } else {
                 logger.warning("second signal \(signal): exiting now")
                 Glibc.exit(1)
             }
         }
+        // Listeners (peers, operations) are bound and listening once Node.init returns.
+        StartCommand.notifySystemd("READY=1\nSTATUS=serving peers on \(node.boundAddress)\nMAINPID=\(getpid())", logger)
         try node.run()
         withExtendedLifetime(signals) {}
+    }
+
+    /// Type=notify: tells systemd (when it started us) how we are; a failure is logged, not fatal.
+    static func notifySystemd(_ state: String, _ logger: Logger) {
+        do {
+            if try SystemdNotify.send(state) {
+                logger.debug("told systemd \(state.split(separator: "\n").first ?? "")")
+            }
+        } catch {
+            logger.warning("\(error)")
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import SwiftProtobuf
-import Weft
+@testable import Weft
 import WeftTools
 import XCTest
 
@@ -88,6 +88,41 @@ final class LedgerTests: XCTestCase {
         XCTAssertEqual(verify.status, 0, verify.output)
         let inLedger = Set(try ledgerTxids(dataDir))
         XCTAssertTrue(Set(acked).isSubset(of: inLedger), "\(Set(acked).subtracting(inLedger).count) acknowledged txids lost")
+    }
+
+    /// Any validator answers SYNC_GET_BLOCKS from its ledger, noops too
+    /// (PROTOCOL.md section 9): the durable blocks of the range, at most
+    /// peer.sync.blocksPerRequest, byte for byte as in its file.
+    func testNoopsValidatorAnswersSyncGetBlocksFromItsLedger() throws {
+        var settings = ["peer.validator.consensus.noops.blockSize": "10", "peer.sync.blocksPerRequest": "3"]
+        settings.merge(fastBlocks) { first, _ in first }
+        let peer = try PeerProcess(name: "server", settings: settings, consensus: "noops")
+        _ = try submit((0..<50).map { "s-\($0)" }, to: peer, client: "filler")
+        try eventually("five blocks durable") { try peer.metric("weft_chain_height") == 5 }
+        let (asker, _) = try WireClient.handshaken(peer.listen, name: "catching-up", type: .validator)
+        func ask(_ start: UInt64, _ end: UInt64) throws -> Protos_SyncBlocks {
+            var range = Protos_SyncBlockRange()
+            range.correlationID = 42
+            range.start = start
+            range.end = end
+            try asker.write(WireClient.frame(type: .syncGetBlocks, payload: try range.serializedBytes()))
+            while true {
+                let message = try asker.readMessage()
+                if message.type == .syncBlocks { return try Protos_SyncBlocks(serializedBytes: message.payload) }
+            }
+        }
+        let first = try ask(1, 10)
+        XCTAssertEqual(first.range.correlationID, 42)
+        XCTAssertEqual(first.blocks.count, 3, "at most peer.sync.blocksPerRequest")
+        XCTAssertEqual([first.range.start, first.range.end], [1, 3])
+        let rest = try ask(4, 10)
+        XCTAssertEqual(rest.blocks.count, 1, "only the blocks it has")
+        XCTAssertEqual(try ask(9, 10).blocks.count, 0)
+        let scan = try BlockFile.scan(path: peer.dataDir + "/ledger/blocks")
+        for (i, block) in (first.blocks + rest.blocks).enumerated() {
+            XCTAssertEqual(try block.serializedBytes() as [UInt8], scan.records[i + 1].bytes, "block \(i + 1)")
+        }
+        XCTAssertEqual(try peer.terminate(), 0)
     }
 
     /// A ledger of `blocks` blocks written by a peer, and its file.

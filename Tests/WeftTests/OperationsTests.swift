@@ -10,7 +10,7 @@ final class OperationsTests: XCTestCase {
         let (client, _) = try WireClient.handshaken(peer.listen, name: "watched")
         try client.echoCheck(count: 10, tag: 1)
         let metrics = try HTTPGet.fetch(peer.ops, path: "/metrics")
-        for name in ["weft_frames_in_total", "weft_frames_out_total", "weft_bytes_in_total", "weft_bytes_out_total",
+        for name in ["weft_frames_in_total", "weft_frames_out_total", "weft_received_bytes_total", "weft_sent_bytes_total",
                      "weft_connections_open", "weft_connections_accepted_total", "weft_connections_closed_total",
                      "weft_peers_established", "weft_ring_depth", "weft_ring_capacity", "weft_ring_full_total",
                      "weft_messages_rejected_total", "weft_consenter_messages_total", "weft_slow_peers_disconnected_total",
@@ -22,7 +22,7 @@ final class OperationsTests: XCTestCase {
         XCTAssertEqual(try peer.metric("weft_frames_in_total"), 11)
 
         let health = try JSONSerialization.jsonObject(with: Data(try HTTPGet.fetch(peer.ops, path: "/healthz").utf8)) as? [String: Any]
-        XCTAssertEqual(health?["status"] as? String, "serving")
+        XCTAssertEqual(health?["status"] as? String, "OK")
         XCTAssertEqual(health?["peer"] as? String, "ops")
         XCTAssertEqual(health?["peers"] as? Int, 1)
 

@@ -16,6 +16,7 @@ public final class NoopsConsenter: Consenter, @unchecked Sendable {
     private let blockSize: Int
     private let blockTimeoutNanos: UInt64
     private let ledger: LedgerWriter
+    private let blockServer: BlockServer
     private let logger: Logger
 
     // Fan-queue state.
@@ -37,6 +38,7 @@ public final class NoopsConsenter: Consenter, @unchecked Sendable {
         lastHash = file.recovered.lastHash
         ledger = LedgerWriter(file: file, height: file.recovered.height,
                               groupCommitNanos: config.consensus.noopsSync == "group" ? config.consensus.noopsGroupCommitNanos : 0)
+        blockServer = try BlockServer(path: path, recovered: file.recovered, blocksPerRequest: config.sync.blocksPerRequest)
         ledger.onDurable = { [weak self] in
             guard let self, let queue = self.context?.queue else { return }
             queue.async { self.acknowledgeDurable() }
@@ -46,10 +48,21 @@ public final class NoopsConsenter: Consenter, @unchecked Sendable {
 
     public var chainHeight: UInt64 { ledger.durableHeight.load(ordering: .acquiring) }
 
+    /// The ledger, once a write or an fsync failed (every later block fails too).
+    public var failedHealthChecks: [String] { ledger.failedHealthChecks }
+
+    public func writeMetrics(to text: inout String) { ledger.writeMetrics(to: &text) }
+
     public func start(_ context: FanContext) throws { self.context = context }
 
     public func recvMsg(_ message: Message, from sender: PeerID) {
         guard let context else { return }
+        if message.type == .syncGetBlocks {      // any validator answers from its ledger (PROTOCOL.md section 9)
+            if let answer = blockServer.answer(message.payload, durableHeight: ledger.durableHeight.load(ordering: .acquiring)) {
+                try? context.communicator.unicast(answer, to: sender)
+            }
+            return
+        }
         if stopped {
             if message.type == .chainTransaction {
                 let txid = (try? Protos_Transaction(serializedBytes: message.payload))?.txid ?? "?"
@@ -102,6 +115,7 @@ public final class NoopsConsenter: Consenter, @unchecked Sendable {
         guard let bytes: [UInt8] = try? block.serializedBytes() else { return }
         lastHash = SHA256.hash(bytes)
         ledger.append(bytes, txids: txids)
+        blockServer.appended(length: bytes.count)
     }
 
     /// Answers the clients whose transactions are in a block that is now durable (or failed).
@@ -141,13 +155,35 @@ final class LedgerWriter: @unchecked Sendable {
     private let queue = DispatchQueue(label: "weft.ledger", qos: .userInitiated)
     private let groupCommitNanos: UInt64
     let durableHeight: Atomic<UInt64>
+    /// What went wrong, for /healthz (set once, on the ledger queue).
+    let failureText = Mutex<String?>(nil)
+    let writtenBytes = Atomic<Int>(0)
+    let failures = Atomic<Int>(0)
+    /// One fdatasync of the block file.
+    let fsyncDuration = MetricHistogram(name: "weft_ledger_fsync_duration_seconds", help: "fdatasync of the block file.")
+    /// A block handed to the ledger until it is durable (write, group-commit wait, fsync).
+    let commitDuration = MetricHistogram(name: "weft_block_commit_duration_seconds",
+                                         help: "From a block being cut to its being fsynced (write, group-commit window, fsync).")
     private let outcomes = Mutex<[Outcome]>([])
+    /// `ledger: write failed: …` once a write or an fsync failed (any thread).
+    var failedHealthChecks: [String] { failureText.withLock { $0 }.map { ["ledger: \($0)"] } ?? [] }
+
+    /// The ledger's metrics, for a consenter's `writeMetrics` (any thread).
+    func writeMetrics(to text: inout String) {
+        text += "# HELP weft_ledger_written_bytes_total Bytes appended to the block file (records with their headers).\n"
+        text += "# TYPE weft_ledger_written_bytes_total counter\nweft_ledger_written_bytes_total \(writtenBytes.load(ordering: .relaxed))\n"
+        text += "# HELP weft_ledger_write_failures_total Block writes or fsyncs that failed.\n"
+        text += "# TYPE weft_ledger_write_failures_total counter\nweft_ledger_write_failures_total \(failures.load(ordering: .relaxed))\n"
+        fsyncDuration.write(to: &text)
+        commitDuration.write(to: &text)
+    }
+
     /// Called on the ledger queue after outcomes were added.
     var onDurable: @Sendable () -> Void = {}
 
     // Ledger-queue state.
     private var writtenHeight: UInt64
-    private var unsynced: [[String]] = []
+    private var unsynced: [(txids: [String], cutAt: UInt64)] = []
     private var syncScheduled = false
     private var failure: Error?
 
@@ -159,12 +195,14 @@ final class LedgerWriter: @unchecked Sendable {
     }
 
     func append(_ bytes: [UInt8], txids: [String]) {
+        let cutAt = MonotonicClock.now()
         queue.async { [self] in
             if let failure { report([(txids, .failure(failure))]); return }
             do {
                 try file.append(bytes)
+                writtenBytes.add(bytes.count + BlockFile.recordHeader, ordering: .relaxed)
                 writtenHeight += 1
-                unsynced.append(txids)
+                unsynced.append((txids, cutAt))
                 if groupCommitNanos == 0 {
                     syncNow()
                 } else if !syncScheduled {
@@ -172,7 +210,7 @@ final class LedgerWriter: @unchecked Sendable {
                     queue.asyncAfter(deadline: .now() + .nanoseconds(Int(groupCommitNanos))) { [self] in syncNow() }
                 }
             } catch {
-                failure = error
+                fail(error)
                 report([(txids, .failure(error))])
             }
         }
@@ -184,9 +222,21 @@ final class LedgerWriter: @unchecked Sendable {
         let waiting = unsynced
         unsynced = []
         let result: Result<Void, Error>
-        do { try file.sync(); result = .success(()) } catch { failure = error; result = .failure(error) }
-        if case .success = result { durableHeight.store(writtenHeight, ordering: .releasing) }
-        report(waiting.map { ($0, result) })
+        let started = MonotonicClock.now()
+        do { try file.sync(); result = .success(()) } catch { fail(error); result = .failure(error) }
+        let now = MonotonicClock.now()
+        fsyncDuration.observe(sinceNanos: started, nowNanos: now)
+        if case .success = result {
+            durableHeight.store(writtenHeight, ordering: .releasing)
+            for block in waiting { commitDuration.observe(sinceNanos: block.cutAt, nowNanos: now) }
+        }
+        report(waiting.map { ($0.txids, result) })
+    }
+
+    private func fail(_ error: Error) {
+        failures.add(1, ordering: .relaxed)
+        if failure == nil { failureText.withLock { $0 = "write failed: \(error) (nothing more is acknowledged; restart the peer once the cause is fixed)" } }
+        failure = error
     }
 
     private func report(_ done: [Outcome]) {

@@ -30,6 +30,8 @@ public final class BlockFile {
         public var tailProblem: String?
         public var height: UInt64 { UInt64(records.count) }
         public var lastHash: [UInt8] { records.last.map { SHA256.hash($0.bytes) } ?? [] }
+        /// `lastHash` in lower-case hex (empty for an empty ledger).
+        public var lastHashHex: String { lastHash.map { String(format: "%02x", $0) }.joined() }
     }
 
     public enum LedgerError: Error, CustomStringConvertible {

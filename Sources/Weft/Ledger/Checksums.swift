@@ -2,14 +2,14 @@ import COpenSSL
 import Foundation
 
 /// CRC-32C (Castagnoli), as used by the ledger's records (table-driven).
-public enum CRC32C {
+enum CRC32C {
     private static let table: [UInt32] = (0..<256).map { i -> UInt32 in
         var c = UInt32(i)
         for _ in 0..<8 { c = c & 1 != 0 ? (c >> 1) ^ 0x82F6_3B78 : c >> 1 }
         return c
     }
 
-    public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         table.withUnsafeBufferPointer { t in
             for b in bytes { crc = t[Int((crc ^ UInt32(b)) & 0xff)] ^ (crc >> 8) }
@@ -17,20 +17,20 @@ public enum CRC32C {
         return crc ^ 0xFFFF_FFFF
     }
 
-    public static func checksum(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { checksum($0) } }
+    static func checksum(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { checksum($0) } }
 }
 
 /// SHA-256 (FIPS 180-4), for the hash chain of blocks: the system OpenSSL's.
-public enum SHA256 {
-    public static func hash(_ data: [UInt8]) -> [UInt8] { OpenSSLDigest.compute(EVP_sha256(), data, length: 32) }
+enum SHA256 {
+    static func hash(_ data: [UInt8]) -> [UInt8] { OpenSSLDigest.compute(EVP_sha256(), data, length: 32) }
 
-    public static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 }
 
 /// SHAKE256 (FIPS 202), an extendable-output function: PBFT batch digests
 /// use 64 bytes of it (PROTOCOL.md section 8).
-public enum SHAKE256 {
-    public static func hash(_ data: [UInt8], length: Int = 64) -> [UInt8] { OpenSSLDigest.compute(EVP_shake256(), data, length: length) }
+enum SHAKE256 {
+    static func hash(_ data: [UInt8], length: Int = 64) -> [UInt8] { OpenSSLDigest.compute(EVP_shake256(), data, length: length) }
 }
 
 /// One-shot digests through OpenSSL's EVP interface.

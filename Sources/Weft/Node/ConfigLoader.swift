@@ -84,7 +84,7 @@ public enum ConfigLoader {
             duration("peer.discovery.forgetAfter", "10m", "learned peers failing this long are forgotten", \.discovery.forgetAfterNanos, range: second...365 * day),
             bool("peer.discovery.persist", true, "keep known addresses in <fileSystemPath>/discovery/peers", \.discovery.persist),
             duration("peer.discovery.connectTimeout", "3s", "a dial that has not connected by then fails", \.discovery.connectTimeoutNanos, range: ms...hour),
-            string("peer.validator.consensus.plugin", "noops", "consenter: noops | echo") { (c: inout C, v: String) throws(ConfigError) in
+            string("peer.validator.consensus.plugin", "noops", "consenter: noops | pbft | echo") { (c: inout C, v: String) throws(ConfigError) in
                 guard ConsenterRegistry.names.contains(v) else {
                     throw ConfigError(key: "peer.validator.consensus.plugin", reason: "'\(v)' is not one of \(ConsenterRegistry.names.joined(separator: ", "))")
                 }
@@ -144,10 +144,38 @@ public enum ConfigLoader {
                 c.tls.serverHostOverride = v
             },
             bool("peer.tls.clientAuthRequired", true, "inbound peers must present a certificate", \.tls.clientAuthRequired),
+            int("peer.sync.blocksPerRequest", 20, 1...1000, "state transfer: most blocks in one SYNC_BLOCKS answer", \.sync.blocksPerRequest),
+            duration("peer.sync.timeout", "2s", "state transfer: a source silent this long is given up for the next", \.sync.requestTimeoutNanos, range: 10 * ms...hour),
+            int("pbft.general.N", 4, 1...1024, "PBFT: replicas in the network (N >= 3f+1)", \.pbft.n),
+            int("pbft.general.f", 1, 0...341, "PBFT: faulty replicas tolerated", \.pbft.f),
+            int("pbft.general.K", 10, 1...1_000_000, "PBFT: checkpoint period, in batches", \.pbft.k),
+            int("pbft.general.logmultiplier", 4, 2...1_000, "PBFT: log window L = K x logmultiplier", \.pbft.logMultiplier),
+            int("pbft.general.batchsize", 500, 1...100_000, "PBFT: requests per batch", \.pbft.batchSize),
+            string("pbft.general.validators", "", "PBFT: replica names in replica-id order; empty = vp0..vp<N-1>") { (c: inout C, v: String) throws(ConfigError) in
+                let names = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                guard Set(names).count == names.count else { throw ConfigError(key: "pbft.general.validators", reason: "names a replica twice") }
+                c.pbft.validators = names
+            },
+            duration("pbft.general.timeout.batch", "1s", "PBFT: the primary cuts a partial batch after this long", \.pbft.batchTimeoutNanos, range: ms...hour),
+            duration("pbft.general.timeout.request", "2s", "PBFT: a request outstanding this long starts a view change", \.pbft.requestTimeoutNanos, range: 10 * ms...day),
+            duration("pbft.general.timeout.viewchange", "2s", "PBFT: new-view timer (doubles on each failed attempt)", \.pbft.viewChangeTimeoutNanos, range: 10 * ms...day),
+            duration("pbft.general.timeout.resendviewchange", "2s", "PBFT: VIEW-CHANGE resent this often until a new view", \.pbft.resendViewChangeNanos, range: 10 * ms...day),
+            duration("pbft.general.timeout.nullrequest", "0s", "PBFT: the primary sends a null request when idle this long; 0 = off", \.pbft.nullRequestNanos, range: 10 * ms...day, zeroMeansOff: true),
+            duration("pbft.general.timeout.broadcast", "1s", "PBFT: a send to a replica not connected is given up after this long", \.pbft.broadcastTimeoutNanos, range: ms...hour),
+            string("pbft.test.byzantine", "", "TEST ONLY: make this replica lie (wrong-digest | phantom-prepare | equivocate | forge-view-change | bad-blocks); empty = honest") { (c: inout C, v: String) throws(ConfigError) in
+                guard v.isEmpty || PeerConfig.PBFT.byzantineModes.contains(v) else {
+                    throw ConfigError(key: "pbft.test.byzantine", reason: "'\(v)' is not one of \(PeerConfig.PBFT.byzantineModes.joined(separator: ", "))")
+                }
+                c.pbft.byzantine = v
+            },
             string("logging.level", "info", "trace | debug | info | notice | warning | error | critical") { (c: inout C, v: String) throws(ConfigError) in
                 let level = v.lowercased()
                 guard LogLevels.parse(level) != nil else { throw ConfigError(key: "logging.level", reason: "'\(v)' is not a log level") }
                 c.logLevel = level
+            },
+            string("logging.format", "text", "text (one line per event) | json (JSON lines: time, level, logger, message, fields)") { (c: inout C, v: String) throws(ConfigError) in
+                guard let format = LogFormat(rawValue: v.lowercased()) else { throw ConfigError(key: "logging.format", reason: "'\(v)' is not text or json") }
+                c.logFormat = format
             },
         ]
     }()
@@ -158,6 +186,14 @@ public enum ConfigLoader {
     /// `$FABRIC_CFG_PATH/core.yaml` if present), then the environment, then
     /// `overrides` (flags, in order).
     public static func load(file: String?, environment: [String: String], overrides: [(String, String)]) throws -> (PeerConfig, sources: [String]) {
+        let loaded = try loadNoting(file: file, environment: environment, overrides: overrides)
+        return (loaded.config, loaded.sources)
+    }
+
+    /// `load`, and which keys a file, a variable or a flag set (the rest are defaults).
+    public static func loadNoting(file: String?, environment: [String: String], overrides: [(String, String)]) throws
+        -> (config: PeerConfig, sources: [String], setKeys: Set<String>) {
+        var setKeys: Set<String> = []
         var config = PeerConfig()
         var sources: [String] = []
         var path = file
@@ -169,14 +205,14 @@ public enum ConfigLoader {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw ConfigError(key: "--config", reason: "cannot read '\(path)'")
             }
-            for (key, value) in try flattenYAML(text, origin: path) { try set(&config, key, value, origin: path) }
+            for (key, value) in try flattenYAML(text, origin: path) { try set(&config, key, value, origin: path); setKeys.insert(key) }
             sources.append(path)
         }
         for key in keys {
-            if let value = environment[key.environmentName] { try set(&config, key.path, value, origin: key.environmentName) }
+            if let value = environment[key.environmentName] { try set(&config, key.path, value, origin: key.environmentName); setKeys.insert(key.path) }
         }
-        for (key, value) in overrides { try set(&config, key, value, origin: "flag") }
-        return (config, sources)
+        for (key, value) in overrides { try set(&config, key, value, origin: "flag"); setKeys.insert(key) }
+        return (config, sources, setKeys)
     }
 
     /// `CORE_*` variables that name no key (reported as warnings: other tools share the prefix).

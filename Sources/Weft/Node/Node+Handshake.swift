@@ -51,7 +51,8 @@ extension Node {
         if identity == .unproven {
             logger.notice("TLS peer without a certificate claims the name \(peerName)", metadata: ["address": "\(c.remoteAddress)"])
         }
-        let info = PeerInfo(id: PeerID(name: peerName, handle: c.handle), address: endpoint.address, type: endpoint.type)
+        let info = PeerInfo(id: PeerID(name: peerName, handle: c.handle), address: endpoint.address, type: endpoint.type,
+                            certificate: c.tls?.peerCertificateDER)
         c.peer = info
         c.peerID = info.id
         if c.direction == .inbound { send(helloFrame(), on: c) }

@@ -14,7 +14,7 @@ extension Node {
         loop.unregister(listenerFD)
         Syscall.close(listenerFD)
         listenerFD = -1
-        operations?.close()
+        // Operations stay up while the peer drains: /healthz answers 503 (consenter stopped) meanwhile.
 
         // Nothing new is read: what is in the ring now is what gets delivered.
         for c in links.all where c.state != .closing {
@@ -56,6 +56,7 @@ extension Node {
             loop.turn(maxWaitMillis: 10)
         }
         for c in links.all { close(c, .shutdown, detail: "shutting down") }
+        operations?.close()
         logger.info("stopped", metadata: [
             "delivered": "\(fan.delivered.load(ordering: .relaxed))", "framesIn": "\(metrics.framesIn)",
             "framesOut": "\(metrics.framesOut)", "millis": "\((MonotonicClock.now() - started) / 1_000_000)",

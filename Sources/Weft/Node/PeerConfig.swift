@@ -10,12 +10,24 @@ public struct PeerConfig: Sendable, Equatable {
     /// HTTP /metrics, /healthz, /peers; empty = off.
     public var operationsListenAddress = "127.0.0.1:9443"
     public var logLevel = "info"
+    /// `logging.format`: one text line per event, or JSON lines.
+    public var logFormat = LogFormat.text
 
     public var discovery = Discovery()
     public var consensus = Consensus()
     public var socket = SocketOptions()
     public var limits = Limits()
     public var tls = TLS()
+    public var pbft = PBFT()
+    /// `peer.sync.*`: state transfer (PROTOCOL.md section 9).
+    public var sync = Sync()
+
+    public struct Sync: Sendable, Equatable {
+        /// Most blocks in one SYNC_BLOCKS answer (and asked for in one SYNC_GET_BLOCKS).
+        public var blocksPerRequest = 20
+        /// A source that has not answered by then is given up for the next.
+        public var requestTimeoutNanos: UInt64 = 2_000_000_000
+    }
 
     public struct Discovery: Sendable, Equatable {
         public var rootNodes: [String] = []
@@ -81,6 +93,45 @@ public struct PeerConfig: Sendable, Equatable {
             self.keyFile = keyFile
             self.rootCertFile = rootCertFile
         }
+    }
+
+    /// `pbft.*` (PROTOCOL.md section 8; Fabric v0.6's `consensus/pbft/config.yaml` keys).
+    public struct PBFT: Sendable, Equatable {
+        /// Replicas in the network.
+        public var n = 4
+        /// Faulty replicas tolerated (N >= 3f+1).
+        public var f = 1
+        /// Checkpoint period, in executed batches.
+        public var k = 10
+        /// The log window L = K x logMultiplier.
+        public var logMultiplier = 4
+        /// Requests per batch.
+        public var batchSize = 500
+        /// Replica names in replica-id order; empty = `vp0`..`vp<N-1>`.
+        public var validators: [String] = []
+        public var batchTimeoutNanos: UInt64 = 1_000_000_000
+        public var requestTimeoutNanos: UInt64 = 2_000_000_000
+        public var viewChangeTimeoutNanos: UInt64 = 2_000_000_000
+        public var resendViewChangeNanos: UInt64 = 2_000_000_000
+        /// 0 = off.
+        public var nullRequestNanos: UInt64 = 0
+        public var broadcastTimeoutNanos: UInt64 = 1_000_000_000
+        /// Test mode only: how this replica misbehaves; `""` = it does not.
+        /// `wrong-digest`: its PREPAREs and COMMITs carry a digest of its own;
+        /// `phantom-prepare`: it also prepares and commits sequence numbers it
+        /// never saw a pre-prepare for; `equivocate`: as primary it sends each
+        /// backup a different batch for the same sequence number;
+        /// `forge-view-change`: it sends VIEW-CHANGEs (and a NEW-VIEW relaying
+        /// them) claiming other replicas' ids, unsigned or wrongly signed;
+        /// `bad-blocks`: it answers SYNC_GET_BLOCKS with blocks that do not
+        /// link or a chain that misses the target.
+        public var byzantine = ""
+        public static let byzantineModes = ["wrong-digest", "phantom-prepare", "equivocate", "forge-view-change", "bad-blocks"]
+
+        public init() {}
+
+        /// The replica names in id order.
+        public var replicaNames: [String] { validators.isEmpty ? (0..<n).map { "vp\($0)" } : validators }
     }
 
     public init() {}

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// What /metrics, /healthz and /peers say (reactor thread).
 extension Node {
@@ -7,8 +8,8 @@ extension Node {
         let m = metrics
         out.counter("weft_frames_in_total", "Frames received from peers.", m.framesIn)
         out.counter("weft_frames_out_total", "Frames queued to peers.", m.framesOut)
-        out.counter("weft_bytes_in_total", "Bytes read from peer sockets.", m.bytesIn)
-        out.counter("weft_bytes_out_total", "Bytes written to peer sockets.", m.bytesOut)
+        out.counter("weft_received_bytes_total", "Bytes read from peer sockets.", m.bytesIn)
+        out.counter("weft_sent_bytes_total", "Bytes written to peer sockets.", m.bytesOut)
         out.gauge("weft_connections_open", "Open peer connections (any state).", openCount)
         out.counter("weft_connections_accepted_total", "Connections accepted.", m.accepted)
         out.counter("weft_connections_dialed_total", "Connections dialed.", m.dialed)
@@ -33,13 +34,39 @@ extension Node {
         out.gauge("weft_discovery_known_addresses", "Addresses discovery may dial.", discovery.known.count)
         out.gauge("weft_chain_height", "Blocks in the ledger.", Int(consenter.chainHeight))
         var text = out.text
+        fan.deliveryLatency.write(to: &text)
+        text += "# HELP weft_build_info The version and commit of this build (value 1).\n# TYPE weft_build_info gauge\n"
+        text += "weft_build_info{version=\"\(WeftVersion.text)\",commit=\"\(WeftVersion.commit)\",swift=\"\(WeftVersion.swift)\"} 1\n"
+        ProcessMetrics.write(to: &text)
         consenter.writeMetrics(to: &text)
         return text
     }
 
-    func healthJSON() -> String {
-        let health: [String: Any] = [
-            "status": shuttingDown ? "stopping" : "serving",
+    /// What is wrong now, as Fabric's operations service reports it: a
+    /// component and a reason each. Empty when healthy.
+    func failedChecks() -> [(component: String, reason: String)] {
+        var failed: [(String, String)] = []
+        if shuttingDown { failed.append(("consenter", "stopped: the peer is shutting down")) }
+        // The data directory must stay writable (a disk remounted read-only, a changed owner).
+        if access(config.fileSystemPath, W_OK | X_OK) != 0 {
+            failed.append(("ledger", "peer.fileSystemPath '\(config.fileSystemPath)' is not writable: \(String(cString: strerror(errno)))"))
+        }
+        for check in consenter.failedHealthChecks {
+            if let colon = check.range(of: ": ") {
+                failed.append((String(check[..<colon.lowerBound]), String(check[colon.upperBound...])))
+            } else {
+                failed.append(("consenter", check))
+            }
+        }
+        return failed
+    }
+
+    /// /healthz: 200 `{"status":"OK","time":…}`, or 503 with `failed_checks`.
+    func healthJSON() -> (healthy: Bool, body: String) {
+        let failed = failedChecks()
+        var health: [String: Any] = [
+            "status": failed.isEmpty ? "OK" : "Service Unavailable",
+            "time": WeftLogHandler.isoTimestamp(Date()),
             "peer": name,
             "address": advertisedAddress,
             "type": selfType == .validator ? "VALIDATOR" : "NON_VALIDATOR",
@@ -49,7 +76,15 @@ extension Node {
             "height": consenter.chainHeight,
             "uptimeSeconds": Int(Date().timeIntervalSince(startedAt)),
         ]
-        return Node.json(health)
+        if !failed.isEmpty {
+            health["failed_checks"] = failed.map { ["component": $0.component, "reason": $0.reason] }
+        }
+        return (failed.isEmpty, Node.json(health))
+    }
+
+    /// /version.
+    func versionJSON() -> String {
+        Node.json(["version": WeftVersion.text, "commit": WeftVersion.commit, "swift": WeftVersion.swift])
     }
 
     func peersJSON() -> String {

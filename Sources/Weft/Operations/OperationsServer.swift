@@ -2,7 +2,8 @@ import Foundation
 import CWeftLinux
 import Glibc
 
-/// HTTP/1.1 GET `/metrics` (Prometheus text), `/healthz` and `/peers` (JSON),
+/// HTTP/1.1 GET `/metrics` (Prometheus text), `/healthz`, `/version`, `/peers`
+/// and GET/PUT `/logspec` (JSON),
 /// served by the reactor itself: one request per connection, answered and
 /// closed. It reads reactor state directly, on the reactor thread.
 final class OperationsServer: EventHandler {
@@ -27,18 +28,31 @@ final class OperationsServer: EventHandler {
         boundAddress = SocketAddress.local(of: fd)?.hostPort ?? target
     }
 
+    private var closed = false
+
     func register() throws { try node.loop.register(fd, events: Readiness.readable, handler: self) }
 
     func close() {
+        closed = true
         node.loop.unregister(fd)
-        Glibc.close(fd)
+        Syscall.close(fd)
         for client in clients.values { finish(client) }
     }
 
     func handleEvents(_ events: UInt32) {
         for _ in 0..<16 {
-            let client = cweft_accept(fd, Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue))
-            guard client >= 0 else { return }
+            let client: Int32
+            switch Syscall.accept(fd) {
+            case .accepted(let accepted): client = accepted
+            case .none: return
+            case .outOfDescriptors, .failed:
+                // Out of descriptors (or worse): stop accepting for 100 ms rather than spin on a ready listener.
+                node.loop.modify(fd, events: 0)
+                node.loop.schedule(afterNanos: 100_000_000) { [weak self] in
+                    if let self, !self.closed { self.node.loop.modify(self.fd, events: Readiness.readable) }
+                }
+                return
+            }
             let handler = HTTPClient(fd: client, server: self)
             clients[client] = handler
             do { try node.loop.register(client, events: Readiness.readable, handler: handler) } catch { finish(handler) }
@@ -52,18 +66,50 @@ final class OperationsServer: EventHandler {
         guard clients[client.fd] === client else { return }
         clients[client.fd] = nil
         node.loop.unregister(client.fd)
-        Glibc.close(client.fd)
+        Syscall.close(client.fd)
     }
 
-    /// The answer to one request line.
-    fileprivate func respond(method: String, path: String) -> (status: String, type: String, body: String) {
-        guard method == "GET" else { return ("405 Method Not Allowed", "text/plain", "only GET\n") }
-        switch path.split(separator: "?").first.map(String.init) ?? path {
-        case "/metrics": return ("200 OK", "text/plain; version=0.0.4", node.prometheusText())
-        case "/healthz": return ("200 OK", "application/json", node.healthJSON())
-        case "/peers": return ("200 OK", "application/json", node.peersJSON())
-        default: return ("404 Not Found", "text/plain", "not found: try /metrics, /healthz or /peers\n")
+    typealias Answer = (status: String, type: String, body: String)
+
+    /// The answer to one request.
+    fileprivate func respond(method: String, path: String, body: [UInt8]) -> Answer {
+        let route = path.split(separator: "?").first.map(String.init) ?? path
+        let json = "application/json"
+        if route == "/logspec" {
+            switch method {
+            case "GET": return ("200 OK", json, Node.json(["spec": WeftLogging.level.rawValue]))
+            case "PUT": return putLogSpec(body)
+            default: return ("405 Method Not Allowed", json, Node.json(["error": "/logspec takes GET or PUT"]))
+            }
         }
+        guard method == "GET" else { return ("405 Method Not Allowed", "text/plain", "\(route): only GET\n") }
+        switch route {
+        case "/metrics": return ("200 OK", "text/plain; version=0.0.4", node.prometheusText())
+        case "/healthz":
+            let health = node.healthJSON()
+            return (health.healthy ? "200 OK" : "503 Service Unavailable", json, health.body)
+        case "/version": return ("200 OK", json, node.versionJSON())
+        case "/peers": return ("200 OK", json, node.peersJSON())
+        default: return ("404 Not Found", "text/plain", "not found: try /metrics, /healthz, /version, /logspec or /peers\n")
+        }
+    }
+
+    /// PUT /logspec `{"spec":"debug"}` (Fabric's form): the level of every logger, now.
+    private func putLogSpec(_ body: [UInt8]) -> Answer {
+        let json = "application/json"
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+              let spec = object["spec"] as? String else {
+            return ("400 Bad Request", json, Node.json(["error": "the body must be JSON like {\"spec\":\"debug\"}"]))
+        }
+        guard let level = LogLevels.parse(spec.trimmingCharacters(in: .whitespaces)) else {
+            return ("400 Bad Request", json, Node.json(["error": "'\(spec)' is not a log level (trace, debug, info, notice, warning, error, critical)"]))
+        }
+        let before = WeftLogging.level
+        WeftLogging.level = level
+        // Logged at notice (or above, so that it shows whatever the new level).
+        node.logger.log(level: max(level, .notice), "log level changed by PUT /logspec",
+                        metadata: ["from": "\(before.rawValue)", "to": "\(level.rawValue)"])
+        return ("204 No Content", json, "")
     }
 }
 
@@ -83,20 +129,31 @@ private final class HTTPClient: EventHandler {
     func handleEvents(_ events: UInt32) {
         if !response.isEmpty { writeResponse(); return }
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n <= 0 {
-            if n == 0 || (errno != EAGAIN && errno != EINTR) { server.finish(self) }
-            return
+        switch buffer.withUnsafeMutableBytes({ Syscall.receive(fd, into: $0.baseAddress, count: $0.count) }) {
+        case .bytes(let n): request += buffer[0..<n]
+        case .wouldBlock: return
+        case .endOfStream, .failed: server.finish(self); return
         }
-        request += buffer[0..<n]
         guard let end = request.firstRange(of: [13, 10, 13, 10]) ?? request.firstRange(of: [10, 10]) else {
             if request.count > OperationsServer.maxRequestBytes { reply(("431 Request Header Fields Too Large", "text/plain", "request too large\n")) }
             return
         }
         let head = String(decoding: request[..<end.lowerBound], as: UTF8.self)
-        let parts = head.split(separator: "\r\n").first?.split(separator: " ") ?? []
+        let lines = head.split { $0 == "\r\n" || $0 == "\n" }        // "\r\n" is one Character
+        let parts = lines.first?.split(separator: " ") ?? []
         guard parts.count >= 2 else { reply(("400 Bad Request", "text/plain", "bad request line\n")); return }
-        reply(server.respond(method: String(parts[0]), path: String(parts[1])))
+        var length = 0
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":"), line[..<colon].lowercased() == "content-length" else { continue }
+            guard let value = Int(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)), value >= 0 else {
+                reply(("400 Bad Request", "text/plain", "bad Content-Length\n")); return
+            }
+            length = value
+        }
+        guard length <= OperationsServer.maxRequestBytes else { reply(("413 Content Too Large", "text/plain", "body too large\n")); return }
+        let bodyStart = end.upperBound
+        guard request.count - bodyStart >= length else { return }     // the rest of the body is still coming
+        reply(server.respond(method: String(parts[0]), path: String(parts[1]), body: Array(request[bodyStart..<(bodyStart + length)])))
     }
 
     private func reply(_ answer: (status: String, type: String, body: String)) {
@@ -108,11 +165,16 @@ private final class HTTPClient: EventHandler {
 
     private func writeResponse() {
         while written < response.count {
-            let n = response.withUnsafeBytes { send(fd, $0.baseAddress! + written, $0.count - written, cweft_msg_nosignal) }
-            if n > 0 { written += n; continue }
-            if n < 0 && (errno == EAGAIN || errno == EINTR) {
+            let outcome = response.withUnsafeMutableBytes { bytes -> Syscall.WriteOutcome in
+                var piece = iovec(iov_base: bytes.baseAddress! + written, iov_len: bytes.count - written)
+                return Syscall.sendGathered(fd, &piece, count: 1)
+            }
+            switch outcome {
+            case .sent(let n) where n > 0: written += n; continue
+            case .wouldBlock:
                 server.node.loop.modify(fd, events: Readiness.writable)
                 return
+            case .sent, .failed: break
             }
             break
         }

@@ -61,6 +61,8 @@ final class ConsensusHandler: MessageHandler {
     private let ring: SPSCRing<InboundItem>
     private let framePool: FramePool
     private let policy: PeerConfig.Overflow
+    /// Messages pushed (plain: reactor only); every 128th carries a clock reading for the delivery histogram.
+    private var pushed: UInt32 = 0
 
     init(node: Node) {
         unmanagedNode = .passUnretained(node)
@@ -72,11 +74,17 @@ final class ConsensusHandler: MessageHandler {
     @inline(__always)
     func handle(_ frame: InboundFrame, from c: Connection) -> Disposition {
         let type = frame.header.rawType
+        // State transfer goes to the consenter too: it owns the ledger (PROTOCOL.md section 9).
         guard type == Int32(Protos_Message.TypeEnum.consensus.rawValue)
-            || type == Int32(Protos_Message.TypeEnum.chainTransaction.rawValue) else { return .pass }
+            || type == Int32(Protos_Message.TypeEnum.chainTransaction.rawValue)
+            || type == Int32(Protos_Message.TypeEnum.syncGetBlocks.rawValue)
+            || type == Int32(Protos_Message.TypeEnum.syncBlocks.rawValue) else { return .pass }
         guard ring.hasRoom() else { return overflow(frame, from: c) }
         let message = Message(storage: framePool.copying(body: frame.body), header: frame.header)
-        ring.pushAfterRoomCheck(InboundItem(message: consume message, handle: c.handle, introducing: c.introducedToFan ? nil : c.peerID))
+        pushed &+= 1
+        let sampledAt: UInt64 = pushed & 127 == 1 ? MonotonicClock.now() : 0
+        ring.pushAfterRoomCheck(InboundItem(message: consume message, handle: c.handle, introducing: c.introducedToFan ? nil : c.peerID,
+                                            sampledAt: sampledAt))
         c.introducedToFan = true
         unmanagedNode._withUnsafeGuaranteedRef { node in
             node.pushedSinceNotify &+= 1

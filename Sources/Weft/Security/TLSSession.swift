@@ -86,6 +86,12 @@ package final class TLSSession {
 
     package var hasPeerCertificate: Bool { SSL_get0_peer_certificate(ssl) != nil }
 
+    /// The other side's (verified) certificate, DER; nil without one. Taken
+    /// once per link, when it is established.
+    package var peerCertificateDER: [UInt8]? {
+        SSL_get0_peer_certificate(ssl).flatMap { MessageSigning.der($0) }
+    }
+
     /// Whether the other side's (verified) certificate carries `name` in its
     /// CN or a DNS SAN.
     package func peerCertificateNames(_ name: String) -> Bool {

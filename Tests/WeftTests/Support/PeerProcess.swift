@@ -29,7 +29,8 @@ final class PeerProcess: @unchecked Sendable {   // the log is guarded by logLoc
 
     /// Starts a peer and waits until it logged its addresses.
     init(name: String = "vp0", dataDir: String? = nil, listenPort: UInt16 = 0, settings: [String: String] = [:],
-         environment: [String: String] = [:], fileLimit: Int? = nil, consensus: String = "echo", waitUntilStarted: Bool = true) throws {
+         environment: [String: String] = [:], fileLimit: Int? = nil, fileSizeLimitBlocks: Int? = nil,
+         consensus: String = "echo", waitUntilStarted: Bool = true) throws {
         self.name = name
         self.dataDir = dataDir ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("weft-test-\(name)-\(UUID().uuidString.prefix(8))").path
@@ -38,10 +39,14 @@ final class PeerProcess: @unchecked Sendable {   // the log is guarded by logLoc
                     "--ops-listen", "127.0.0.1:0", "--data-dir", self.dataDir, "--log-level", "info",
                     "--consensus", consensus]
         for (key, value) in settings.sorted(by: { $0.key < $1.key }) { args += ["--set", "\(key)=\(value)"] }
-        if let fileLimit {
-            // A descriptor limit of its own, through the shell's ulimit.
+        if fileLimit != nil || fileSizeLimitBlocks != nil {
+            // A descriptor limit, or a file size limit (writes past it fail with
+            // EFBIG, SIGXFSZ ignored), of its own, through the shell's ulimit.
+            var setup: [String] = []
+            if let fileLimit { setup.append("ulimit -n \(fileLimit)") }
+            if let fileSizeLimitBlocks { setup += ["trap '' XFSZ", "ulimit -f \(fileSizeLimitBlocks)"] }
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            args = ["-c", "ulimit -n \(fileLimit) && exec \"$0\" \"$@\"", PeerProcess.binary] + args
+            args = ["-c", (setup + ["exec \"$0\" \"$@\""]).joined(separator: " && "), PeerProcess.binary] + args
         }
         process.arguments = args
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CORE_") && $0.key != "FABRIC_CFG_PATH" }

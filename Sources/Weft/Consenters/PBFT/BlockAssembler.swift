@@ -1,0 +1,93 @@
+import Foundation
+import SwiftProtobuf
+
+/// One committed batch as a block, and what went into it.
+struct AssembledBlock: Sendable {
+    let bytes: [UInt8]
+    /// SHA256(bytes): the next block's previousBlockHash.
+    let hash: [UInt8]
+    let number: UInt64
+    /// Transactions in the block, in batch order.
+    let included: [(txid: String, key: RequestKey)]
+    /// Requests whose txid was already in the chain or earlier in this batch.
+    let duplicates: [(txid: String, key: RequestKey)]
+    /// Requests whose payload is not a Protos_Transaction with a txid.
+    let malformed: [RequestKey]
+}
+
+/// Turns committed batches into blocks, the same bytes on every correct
+/// replica: nothing in a block comes from a local clock or local state other
+/// than the chain itself.
+struct BlockAssembler: Sendable {
+    private(set) var height: UInt64
+    private(set) var lastHash: [UInt8]
+    /// The previousBlockHash of the last block (for BlockchainInfo).
+    private(set) var previousHash: [UInt8]
+    private(set) var knownTxids: Set<String>
+
+    init(height: UInt64, lastHash: [UInt8], knownTxids: Set<String>, previousHash: [UInt8] = []) {
+        self.height = height
+        self.lastHash = lastHash
+        self.knownTxids = knownTxids
+        self.previousHash = previousHash
+    }
+
+    mutating func assemble(sequence: UInt64, batch: Pbft_request_batch) -> AssembledBlock {
+        var block = Protos_Block()
+        block.version = 0
+        var included: [(txid: String, key: RequestKey)] = []
+        var duplicates: [(txid: String, key: RequestKey)] = []
+        var malformed: [RequestKey] = []
+        var latest: Google_Protobuf_Timestamp?
+        for request in batch.batch {
+            let key = RequestKey(request)
+            if latest == nil || (request.timestamp.seconds, request.timestamp.nanos) > (latest!.seconds, latest!.nanos) {
+                latest = request.timestamp
+            }
+            guard let tx = try? Protos_Transaction(serializedBytes: request.payload), !tx.txid.isEmpty else {
+                malformed.append(key)
+                continue
+            }
+            if knownTxids.contains(tx.txid) {
+                duplicates.append((tx.txid, key))
+                continue
+            }
+            knownTxids.insert(tx.txid)
+            block.transactions.append(tx)
+            included.append((tx.txid, key))
+        }
+        if let latest { block.timestamp = latest }
+        block.previousBlockHash = Data(lastHash)
+        var metadata = Pbft_metadata()
+        metadata.seqNo = sequence
+        block.consensusMetadata = Data(PBFTEncoding.bytes(metadata))
+        let bytes = PBFTEncoding.bytes(block)
+        let hash = SHA256.hash(bytes)
+        let number = height
+        previousHash = lastHash
+        lastHash = hash
+        height += 1
+        return AssembledBlock(bytes: bytes, hash: hash, number: number, included: included,
+                              duplicates: duplicates, malformed: malformed)
+    }
+
+    /// base64 of the encoded BlockchainInfo{height, currentBlockHash, previousBlockHash}.
+    var checkpointID: String {
+        var info = Protos_BlockchainInfo()
+        info.height = height
+        info.currentBlockHash = Data(lastHash)
+        info.previousBlockHash = Data(previousHash)
+        return Data(PBFTEncoding.bytes(info)).base64EncodedString()
+    }
+}
+
+extension BlockAssembler {
+    /// A block that came by state transfer (already checked to link to this
+    /// chain): the chain now ends with it.
+    mutating func adopt(_ block: Protos_Block, bytes: [UInt8]) {
+        for tx in block.transactions { knownTxids.insert(tx.txid) }
+        previousHash = lastHash
+        lastHash = SHA256.hash(bytes)
+        height += 1
+    }
+}

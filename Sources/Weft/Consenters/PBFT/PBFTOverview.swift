@@ -1,0 +1,27 @@
+// PBFT core: the host's contract (for the adapter that runs PBFTReplica in the peer).
+//
+// Files: PBFTOptions (knobs, quorum), PBFTTypes (RequestKey, PBFTAction, PBFTCounters),
+// PBFTDigest / PBFTEncoding (batch digest; deterministic encoding), RequestPool
+// (outstanding requests), MessageLog (certificates), Checkpoints, PBFTReplica (normal
+// case, checkpoints), ViewChange + ViewChangeRules (view change, NEW-VIEW, fetch,
+// state transfer, null requests), Persistence (records), BlockAssembler (blocks).
+//
+// Inputs, all on one serial queue:
+// - receiveRequest(_:) for a client's request (wrapped by this validator: its replica id,
+//   a strictly increasing timestamp) and for each request another validator spreads.
+//   The host spreads its own clients' requests to every other validator itself
+//   (batch_message.request), and again on `.resendRequests`.
+// - receive(_:from:) for every decoded pbft.message; `from` = the replica of the connection.
+// - tick() at a fixed period. The option defaults (batch 1, request 2, view change 2,
+//   resend 2 ticks) are Fabric's defaults with 1 tick = 1 s; scale them for a finer tick.
+// - executed(sequence:checkpointID:) after each `.execute`, in order, null requests
+//   (batch nil) included; checkpointID = BlockAssembler.checkpointID after it.
+// - stateTransferCompleted(sequence:checkpointID:) once the ledger holds the target
+//   of a `.stateTransfer`; executions still queued below it are to be dropped.
+// Outputs: takeActions() after each input, carried out in order. `.persist` records are
+// written before anything that follows them is sent. Every message is encoded with
+// PBFTEncoding.bytes (NEW-VIEW's xset is a map).
+//
+// Restart: PBFTReplica(id:options:lastExecuted:lastCheckpointID:restoring:) with the
+// ledger's last sequence number (Pbft_metadata.seqNo of the last block), the
+// BlockAssembler's checkpointID for that ledger, and every stored record.

@@ -1,0 +1,115 @@
+import Foundation
+import SwiftProtobuf
+
+/// What a replica must not forget across a restart (PROTOCOL.md section 8,
+/// "Persistence"): its view, its P and Q sets, the batches it pre-prepared and
+/// has not yet seen stable, and its own checkpoints. The replica emits
+/// `.persist(key:value:)` records (value nil = delete the key) before the
+/// messages that depend on them; the host writes them, in order, before it
+/// sends anything that follows them in the same `takeActions()`. A restarted
+/// replica is built with `PBFTReplica(id:options:lastExecuted:lastCheckpointID:restoring:)`
+/// from every record still stored.
+///
+/// Keys: "view", "pset", "qset", "batch.<digest, base64url>", "chkpt.<sequence>".
+/// Values: decimal text for the view, encoded `pbft.PQset` for P and Q, an encoded
+/// `pbft.request_batch` for a batch, the checkpoint id's text for a checkpoint.
+enum PBFTPersistence {
+    static let viewKey = "view"
+    static let psetKey = "pset"
+    static let qsetKey = "qset"
+
+    static func batchKey(_ digest: String) -> String {
+        "batch." + digest.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+    }
+
+    static func checkpointKey(_ sequence: UInt64) -> String { "chkpt.\(sequence)" }
+
+    static func encode(_ entries: [Pbft_view_change.PQ]) -> [UInt8] {
+        var set = Pbft_PQset()
+        set.set = entries
+        return PBFTEncoding.bytes(set)
+    }
+
+    static func decodePQ(_ bytes: [UInt8]?) -> [Pbft_view_change.PQ] {
+        guard let bytes, let set = try? Pbft_PQset(serializedBytes: bytes) else { return [] }
+        return set.set
+    }
+}
+
+extension PBFTReplica {
+    func persist(_ key: String, _ value: [UInt8]?) { outputs.append(.persist(key: key, value: value)) }
+
+    func persistView() { persist(PBFTPersistence.viewKey, Array("\(view)".utf8)) }
+
+    /// P: what prepared here (the log's certificates merged into the carried set).
+    func persistPSet() {
+        let p = computePSet()
+        persist(PBFTPersistence.psetKey, PBFTPersistence.encode(p.keys.sorted().map { p[$0]! }))
+    }
+
+    func persistQSet() {
+        let q = computeQSet()
+        persist(PBFTPersistence.qsetKey, PBFTPersistence.encode(q.keys.sorted().map { q[$0]! }))
+    }
+
+    func persistBatch(_ batch: Pbft_request_batch, digest: String) {
+        persist(PBFTPersistence.batchKey(digest), PBFTEncoding.bytes(batch))
+    }
+
+    /// Rebuilds from stored records: P and Q sets, batches above h, own checkpoints,
+    /// the view; and, for the current view, the certificates this replica had
+    /// pre-prepared, prepared or committed, so it never sends a conflicting message
+    /// there. As primary it never reuses a sequence number it assigned in the view.
+    func restore(_ records: [String: [UInt8]]) {
+        if let text = records[PBFTPersistence.viewKey].flatMap({ String(decoding: $0, as: UTF8.self) }),
+           let v = UInt64(text), v > view {
+            enterView(v)
+        }
+        let h = lowWatermark
+        for e in PBFTPersistence.decodePQ(records[PBFTPersistence.psetKey]) where e.sequenceNumber > h {
+            if let old = pset[e.sequenceNumber], old.view >= e.view { continue }
+            pset[e.sequenceNumber] = e
+        }
+        let q = PBFTPersistence.decodePQ(records[PBFTPersistence.qsetKey]).filter { $0.sequenceNumber > h }
+        for e in q {
+            let k = QKey(sequence: e.sequenceNumber, digest: e.batchDigest)
+            if let old = qset[k], old.view >= e.view { continue }
+            qset[k] = e
+        }
+        for key in records.keys.sorted() where key.hasPrefix("chkpt.") {
+            if let n = UInt64(key.dropFirst("chkpt.".count)), n >= h, let value = records[key] {
+                checkpoints.recordOwn(sequence: n, id: String(decoding: value, as: UTF8.self))
+            }
+        }
+        // Batches the Q set refers to, above h.
+        for e in q.sorted(by: { ($0.sequenceNumber, $0.batchDigest) < ($1.sequenceNumber, $1.batchDigest) }) where !e.batchDigest.isEmpty {
+            guard let bytes = records[PBFTPersistence.batchKey(e.batchDigest)],
+                  let batch = try? Pbft_request_batch(serializedBytes: bytes),
+                  PBFTDigest.of(batch) == e.batchDigest else { continue }
+            log.storeBatch(batch, digest: e.batchDigest, sequence: e.sequenceNumber)
+        }
+        // The current view's certificates.
+        let leader = primary(of: view)
+        for e in q where e.view == view {
+            var pp = Pbft_pre_prepare()
+            pp.view = view
+            pp.sequenceNumber = e.sequenceNumber
+            pp.batchDigest = e.batchDigest
+            if let batch = log.batch(e.batchDigest) { pp.requestBatch = batch }
+            pp.replicaID = leader
+            let prepared = pset[e.sequenceNumber].map { $0.view == view && $0.batchDigest == e.batchDigest } ?? false
+            log.update(view: view, sequence: e.sequenceNumber) {
+                $0.prePrepare = pp
+                if leader != id {
+                    $0.sentPrepare = true
+                    $0.prepares[id] = e.batchDigest
+                }
+                if prepared {
+                    $0.sentCommit = true
+                    $0.commits[id] = e.batchDigest
+                }
+            }
+            if leader == id { seqNo = max(seqNo, e.sequenceNumber) }
+        }
+    }
+}

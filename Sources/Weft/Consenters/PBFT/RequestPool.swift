@@ -1,0 +1,122 @@
+/// Outstanding requests in arrival order, and which of them are already in a
+/// pending (pre-prepared, not yet executed) batch. Iteration is over the
+/// arrival-order array only; dictionaries are used for lookups, never iterated.
+struct RequestPool {
+    struct Entry {
+        let request: Pbft_request
+        let key: RequestKey
+        let arrivedTick: UInt64
+    }
+
+    /// Arrival order; removed entries are nil until the next compaction.
+    private var order: [Entry?] = []
+    private var index: [RequestKey: Int] = [:]
+    private var head = 0
+    /// Every entry before this index is removed or in a pending batch, so a
+    /// search for unassigned requests starts here (the primary would otherwise
+    /// walk every pending request for every batch it cuts).
+    private var scanFrom = 0
+    /// Keys in a pending batch (whether or not the request itself arrived here).
+    private(set) var pending: Set<RequestKey> = []
+    /// Per origin replica: the latest request timestamp executed.
+    private var lastExecuted: [UInt64: (Int64, Int32)] = [:]
+
+    init() {}
+
+    /// An empty pool that still knows which timestamps executed.
+    init(keepingTimestampsOf other: RequestPool) { lastExecuted = other.lastExecuted }
+
+    var count: Int { index.count }
+    /// Outstanding and not in a pending batch.
+    private(set) var unassignedCount = 0
+
+    enum AddResult { case added, duplicate, alreadyExecuted }
+
+    mutating func add(_ request: Pbft_request, tick: UInt64) -> AddResult {
+        let key = RequestKey(request)
+        if let last = lastExecuted[key.replica], key.timestampNotAfter(last.0, last.1) { return .alreadyExecuted }
+        if index[key] != nil { return .duplicate }
+        index[key] = order.count
+        order.append(Entry(request: request, key: key, arrivedTick: tick))
+        if !pending.contains(key) { unassignedCount += 1 }
+        return .added
+    }
+
+    func contains(_ key: RequestKey) -> Bool { index[key] != nil }
+
+    /// Outstanding requests not in a pending batch, oldest first, at most
+    /// `limit` of them and (past the first) at most `maxBytes` of payload, so a
+    /// batch always fits in one frame.
+    func unassigned(limit: Int, maxBytes: Int = .max) -> [Entry] {
+        var out: [Entry] = []
+        var bytes = 0
+        var i = max(head, scanFrom)
+        while i < order.count && out.count < limit {
+            if let e = order[i], !pending.contains(e.key) {
+                let size = e.request.payload.count + RequestPool.requestOverhead
+                if !out.isEmpty && bytes + size > maxBytes { break }
+                out.append(e)
+                bytes += size
+            }
+            i += 1
+        }
+        return out
+    }
+
+    /// What a request adds to an encoded batch beyond its payload (timestamp, ids, tags), at most.
+    static let requestOverhead = 48
+
+    /// The oldest outstanding request (for the request timer).
+    var oldest: Entry? {
+        var i = head
+        while i < order.count { if let e = order[i] { return e }; i += 1 }
+        return nil
+    }
+
+    /// All outstanding entries, arrival order.
+    var all: [Entry] { order[head...].compactMap { $0 } }
+
+    mutating func markPending(_ keys: [RequestKey]) {
+        for k in keys where pending.insert(k).inserted && index[k] != nil { unassignedCount -= 1 }
+        if scanFrom < head { scanFrom = head }
+        while scanFrom < order.count, order[scanFrom].map({ pending.contains($0.key) }) ?? true { scanFrom += 1 }
+    }
+
+    mutating func clearPending() {
+        pending.removeAll()
+        scanFrom = head
+        unassignedCount = index.count
+    }
+
+    /// A batch holding these requests executed: forget them, remember the timestamps.
+    /// Returns the keys that were outstanding here, in batch order.
+    mutating func executed(_ batch: Pbft_request_batch) -> [RequestKey] {
+        var removed: [RequestKey] = []
+        for r in batch.batch {
+            let key = RequestKey(r)
+            let wasPending = pending.remove(key) != nil
+            if let last = lastExecuted[key.replica] {
+                if !key.timestampNotAfter(last.0, last.1) { lastExecuted[key.replica] = (key.seconds, key.nanos) }
+            } else {
+                lastExecuted[key.replica] = (key.seconds, key.nanos)
+            }
+            if let i = index.removeValue(forKey: key) {
+                order[i] = nil
+                if !wasPending { unassignedCount -= 1 }
+                removed.append(key)
+            }
+        }
+        compact()
+        return removed
+    }
+
+    private mutating func compact() {
+        while head < order.count && order[head] == nil { head += 1 }
+        if head > 64 && head * 2 > order.count {
+            order.removeFirst(head)
+            scanFrom = max(0, scanFrom - head)
+            head = 0
+            for (i, e) in order.enumerated() { if let e { index[e.key] = i } }
+        }
+    }
+}

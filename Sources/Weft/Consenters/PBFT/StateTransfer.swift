@@ -1,0 +1,98 @@
+import Foundation
+import Glibc
+
+/// One catch-up by state transfer (PROTOCOL.md section 9): fetch the blocks
+/// from this ledger's height up to a target that f+1 replicas vouched for,
+/// from those replicas in turn, and check every hash link (from the last
+/// local block to the target's hash) before anything is appended.
+struct StateTransfer {
+    /// The sequence number and checkpoint id the replica asked for.
+    let sequence: UInt64
+    let checkpointID: String
+    /// The target from the checkpoint id: the height to reach and the last block's hash there.
+    let targetHeight: UInt64
+    let targetHash: [UInt8]
+    /// Replicas that vouched for the target, asked in turn.
+    private(set) var sources: [UInt64]
+    private(set) var sourceIndex = 0
+    private(set) var correlationID: UInt64
+    /// Blocks fetched and linked so far, from the local height on.
+    private(set) var fetched: [(block: Protos_Block, bytes: [UInt8])] = []
+    private let startHeight: UInt64
+    private let startHash: [UInt8]
+    /// When the current request was sent (ticks), for the timeout.
+    var askedAt = 0
+    private(set) var badSources: [UInt64] = []
+
+    /// Nil when the checkpoint id is not an encoded BlockchainInfo.
+    init?(sequence: UInt64, checkpointID: String, sources: [UInt64], height: UInt64, lastHash: [UInt8], correlationID: UInt64) {
+        guard let data = Data(base64Encoded: checkpointID), let info = try? Protos_BlockchainInfo(serializedBytes: data) else { return nil }
+        self.sequence = sequence
+        self.checkpointID = checkpointID
+        targetHeight = info.height
+        targetHash = Array(info.currentBlockHash)
+        self.sources = sources
+        startHeight = height
+        startHash = lastHash
+        self.correlationID = correlationID
+    }
+
+    var source: UInt64? { sourceIndex < sources.count ? sources[sourceIndex] : nil }
+    var nextBlock: UInt64 { startHeight + UInt64(fetched.count) }
+    var isComplete: Bool { nextBlock >= targetHeight }
+
+    /// The next range to ask for, at most `per` blocks.
+    func nextRange(per: Int) -> Protos_SyncBlockRange {
+        var range = Protos_SyncBlockRange()
+        range.correlationID = correlationID
+        range.start = nextBlock
+        range.end = min(targetHeight, nextBlock + UInt64(per)) - 1
+        return range
+    }
+
+    enum Outcome: Equatable {
+        /// Blocks taken; ask for more (or done when `isComplete`).
+        case progress
+        /// Not for this transfer (another correlation id or sender): ignored.
+        case ignored
+        /// The source sent a block that does not link, or a chain that misses the target: move on.
+        case badSource(String)
+    }
+
+    /// Takes the blocks of a SYNC_BLOCKS answer from `sender`, checking each link.
+    mutating func receive(_ answer: Protos_SyncBlocks, from sender: UInt64) -> Outcome {
+        guard sender == source, answer.range.correlationID == correlationID, answer.range.start == nextBlock else { return .ignored }
+        guard !answer.blocks.isEmpty else { return .badSource("answered with no blocks") }
+        for block in answer.blocks {
+            guard !isComplete else { break }
+            let previous = fetched.last.map { SHA256.hash($0.bytes) } ?? startHash
+            guard Array(block.previousBlockHash) == previous else {
+                return .badSource("block \(nextBlock) does not link to block \(nextBlock == 0 ? 0 : nextBlock - 1)")
+            }
+            guard let bytes: [UInt8] = try? block.serializedBytes() else { return .badSource("block \(nextBlock) does not encode") }
+            fetched.append((block, bytes))
+        }
+        if isComplete, SHA256.hash(fetched.last?.bytes ?? []) != targetHash {
+            return .badSource("the blocks up to height \(targetHeight) do not end in the hash the checkpoint names")
+        }
+        return .progress
+    }
+
+    /// Gives up the current source (bad or silent) and starts over with the
+    /// next; after the last, the first again (a silent one may be back).
+    /// Sources that sent bad blocks are not asked again while others remain.
+    mutating func nextSource(bad: Bool) {
+        if bad, let source { badSources.append(source) }
+        let good = sources.filter { !badSources.contains($0) }
+        if !good.isEmpty, good.count < sources.count {
+            let current = source
+            sources = good
+            sourceIndex = current.flatMap { c in good.firstIndex(where: { $0 > c }) } ?? 0
+        } else {
+            sourceIndex = (sourceIndex + 1) % max(1, sources.count)
+        }
+        correlationID &+= 1
+        fetched = []
+    }
+}
+

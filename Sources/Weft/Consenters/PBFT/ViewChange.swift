@@ -1,0 +1,390 @@
+/// View change, NEW-VIEW, batch fetching, timers and state transfer (phase 2).
+extension PBFTReplica {
+    // MARK: timers
+
+    /// Soft-starts the request timer: outstanding requests and an active view.
+    func startTimerIfOutstanding() {
+        guard activeView, timerDeadline == nil, pool.count > 0 else { return }
+        timerDeadline = now + UInt64(options.requestTimeoutTicks)
+    }
+
+    /// Progress: a batch executed. Restart the request timer if requests remain, else stop it;
+    /// the view works, so the next new-view timeout starts from the configured one again.
+    func restartTimerOnProgress() {
+        guard activeView else { return }
+        timerDeadline = pool.count > 0 ? now + UInt64(options.requestTimeoutTicks) : nil
+        newViewTimeout = options.viewChangeTimeoutTicks
+    }
+
+    func tickViewChangeTimers() {
+        watchProgress()
+        if let d = timerDeadline, now >= d {
+            timerDeadline = nil
+            if activeView { resendOwnRequests() }
+            startViewChange(to: view + 1, reason: activeView ? .requestTimeout : .newViewTimeout)
+        }
+        if !activeView, let d = viewChangeResendDeadline, now >= d {
+            viewChangeResendDeadline = now + UInt64(options.resendViewChangeTicks)
+            if let own = viewChanges[view]?[id] { broadcast(.viewChange(own)) }
+            resendOwnRequests()
+        }
+        if options.nullRequestTicks > 0, activeView, let d = nullRequestDeadline, now >= d {
+            if isPrimary {
+                if seqNo + 1 <= lowWatermark + options.logSize / 2 { propose(nil) }
+                armNullRequestTimer()
+            } else {
+                nullRequestDeadline = nil
+                startViewChange(to: view + 1, reason: .primaryIdle)
+            }
+        }
+    }
+
+    /// This replica's own clients' requests that are still outstanding may never have
+    /// reached the others (a connection lost while they were spread): spread them again.
+    func resendOwnRequests() {
+        let own = pool.all.lazy.filter { $0.key.replica == self.id }.prefix(options.batchSize).map(\.request)
+        if !own.isEmpty { outputs.append(.resendRequests(Array(own))) }
+    }
+
+    /// The primary sends a null request after `nullRequestTicks` idle; a backup that
+    /// hears nothing from the primary for that plus the request timeout suspects it.
+    func armNullRequestTimer() {
+        guard options.nullRequestTicks > 0, activeView else { nullRequestDeadline = nil; return }
+        let wait = isPrimary ? options.nullRequestTicks : options.nullRequestTicks + options.requestTimeoutTicks
+        nullRequestDeadline = now + UInt64(wait)
+    }
+
+    // MARK: sending VIEW-CHANGE
+
+    /// The P set: per sequence number, the digest prepared here in the latest view.
+    func computePSet() -> [UInt64: Pbft_view_change.PQ] {
+        var p = pset
+        for key in log.sortedKeys {
+            guard let cert = log.certs[key], let digest = cert.digest, isPrepared(view: key.view, sequence: key.sequence) else { continue }
+            if let old = p[key.sequence], old.view > key.view { continue }
+            var e = Pbft_view_change.PQ()
+            e.sequenceNumber = key.sequence
+            e.batchDigest = digest
+            e.view = key.view
+            p[key.sequence] = e
+        }
+        return p
+    }
+
+    /// The Q set: per (sequence number, digest), the latest view it pre-prepared here in.
+    func computeQSet() -> [QKey: Pbft_view_change.PQ] {
+        var q = qset
+        for key in log.sortedKeys {
+            guard let cert = log.certs[key], let digest = cert.digest else { continue }
+            let k = QKey(sequence: key.sequence, digest: digest)
+            if let old = q[k], old.view > key.view { continue }
+            var e = Pbft_view_change.PQ()
+            e.sequenceNumber = key.sequence
+            e.batchDigest = digest
+            e.view = key.view
+            q[k] = e
+        }
+        return q
+    }
+
+    /// Leaves the current view for `target`: VIEW-CHANGE(target, h, C, P, Q) to all.
+    func startViewChange(to target: UInt64, reason: PBFTViewChangeReason) {
+        guard target > view else { return }
+        let from = view
+        pset = computePSet()
+        qset = computeQSet()
+        enterView(target)
+        activeView = false
+        log.dropViews(before: view)
+        earlyPrePrepares = earlyPrePrepares.filter { $0.key.view >= view && $0.key.view <= view + 1 }
+        viewChanges = viewChanges.filter { $0.key >= view }
+        viewEvidence = viewEvidence.filter { $0.value > view }
+        newViews = newViews.filter { $0.key >= view }
+        missingBatches = []
+        timerDeadline = nil
+        nullRequestDeadline = nil
+        batchTimerStart = nil
+        newViewTimerStarted = false
+
+        var vc = Pbft_view_change()
+        vc.view = view
+        vc.h = lowWatermark
+        vc.cset = checkpoints.ownSorted.map {
+            var c = Pbft_view_change.C()
+            c.sequenceNumber = $0.sequence
+            c.id = $0.id
+            return c
+        }
+        vc.pset = pset.keys.sorted().map { pset[$0]! }
+        vc.qset = qset.keys.sorted().map { qset[$0]! }
+        vc.replicaID = id
+        persistView()
+        persist(PBFTPersistence.psetKey, PBFTPersistence.encode(vc.pset))
+        persist(PBFTPersistence.qsetKey, PBFTPersistence.encode(vc.qset))
+        counters.viewChanges += 1
+        outputs.append(.viewChangeStarted(from: from, to: view, reason: reason))
+        broadcast(.viewChange(vc))
+        viewChangeResendDeadline = now + UInt64(options.resendViewChangeTicks)
+        receiveViewChange(vc)
+    }
+
+    // MARK: receiving VIEW-CHANGE
+
+    func receiveViewChange(_ vc: Pbft_view_change) {
+        if vc.view < view || (vc.view == view && activeView) {
+            // A replica behind us: as the primary of the current view, send it our NEW-VIEW.
+            if activeView, isPrimary, vc.replicaID != id, let nv = newViews[view] {
+                send(.newView(nv), to: vc.replicaID)
+            }
+            return
+        }
+        guard ViewChangeRules.isWellFormed(vc, logSize: options.logSize) else { return }
+        guard viewChanges[vc.view]?[vc.replicaID] == nil else { return }
+        if vc.view > view {
+            // One view-change per replica above our view, its highest: a faulty replica
+            // cannot fill memory with view-changes for ever higher views.
+            for v in viewChanges.keys where v > view && v != vc.view && viewChanges[v]?[vc.replicaID] != nil {
+                if v > vc.view { return }
+                viewChanges[v]![vc.replicaID] = nil
+            }
+            viewChanges = viewChanges.filter { !$0.value.isEmpty }
+        }
+        viewChanges[vc.view, default: [:]][vc.replicaID] = vc
+
+        // f+1 replicas want a later view: join the smallest of their views.
+        var wanting = Set<UInt64>()
+        var smallest = UInt64.max
+        for (v, byReplica) in viewChanges where v > view {  // a set and a minimum: order-free
+            for r in byReplica.keys { wanting.insert(r) }
+            smallest = min(smallest, v)
+        }
+        if wanting.count >= options.f + 1 {
+            startViewChange(to: smallest, reason: .joinedOthers)
+            return
+        }
+
+        guard !activeView, vc.view == view, (viewChanges[view]?.count ?? 0) >= options.viewChangeQuorum else { return }
+        if !newViewTimerStarted {
+            // (The VIEW-CHANGE is still resent until the view is installed: a replica whose
+            // NEW-VIEW was lost gets it again from the primary that way.)
+            newViewTimerStarted = true
+            timerDeadline = now + UInt64(newViewTimeout)
+            newViewTimeout = min(newViewTimeout, 1 << 40) * 2  // doubles per failed attempt (bounded: no overflow)
+        }
+        if isPrimary { sendNewView() } else { processNewView() }
+    }
+
+    /// f+1 replicas work in views above ours (their prepares and commits say so): we
+    /// missed a view change. Join the highest view f+1 of them have reached; its primary
+    /// answers our VIEW-CHANGE with its NEW-VIEW.
+    func noteView(_ v: UInt64, of replica: UInt64) {
+        guard v > view, replica < UInt64(options.n), replica != id else { return }
+        if let old = viewEvidence[replica], old >= v { return }
+        viewEvidence[replica] = v
+        let above = viewEvidence.values.filter { $0 > view }.sorted(by: >)  // sorted: order-free
+        guard above.count >= options.f + 1 else { return }
+        startViewChange(to: above[options.f], reason: .joinedOthers)
+    }
+
+    // MARK: NEW-VIEW
+
+    /// The view-changes for the current view, in replica order.
+    var currentViewChanges: [Pbft_view_change] {
+        guard let byReplica = viewChanges[view] else { return [] }
+        return byReplica.keys.sorted().map { byReplica[$0]! }
+    }
+
+    func sendNewView() {
+        guard newViews[view] == nil else { return }
+        let vset = currentViewChanges
+        guard let cp = ViewChangeRules.initialCheckpoint(vset, f: options.f, quorum: options.quorum),
+              let xset = ViewChangeRules.assignSequenceNumbers(vset, h: cp.sequence, logSize: options.logSize,
+                                                               f: options.f, quorum: options.quorum)
+        else { return }  // wait for more view-changes
+        var nv = Pbft_new_view()
+        nv.view = view
+        nv.vset = vset
+        nv.xset = xset
+        nv.replicaID = id
+        newViews[view] = nv
+        broadcast(.newView(nv))
+        processNewView()
+    }
+
+    func receiveNewView(_ nv: Pbft_new_view) {
+        guard nv.view > 0, nv.view >= view, newViews[nv.view] == nil else { return }
+        guard nv.replicaID == primary(of: nv.view) else { counters.droppedNotFromPrimary += 1; return }
+        // The vset must be N-f well-formed view-changes for this view from distinct replicas.
+        var seen = Set<UInt64>()
+        for vc in nv.vset {
+            guard vc.view == nv.view, vc.replicaID < UInt64(options.n), seen.insert(vc.replicaID).inserted,
+                  ViewChangeRules.isWellFormed(vc, logSize: options.logSize)
+            else { counters.newViewsRefused += 1; return }
+        }
+        guard seen.count >= options.viewChangeQuorum else { counters.newViewsRefused += 1; return }
+        if nv.view > view {
+            // N-f replicas left for nv.view; so do we.
+            startViewChange(to: nv.view, reason: .joinedOthers)
+        }
+        newViews[nv.view] = nv
+        processNewView()
+    }
+
+    /// Checks the NEW-VIEW of the current view against its vset and installs it.
+    func processNewView() {
+        guard !activeView, let nv = newViews[view] else { return }
+        guard let cp = ViewChangeRules.initialCheckpoint(nv.vset, f: options.f, quorum: options.quorum),
+              let xset = ViewChangeRules.assignSequenceNumbers(nv.vset, h: cp.sequence, logSize: options.logSize,
+                                                               f: options.f, quorum: options.quorum),
+              xset == nv.xset
+        else {
+            counters.newViewsRefused += 1
+            newViews[view] = nil
+            if nv.replicaID != id { startViewChange(to: view + 1, reason: .badNewView) }
+            return
+        }
+        if lowWatermark < cp.sequence { moveWatermarks(to: cp.sequence) }
+        if lastDispatched < cp.sequence { requestStateTransfer(sequence: cp.sequence, id: cp.id, replicas: cp.replicas) }
+        var missing: [String] = []
+        for n in xset.keys.sorted() where n > lowWatermark {
+            let d = xset[n]!
+            if !d.isEmpty && log.batch(d) == nil && !missing.contains(d) { missing.append(d) }
+        }
+        if !missing.isEmpty {
+            let fresh = missing.filter { !missingBatches.contains($0) }
+            missingBatches = missing
+            for d in fresh {
+                var f = Pbft_fetch_request_batch()
+                f.batchDigest = d
+                f.replicaID = id
+                broadcast(.fetchRequestBatch(f))
+            }
+            return
+        }
+        installNewView(nv)
+    }
+
+    /// The NEW-VIEW checked and every batch at hand: re-propose xset in this view.
+    func installNewView(_ nv: Pbft_new_view) {
+        activeView = true
+        missingBatches = []
+        timerDeadline = nil
+        viewChangeResendDeadline = nil
+        newViews = newViews.filter { $0.key >= view }
+        seqNo = lowWatermark
+        pool.clearPending()
+        let xs = nv.xset.keys.sorted().filter { $0 > lowWatermark }
+        let leader = primary(of: view)
+        for n in xs {
+            let d = nv.xset[n]!
+            var pp = Pbft_pre_prepare()
+            pp.view = view
+            pp.sequenceNumber = n
+            pp.batchDigest = d
+            if !d.isEmpty, let batch = log.batch(d) {
+                pp.requestBatch = batch
+                log.storeBatch(batch, digest: d, sequence: n)
+                if n > lastDispatched { pool.markPending(batch.batch.map(RequestKey.init)) }
+            }
+            pp.replicaID = leader
+            log.update(view: view, sequence: n) { $0.prePrepare = pp }
+            seqNo = max(seqNo, n)
+        }
+        seqNo = max(seqNo, lastDispatched)
+        persistQSet()
+        for n in xs { sendPrepare(view: view, sequence: n, digest: nv.xset[n]!) }
+        outputs.append(.newViewInstalled(view))
+        startTimerIfOutstanding()
+        armNullRequestTimer()
+        for n in xs { progress(view: view, sequence: n) }
+        // Pre-prepares of this view that came before the NEW-VIEW.
+        let early = earlyPrePrepares.keys.filter { $0.view == view }.sorted()
+        let replay = early.map { earlyPrePrepares[$0]! }
+        earlyPrePrepares = earlyPrePrepares.filter { $0.key.view > view }
+        for pp in replay where pp.sequenceNumber > seqNo || log[view, pp.sequenceNumber]?.prePrepare == nil {
+            receivePrePrepare(pp)
+        }
+        cutBatches()
+    }
+
+    // MARK: fetching batches
+
+    func receiveFetchRequestBatch(_ f: Pbft_fetch_request_batch) {
+        guard let batch = log.batch(f.batchDigest) else { return }
+        send(.returnRequestBatch(batch), to: f.replicaID)
+    }
+
+    func receiveReturnRequestBatch(_ batch: Pbft_request_batch) {
+        let d = PBFTDigest.of(batch)
+        guard let i = missingBatches.firstIndex(of: d), let nv = newViews[view] else { return }  // unasked: ignore
+        missingBatches.remove(at: i)
+        let n = nv.xset.keys.sorted().last { nv.xset[$0] == d } ?? highWatermark
+        log.storeBatch(batch, digest: d, sequence: n)
+        persistBatch(batch, digest: d)
+        if missingBatches.isEmpty { processNewView() }
+    }
+
+    // MARK: state transfer
+
+    /// Behind: asks the host to bring the ledger to checkpoint (sequence, id).
+    func requestStateTransfer(sequence: UInt64, id checkpointID: String, replicas: [UInt64]) {
+        if let t = stateTransferTarget, t.sequence >= sequence { return }
+        stateTransferTarget = (sequence, checkpointID)
+        if lowWatermark < sequence { moveWatermarks(to: sequence) }
+        outputs.append(.stateTransfer(sequence: sequence, checkpointID: checkpointID, replicas: replicas.filter { $0 != id }))
+    }
+
+    /// The host's ledger now ends at checkpoint (sequence, checkpointID). Outstanding
+    /// requests are forgotten: this replica cannot tell which of them the transferred
+    /// blocks hold (the other replicas still order the ones that are not).
+    func stateTransferCompleted(sequence: UInt64, checkpointID: String) {
+        guard let t = stateTransferTarget, t.sequence == sequence, t.id == checkpointID else { return }
+        stateTransferTarget = nil
+        skipExecuted(to: sequence)
+        lastDispatched = max(lastDispatched, sequence)
+        seqNo = max(seqNo, sequence)
+        pool = RequestPool(keepingTimestampsOf: pool)
+        timerDeadline = nil
+        lastProgressTick = now
+        checkpoints.recordOwn(sequence: sequence, id: checkpointID)
+        persist(PBFTPersistence.checkpointKey(sequence), Array(checkpointID.utf8))
+        if lowWatermark < sequence { moveWatermarks(to: sequence) }
+        dispatchCommitted()
+    }
+
+    /// After a checkpoint above the window: if f+1 replicas are past our high
+    /// watermark, we are behind. Move the window up to the (f+1)-th highest, so
+    /// their next checkpoints land in it and give a target to transfer to.
+    func checkBehind() {
+        let highs = checkpoints.aboveWindow.values.map(\.sequenceNumber).filter { $0 > highWatermark }.sorted(by: >)
+        guard highs.count >= options.f + 1 else { return }
+        let m = highs[options.f]
+        behind = true
+        if let cert = checkpoints.weakCertificateAbove(highWatermark, weak: options.f + 1) {
+            requestStateTransfer(sequence: cert.sequence, id: cert.id, replicas: cert.replicas)
+        } else {
+            moveWatermarks(to: m)
+        }
+        checkpoints.clearAboveWindow()
+    }
+
+    /// After a checkpoint inside the window, once f+1 replicas were seen past our
+    /// window: transfer to the first weak certificate (f+1 matching) above what we executed.
+    func checkWeakCertificate(_ c: Pbft_checkpoint) {
+        guard behind, stateTransferTarget == nil, c.sequenceNumber > lastDispatched else { return }
+        let vouching = checkpoints.replicas(sequence: c.sequenceNumber, id: c.id)
+        guard vouching.count >= options.f + 1 else { return }
+        behind = false
+        requestStateTransfer(sequence: c.sequenceNumber, id: c.id, replicas: vouching)
+    }
+
+    /// Nothing executed here for a request timeout while f+1 replicas have checkpointed
+    /// beyond us (we lack pre-prepares or commits they had, or we are alone in a later
+    /// view): transfer to the highest such checkpoint.
+    func watchProgress() {
+        guard stateTransferTarget == nil, now - lastProgressTick >= UInt64(options.requestTimeoutTicks) else { return }
+        lastProgressTick = now
+        guard let cert = checkpoints.highestWeakCertificate(above: lastDispatched, weak: options.f + 1) else { return }
+        requestStateTransfer(sequence: cert.sequence, id: cert.id, replicas: cert.replicas)
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import Glibc
+import Synchronization
+
+/// `logging.format`: how each event is written to stderr.
+public enum LogFormat: String, Sendable, Equatable, CaseIterable {
+    /// One line per event: `time level logger : key=value … [source] message`.
+    case text
+    /// One JSON object per line: `time`, `level`, `logger`, `message`, then the event's fields.
+    case json
+}
+
+/// The peer's log output: the level, changeable at run time (`PUT /logspec`),
+/// and the format. `bootstrap` installs it as swift-log's handler; an embedder
+/// with a logging system of its own may leave it alone (then /logspec changes
+/// only what `WeftLogging.level` reports).
+public enum WeftLogging {
+    private static let current = Atomic<UInt8>(WeftLogging.code(.info))
+
+    /// The level every handler of `bootstrap` filters at, now.
+    public static var level: Logger.Level {
+        get { Logger.Level.allCases[Int(current.load(ordering: .relaxed))] }
+        set { current.store(code(newValue), ordering: .relaxed) }
+    }
+
+    static func code(_ level: Logger.Level) -> UInt8 { UInt8(Logger.Level.allCases.firstIndex(of: level)!) }
+
+    /// Installs the handler for the whole process (once, at start).
+    public static func bootstrap(format: LogFormat, level: Logger.Level, stream: LogStream = .standardError) {
+        self.level = level
+        LoggingSystem.bootstrap { label in WeftLogHandler(label: label, format: format, stream: stream) }
+    }
+}
+
+/// Where log lines go: stderr, or (tests) a closure.
+public struct LogStream: Sendable {
+    let write: @Sendable (String) -> Void
+    public init(_ write: @escaping @Sendable (String) -> Void) { self.write = write }
+
+    public static let standardError = LogStream { line in
+        // One write(2) per line, so lines from threads do not interleave.
+        var line = line
+        line.withUTF8 { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+    }
+}
+
+/// swift-log handler for both formats; the level is `WeftLogging.level`.
+public struct WeftLogHandler: LogHandler {
+    public let label: String
+    public let format: LogFormat
+    let stream: LogStream
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+
+    public init(label: String, format: LogFormat, stream: LogStream = .standardError) {
+        self.label = label
+        self.format = format
+        self.stream = stream
+    }
+
+    /// Shared by every handler: setting it on one logger sets it for the process.
+    public var logLevel: Logger.Level {
+        get { WeftLogging.level }
+        set { WeftLogging.level = newValue }
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var fields = metadata
+        if let provided = metadataProvider?.get() { fields.merge(provided) { $1 } }
+        if let explicit = event.metadata { fields.merge(explicit) { $1 } }
+        if let error = event.error { fields["error"] = "\(error)" }
+        write(level: event.level, message: event.message, fields: fields, source: event.source)
+    }
+
+    func write(level: Logger.Level, message: Logger.Message, fields: Logger.Metadata, source: String) {
+        let now = Date()
+        switch format {
+        case .text:
+            let pairs = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            stream.write("\(WeftLogHandler.timestamp(now)) \(level) \(label) :\(pairs.isEmpty ? "" : " " + pairs) [\(source)] \(message)\n")
+        case .json:
+            var object: [String: Any] = [:]
+            for (key, value) in fields { object[key] = WeftLogHandler.json(value) }
+            object["time"] = WeftLogHandler.isoTimestamp(now)
+            object["level"] = level.rawValue
+            object["logger"] = label
+            object["message"] = message.description
+            object["source"] = source
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+            stream.write(String(decoding: data, as: UTF8.self) + "\n")
+        }
+    }
+
+    static func json(_ value: Logger.Metadata.Value) -> Any {
+        switch value {
+        case .string(let s): return s
+        case .stringConvertible(let c): return c.description
+        case .array(let list): return list.map(json)
+        case .dictionary(let map): return map.mapValues(json)
+        }
+    }
+
+    /// Local time, as swift-log's StreamLogHandler writes it.
+    static func timestamp(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        var buffer = [Int8](repeating: 0, count: 64)
+        let n = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// UTC with milliseconds (RFC 3339), for JSON lines.
+    static func isoTimestamp(_ date: Date) -> String {
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t(millis / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var buffer = [Int8](repeating: 0, count: 64)
+        let n = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S", &parts)
+        let base = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return base + String(format: ".%03dZ", Int(millis % 1000))
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import XCTest
+@testable import Weft
+
+/// Persisted records, and replicas restarted from them.
+final class PBFTPersistenceTests: XCTestCase {
+    /// Applies `.persist` actions to a store; returns the other actions.
+    private func apply(_ actions: [PBFTAction], to store: inout [String: [UInt8]]) -> [PBFTAction] {
+        var rest: [PBFTAction] = []
+        for a in actions {
+            if case .persist(let key, let value) = a { store[key] = value } else { rest.append(a) }
+        }
+        return rest
+    }
+
+    /// Records come before the prepare that depends on them; a restarted backup
+    /// refuses a conflicting pre-prepare for what it prepared, and still commits it.
+    func testRestartedBackupDoesNotPrepareAConflictingBatch() {
+        let o = PBFTOptions(n: 4, f: 1, requestTimeoutTicks: 100)
+        var store: [String: [UInt8]] = [:]
+        let r = PBFTReplica(id: 1, options: o)
+        let b = PBFTMake.batch("a")
+        let d = PBFTDigest.of(b)
+        r.receive(PBFTMake.prePrepare(n: 1, batch: b), from: 0)
+        let actions = r.takeActions()
+        let kinds = actions.map { a -> String in
+            switch a {
+            case .persist(let key, _): return key
+            case .broadcast(let m): if case .prepare = m.payload { return "prepare" } else { return "other" }
+            default: return "other"
+            }
+        }
+        XCTAssertEqual(kinds, [PBFTPersistence.batchKey(d), "qset", "prepare"])
+        _ = apply(actions, to: &store)
+
+        let restarted = PBFTReplica(id: 1, options: o, restoring: store)
+        restarted.receive(PBFTMake.prePrepare(n: 1, batch: PBFTMake.batch("b")), from: 0)
+        XCTAssertEqual(restarted.counters.droppedConflictingDigest, 1)
+        XCTAssertTrue(restarted.takeActions().broadcastPrepares.isEmpty)
+        // The batch it prepared before the crash still commits and executes.
+        let fresh = PBFTReplica(id: 1, options: o, restoring: store)
+        for k: UInt64 in [2, 3] { fresh.receive(PBFTMake.prepare(n: 1, digest: d, replica: k), from: k) }
+        for k: UInt64 in [0, 2] { fresh.receive(PBFTMake.commit(n: 1, digest: d, replica: k), from: k) }
+        var after = store
+        let out = apply(fresh.takeActions(), to: &after)
+        XCTAssertEqual(out.executed, [1])
+        XCTAssertNotNil(after["pset"], "prepared: the P set was written")
+        XCTAssertEqual(PBFTPersistence.decodePQ(after["pset"]).map(\.sequenceNumber), [1])
+    }
+
+    /// A restarted primary never assigns again a sequence number it used in its view.
+    func testRestartedPrimaryDoesNotReuseSequenceNumbers() {
+        let o = PBFTOptions(n: 4, f: 1, batchSize: 1, requestTimeoutTicks: 100)
+        var store: [String: [UInt8]] = [:]
+        let p = PBFTReplica(id: 0, options: o)
+        p.receiveRequest(PBFTMake.request("a", replica: 2, seconds: 1))
+        p.receiveRequest(PBFTMake.request("b", replica: 2, seconds: 2))
+        XCTAssertEqual(apply(p.takeActions(), to: &store).broadcastPrePrepares.map(\.sequenceNumber), [1, 2])
+        let restarted = PBFTReplica(id: 0, options: o, restoring: store)
+        restarted.receiveRequest(PBFTMake.request("c", replica: 2, seconds: 3))
+        XCTAssertEqual(restarted.takeActions().broadcastPrePrepares.map(\.sequenceNumber), [3])
+    }
+
+    /// View-changes write the view; stable checkpoints delete what they make obsolete.
+    func testViewAndGarbageCollectionRecords() {
+        let o = PBFTOptions(n: 4, f: 1, k: 2, requestTimeoutTicks: 3)
+        var store: [String: [UInt8]] = [:]
+        let r = PBFTReplica(id: 1, options: o)
+        for n: UInt64 in 1...2 {
+            let b = PBFTMake.batch("t\(n)")
+            let d = PBFTDigest.of(b)
+            r.receive(PBFTMake.prePrepare(n: n, batch: b), from: 0)
+            r.receive(PBFTMake.prepare(n: n, digest: d, replica: 2), from: 2)
+            for k: UInt64 in [0, 2] { r.receive(PBFTMake.commit(n: n, digest: d, replica: k), from: k) }
+        }
+        _ = apply(r.takeActions(), to: &store)
+        XCTAssertEqual(store.keys.filter { $0.hasPrefix("batch.") }.count, 2)
+        r.executed(sequence: 1, checkpointID: "S1")
+        r.executed(sequence: 2, checkpointID: "S2")
+        for k: UInt64 in [0, 2] { r.receive(PBFTMake.checkpoint(n: 2, id: "S2", replica: k), from: k) }
+        _ = apply(r.takeActions(), to: &store)
+        XCTAssertEqual(r.lowWatermark, 2)
+        XCTAssertEqual(store.keys.filter { $0.hasPrefix("batch.") }, [], "batches at or below h are deleted")
+        XCTAssertEqual(store["chkpt.2"], Array("S2".utf8))
+        XCTAssertEqual(PBFTPersistence.decodePQ(store["pset"]), [])
+        r.receiveRequest(PBFTMake.request("late", replica: 3, seconds: 1))
+        for _ in 0..<4 { r.tick() }
+        _ = apply(r.takeActions(), to: &store)
+        XCTAssertEqual(r.view, 1)
+        XCTAssertEqual(store["view"], Array("1".utf8))
+        let restarted = PBFTReplica(id: 1, options: o, lastExecuted: 2, lastCheckpointID: "S2", restoring: store)
+        XCTAssertEqual(restarted.view, 1)
+        XCTAssertEqual(restarted.lowWatermark, 2)
+    }
+
+    /// Replicas crash and restart from their ledger and records in the middle of a
+    /// run (a backup, then the primary): the network goes on and agrees.
+    func testCrashAndRestartInTheMiddleOfARun() {
+        let o = PBFTOptions(n: 4, f: 1, k: 5, logMultiplier: 2, batchSize: 2, batchTimeoutTicks: 1,
+                            requestTimeoutTicks: 20, viewChangeTimeoutTicks: 20, resendViewChangeTicks: 8)
+        let net = SimulatedNetwork(options: o, seed: 77)
+        net.asyncExecution = true
+        for t in 0..<60 {
+            net.submit("tx\(t)", at: [1, 2, 3][t % 3])
+            net.run(steps: 10)
+            if t == 20 { net.restart(2) }
+            if t == 40 { net.restart(0) }
+        }
+        XCTAssertTrue(net.runUntilQuiet(among: [1, 3]))
+        net.run(steps: 3_000)
+        XCTAssertNil(net.agreementProblem())
+        let top = net.heights.max()!
+        XCTAssertGreaterThanOrEqual(net.heights.filter { $0 == top }.count, o.quorum, "heights \(net.heights)")
+        let txids = Set(net.blocks[1].flatMap { try! Protos_Block(serializedBytes: $0).transactions.map(\.txid) })
+        XCTAssertEqual(txids, Set((0..<60).map { "tx\($0)" }))
+        XCTAssertTrue(net.actionLog[2].contains("restarted"))
+    }
+}

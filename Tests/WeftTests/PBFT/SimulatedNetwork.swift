@@ -1,0 +1,368 @@
+import Foundation
+import SwiftProtobuf
+@testable import Weft
+
+/// SplitMix64: a small seedable PRNG (Swift's system generator cannot be seeded).
+struct SplitMix64 {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in 0..<n (n > 0).
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+
+    /// True with probability p.
+    mutating func chance(_ p: Double) -> Bool { p > 0 && Double(next() >> 11) / Double(1 << 53) < p }
+}
+
+/// N PBFT replicas over a seeded, adversarial in-memory network: the next
+/// delivery is picked at random from everything in flight (reordering), with
+/// optional duplication, drops and partitions. Each replica executes into a
+/// real BlockAssembler and feeds `executed(seq, checkpointID)` back. Requests
+/// spread between replicas travel FIFO per link, as over a TCP connection.
+/// Same seed, same calls => same trace.
+final class SimulatedNetwork {
+    enum Payload {
+        case pbft(Pbft_message)
+        /// The head of the (from, to) request queue.
+        case requestToken
+        /// Replica `to` finishes its oldest queued execution.
+        case executeToken
+    }
+
+    struct Envelope {
+        let from: UInt64
+        let to: UInt64
+        let payload: Payload
+    }
+
+    struct Execution {
+        let sequence: UInt64
+        let batch: Pbft_request_batch?
+        let digest: String
+    }
+
+    let options: PBFTOptions
+    let n: Int
+    private(set) var replicas: [PBFTReplica]
+    private(set) var assemblers: [BlockAssembler]
+    /// Per replica: block bytes appended, in order.
+    private(set) var blocks: [[[UInt8]]]
+    /// Per replica: (sequence, digest) executed, in order.
+    private(set) var executions: [[(sequence: UInt64, digest: String)]]
+    /// Per replica: one line per action, for trace comparison.
+    private(set) var actionLog: [[String]]
+    /// Per replica: txids the assembler skipped as duplicates.
+    private(set) var duplicateTxids: [[String]]
+    /// Per replica: its persisted records.
+    private(set) var stores: [[String: [UInt8]]]
+    /// Per replica: request keys reported completed.
+    private(set) var completed: [[RequestKey]]
+    private var pool: [Envelope] = []
+    private var requestLinks: [[[Pbft_request]]]  // [from][to] FIFO
+    private var executeQueues: [[Execution]]
+    /// Per replica: assembler and chain length at each checkpoint sequence (for state transfer).
+    private var snapshots: [[UInt64: (assembler: BlockAssembler, blocks: Int, executions: Int)]]
+    private var rng: SplitMix64
+    private var clientClock: [Int64]
+
+    var duplicateProbability = 0.0
+    var dropProbability = 0.0
+    /// Executions complete at random later steps instead of at once.
+    var asyncExecution = false
+    /// Replica -> group; messages between groups are dropped. nil = connected.
+    var partition: [Int]?
+    /// Sees every message a replica sends and returns what actually leaves (faulty replicas).
+    var outboundHook: ((Envelope) -> [Envelope])?
+    /// Replicas whose state machines receive nothing (crashed or silenced).
+    var isolated: Set<UInt64> = []
+    var deliveriesPerTick = 20
+    private(set) var steps = 0
+    private(set) var ticks = 0
+    private(set) var delivered = 0
+    private(set) var dropped = 0
+
+    init(options: PBFTOptions, seed: UInt64) {
+        self.options = options
+        n = options.n
+        replicas = (0..<options.n).map { PBFTReplica(id: UInt64($0), options: options) }
+        assemblers = Array(repeating: BlockAssembler(height: 0, lastHash: [], knownTxids: []), count: options.n)
+        blocks = Array(repeating: [], count: options.n)
+        executions = Array(repeating: [], count: options.n)
+        actionLog = Array(repeating: [], count: options.n)
+        duplicateTxids = Array(repeating: [], count: options.n)
+        completed = Array(repeating: [], count: options.n)
+        stores = Array(repeating: [:], count: options.n)
+        requestLinks = Array(repeating: Array(repeating: [], count: options.n), count: options.n)
+        executeQueues = Array(repeating: [], count: options.n)
+        snapshots = Array(repeating: [:], count: options.n)
+        rng = SplitMix64(seed: seed)
+        clientClock = Array(repeating: 0, count: options.n)
+    }
+
+    // MARK: requests
+
+    static func transaction(_ txid: String) -> Data {
+        var tx = Protos_Transaction()
+        tx.type = .chaincodeInvoke
+        tx.txid = txid
+        tx.payload = Data(txid.utf8)
+        return try! tx.serializedBytes()
+    }
+
+    /// A client sends `txid` to replica `at`: it wraps it in a request (its id, the next timestamp) and spreads it.
+    @discardableResult
+    func submit(_ txid: String, at replica: Int) -> Pbft_request {
+        clientClock[replica] += 1
+        var r = Pbft_request()
+        r.replicaID = UInt64(replica)
+        r.timestamp = Google_Protobuf_Timestamp(seconds: clientClock[replica], nanos: 0)
+        r.payload = Self.transaction(txid)
+        submit(request: r, at: replica)
+        return r
+    }
+
+    /// Hands an existing request to replica `at` and spreads it from there.
+    func submit(request r: Pbft_request, at replica: Int) {
+        if !isolated.contains(UInt64(replica)) {
+            replicas[replica].receiveRequest(r)
+            drain(replica)
+        }
+        spread(r, from: replica)
+    }
+
+    private func spread(_ r: Pbft_request, from replica: Int) {
+        for to in 0..<n where to != replica {
+            requestLinks[replica][to].append(r)
+            pool.append(Envelope(from: UInt64(replica), to: UInt64(to), payload: .requestToken))
+        }
+    }
+
+    /// Puts a message in flight as if `from` had sent it.
+    func inject(_ message: Pbft_message, from: UInt64, to: UInt64) {
+        pool.append(Envelope(from: from, to: to, payload: .pbft(message)))
+    }
+
+    // MARK: running
+
+    var inFlight: Int { pool.count }
+
+    /// One delivery, or one tick of every replica (every `deliveriesPerTick` steps, or when nothing is in flight).
+    func step() {
+        steps += 1
+        if pool.isEmpty || steps % deliveriesPerTick == 0 {
+            tick()
+            if pool.isEmpty { return }
+        }
+        let i = rng.below(pool.count)
+        let e = pool[i]
+        pool[i] = pool[pool.count - 1]
+        pool.removeLast()
+        deliver(e)
+    }
+
+    func tick() {
+        ticks += 1
+        for r in 0..<n where !isolated.contains(UInt64(r)) {
+            replicas[r].tick()
+            drain(r)
+        }
+    }
+
+    func run(steps count: Int) { for _ in 0..<count { step() } }
+
+    /// Runs until `done()` or `maxSteps`; returns whether `done()` held.
+    @discardableResult
+    func run(maxSteps: Int, until done: () -> Bool) -> Bool {
+        for _ in 0..<maxSteps {
+            if done() { return true }
+            step()
+        }
+        return done()
+    }
+
+    /// Delivers everything in flight (ticking as usual) until nothing is left and
+    /// no replica in `group` (default: all not isolated) holds an outstanding request.
+    @discardableResult
+    func runUntilQuiet(maxSteps: Int = 200_000, among group: [Int]? = nil) -> Bool {
+        let ids = group ?? (0..<n).filter { !isolated.contains(UInt64($0)) }
+        return run(maxSteps: maxSteps) { pool.isEmpty && ids.allSatisfy { replicas[$0].outstandingCount == 0 } }
+    }
+
+    private func cut(_ a: UInt64, _ b: UInt64) -> Bool {
+        guard let partition else { return false }
+        return partition[Int(a)] != partition[Int(b)]
+    }
+
+    private func deliver(_ e: Envelope) {
+        let to = Int(e.to)
+        if case .executeToken = e.payload {
+            completeExecution(to)
+            return
+        }
+        var request: Pbft_request?
+        if case .requestToken = e.payload { request = requestLinks[Int(e.from)][to].removeFirst() }
+        if cut(e.from, e.to) || isolated.contains(e.to) || rng.chance(dropProbability) {
+            dropped += 1
+            return
+        }
+        if rng.chance(duplicateProbability) {
+            if let request { requestLinks[Int(e.from)][to].append(request) }
+            pool.append(e)
+        }
+        delivered += 1
+        switch e.payload {
+        case .pbft(let m): replicas[to].receive(m, from: e.from)
+        case .requestToken: replicas[to].receiveRequest(request!)
+        case .executeToken: break
+        }
+        drain(to)
+    }
+
+    /// Carries out a replica's actions until it has none.
+    func drain(_ r: Int) {
+        while true {
+            let actions = replicas[r].takeActions()
+            if actions.isEmpty {
+                if !asyncExecution && !executeQueues[r].isEmpty {
+                    completeExecution(r)
+                    continue
+                }
+                return
+            }
+            for a in actions {
+                actionLog[r].append(Self.summary(a))
+                switch a {
+                case .broadcast(let m):
+                    for to in 0..<n where to != r { send(Envelope(from: UInt64(r), to: UInt64(to), payload: .pbft(m))) }
+                case .send(let m, let to):
+                    send(Envelope(from: UInt64(r), to: to, payload: .pbft(m)))
+                case .execute(let sequence, let batch, let digest):
+                    executeQueues[r].append(Execution(sequence: sequence, batch: batch, digest: digest))
+                    if asyncExecution { pool.append(Envelope(from: UInt64(r), to: UInt64(r), payload: .executeToken)) }
+                case .requestsCompleted(let keys):
+                    completed[r].append(contentsOf: keys)
+                case .stateTransfer(let sequence, let id, let from):
+                    stateTransfer(r, sequence: sequence, id: id, from: from)
+                case .resendRequests(let requests):
+                    for request in requests { spread(request, from: r) }
+                case .persist(let key, let value):
+                    stores[r][key] = value
+                case .viewChangeStarted, .newViewInstalled:
+                    break
+                }
+            }
+        }
+    }
+
+    private func send(_ e: Envelope) {
+        if let outboundHook {
+            pool.append(contentsOf: outboundHook(e))
+        } else {
+            pool.append(e)
+        }
+    }
+
+    private func completeExecution(_ r: Int) {
+        guard !executeQueues[r].isEmpty else { return }
+        let x = executeQueues[r].removeFirst()
+        executions[r].append((x.sequence, x.digest))
+        if let batch = x.batch {
+            let block = assemblers[r].assemble(sequence: x.sequence, batch: batch)
+            blocks[r].append(block.bytes)
+            duplicateTxids[r].append(contentsOf: block.duplicates.map(\.txid))
+        }
+        if x.sequence % options.k == 0 {
+            snapshots[r][x.sequence] = (assemblers[r], blocks[r].count, executions[r].count)
+            snapshots[r] = snapshots[r].filter { $0.key + options.logSize * 2 >= x.sequence }
+        }
+        replicas[r].executed(sequence: x.sequence, checkpointID: assemblers[r].checkpointID)
+        drain(r)
+    }
+
+    /// Copies the chain up to `sequence` from the first listed replica that has that checkpoint.
+    private func stateTransfer(_ r: Int, sequence: UInt64, id: String, from: [UInt64]) {
+        for source in from.map(Int.init) {
+            guard let snap = snapshots[source][sequence], snap.assembler.checkpointID == id else { continue }
+            assemblers[r] = snap.assembler
+            blocks[r] = Array(blocks[source].prefix(snap.blocks))
+            executions[r] = Array(executions[source].prefix(snap.executions))
+            executeQueues[r].removeAll()
+            actionLog[r].append("transferred \(sequence) from \(source)")
+            replicas[r].stateTransferCompleted(sequence: sequence, checkpointID: id)
+            return
+        }
+        actionLog[r].append("transfer \(sequence) unavailable")
+    }
+
+    /// Replica `r` crashes and restarts from its ledger and its persisted records;
+    /// executions not yet completed are lost with the process.
+    func restart(_ r: Int) {
+        executeQueues[r].removeAll()
+        replicas[r] = PBFTReplica(id: UInt64(r), options: options, lastExecuted: UInt64(executions[r].last?.sequence ?? 0),
+                                  lastCheckpointID: assemblers[r].checkpointID, restoring: stores[r])
+        actionLog[r].append("restarted")
+        drain(r)
+    }
+
+    // MARK: checks
+
+    var heights: [UInt64] { assemblers.map(\.height) }
+    var lastHashes: [[UInt8]] { assemblers.map(\.lastHash) }
+
+    /// Every pair of replicas: one's executions (and blocks) are a prefix of the other's.
+    func agreementProblem(among group: [Int]? = nil) -> String? {
+        let ids = group ?? Array(0..<n)
+        for a in ids {
+            for b in ids where a < b {
+                let m = min(executions[a].count, executions[b].count)
+                for i in 0..<m where executions[a][i] != executions[b][i] {
+                    return "replicas \(a) and \(b) differ at execution #\(i): \(executions[a][i]) vs \(executions[b][i])"
+                }
+                let mb = min(blocks[a].count, blocks[b].count)
+                for i in 0..<mb where blocks[a][i] != blocks[b][i] {
+                    return "replicas \(a) and \(b) differ at block \(i)"
+                }
+            }
+        }
+        return nil
+    }
+
+    static func summary(_ a: PBFTAction) -> String {
+        switch a {
+        case .broadcast(let m): return "broadcast " + summary(m)
+        case .send(let m, let to): return "send \(to) " + summary(m)
+        case .execute(let s, let b, let d): return "execute \(s) \(b?.batch.count ?? -1) \(d.prefix(12))"
+        case .requestsCompleted(let keys): return "completed \(keys)"
+        case .viewChangeStarted(let f, let t, let r): return "viewchange \(f)->\(t) \(r)"
+        case .newViewInstalled(let v): return "newview \(v)"
+        case .stateTransfer(let s, let id, let from): return "statetransfer \(s) \(id.prefix(12)) \(from)"
+        case .resendRequests(let requests): return "resend \(requests.map(RequestKey.init))"
+        case .persist(let key, let value): return "persist \(key) \(value?.count ?? -1)"
+        }
+    }
+
+    static func summary(_ m: Pbft_message) -> String {
+        switch m.payload {
+        case .prePrepare(let p): return "pp v\(p.view) n\(p.sequenceNumber) \(p.batchDigest.prefix(12)) r\(p.replicaID)"
+        case .prepare(let p): return "p v\(p.view) n\(p.sequenceNumber) \(p.batchDigest.prefix(12)) r\(p.replicaID)"
+        case .commit(let p): return "c v\(p.view) n\(p.sequenceNumber) \(p.batchDigest.prefix(12)) r\(p.replicaID)"
+        case .checkpoint(let c): return "ckpt n\(c.sequenceNumber) \(c.id.prefix(16)) r\(c.replicaID)"
+        case .viewChange(let v):
+            return "vc v\(v.view) h\(v.h) C\(v.cset.map(\.sequenceNumber)) P\(v.pset.map { "\($0.sequenceNumber)/\($0.view)" }) Q\(v.qset.count) r\(v.replicaID)"
+        case .newView(let v):
+            return "nv v\(v.view) X\(v.xset.keys.sorted().map { "\($0):\(v.xset[$0]!.prefix(6))" }) r\(v.replicaID)"
+        case .fetchRequestBatch(let f): return "fetch \(f.batchDigest.prefix(12)) r\(f.replicaID)"
+        case .returnRequestBatch(let b): return "return \(b.batch.count)"
+        case .requestBatch: return "request_batch"
+        case nil: return "empty"
+        }
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+import Glibc
+import SwiftProtobuf
+import Weft
+import WeftTools
+import XCTest
+
+/// PBFT through real `weft node start` processes: four validators vp0..vp3
+/// (N = 4, f = 1, quorum 3) on 127.0.0.1, clients on real sockets, ledgers
+/// read back from their files.
+final class PBFTClusterTests: XCTestCase {
+    /// Small batches and checkpoints, so a few hundred transactions cross many of both.
+    static let settings = ["pbft.general.batchsize": "50", "pbft.general.timeout.batch": "100ms", "pbft.general.K": "2",
+                           "pbft.general.logmultiplier": "4"]
+
+    /// Starts vp0..vp3 (vp0 the root node) and waits for the full mesh.
+    static func cluster(_ extra: [String: [String: String]] = [:]) throws -> [PBFTPeer] {
+        let first = try PBFTPeer.start("vp0", settings: extra["vp0"] ?? [:])
+        var peers = [first]
+        for i in 1..<4 {
+            var settings = extra["vp\(i)"] ?? [:]
+            settings["peer.discovery.rootnode"] = first.process.listen.description
+            peers.append(try PBFTPeer.start("vp\(i)", settings: settings))
+        }
+        try waitForMesh(peers)
+        return peers
+    }
+
+    static func waitForMesh(_ peers: [PBFTPeer]) throws {
+        try eventually(timeout: 20, "full mesh of \(peers.count)") {
+            try peers.allSatisfy { try $0.process.peerNames().filter { $0.hasPrefix("vp") }.count == peers.count - 1 }
+        }
+    }
+
+    func testFourValidatorsCommitFiveThousandTransactionsIntoIdenticalLedgers() throws {
+        let peers = try Self.cluster()
+        let perPeer = 1250
+        let results = ConcurrentResults()
+        DispatchQueue.concurrentPerform(iterations: peers.count) { i in
+            let txids = (0..<perPeer).map { "pbft-\(i)-\($0)" }
+            results.record(i, Result { try PBFTClient(peers[i].process.listen, name: "client-\(i)").submit(txids, timeout: 60) })
+        }
+        var acked: [String] = []
+        for i in peers.indices {
+            let outcome = try results.get(i)
+            XCTAssertEqual(outcome.failures, [:], "vp\(i): FAILURE answers")
+            XCTAssertEqual(outcome.succeeded.count, perPeer, "vp\(i): every transaction acknowledged; \(PBFTPeer.describe(peers))")
+            acked += outcome.succeeded
+        }
+        try eventually(timeout: 20, "the four ledgers reach the same height") {
+            let heights = try peers.map { try $0.process.metric("weft_chain_height") }
+            return Set(heights).count == 1 && heights[0] > 0
+        }
+        for peer in peers { XCTAssertEqual(try peer.process.terminate(), 0, peer.process.log.suffix(2000).description) }
+        try PBFTLedgers.assertIdentical(peers.map(\.process.dataDir))
+        try PBFTLedgers.assertEachOnce(acked, in: peers[0].process.dataDir)
+        let verify = try peers.map { try runWeft(["ledger", "verify", "--path", $0.process.dataDir]) }
+        // "OK <file>: height H, T transactions, last hash X": the same after the file name.
+        let summaries = verify.map { $0.output.components(separatedBy: ": ").dropFirst().joined(separator: ": ") }
+        XCTAssertTrue(verify.allSatisfy { $0.status == 0 }, "\(verify)")
+        XCTAssertEqual(Set(summaries).count, 1, "weft ledger verify: the same height and last hash on every replica: \(summaries)")
+    }
+
+    /// A backup that lies (PREPAREs and COMMITs with a digest of its own, or
+    /// prepares for batches that do not exist) moves nothing: the honest three
+    /// commit exactly the clients' transactions, identically.
+    func testALyingReplicaCannotMakeTheHonestOnesCommitSomethingElse() throws {
+        for mode in ["wrong-digest", "phantom-prepare"] {
+            let peers = try Self.cluster(["vp3": ["pbft.test.byzantine": mode]])
+            let honest = Array(peers[0..<3])
+            var acked: [String] = []
+            for (i, peer) in honest.enumerated() {
+                let txids = (0..<150).map { "\(mode)-\(i)-\($0)" }
+                let outcome = try PBFTClient(peer.process.listen, name: "client-\(i)").submit(txids, timeout: 30)
+                XCTAssertEqual(outcome.succeeded.count, txids.count, "\(mode): vp\(i) acknowledged all")
+                acked += outcome.succeeded
+            }
+            try eventually(timeout: 20, "\(mode): the honest ledgers reach the same height") {
+                Set(try honest.map { try $0.process.metric("weft_chain_height") }).count == 1
+            }
+            for peer in peers { _ = try peer.process.terminate() }
+            try PBFTLedgers.assertIdentical(honest.map(\.process.dataDir))
+            let chain = try PBFTLedgers.txids(honest[0].process.dataDir)
+            XCTAssertEqual(chain.sorted(), acked.sorted(), "\(mode): the chain holds exactly the clients' transactions")
+        }
+    }
+
+    /// A PRE-PREPARE carries its batch, so batches are cut by bytes too and
+    /// stay under every replica's frame limit; a transaction too large for
+    /// any batch is answered FAILURE naming the limit, not ordered.
+    func testBatchesStayUnderTheFrameLimitAndAnOversizedTransactionIsRefused() throws {
+        let limit = ["peer.limits.maxFrameSize": "200000"]
+        let peers = try Self.cluster(["vp0": limit, "vp1": limit, "vp2": limit, "vp3": limit])
+        let client = try PBFTClient(peers[1].process.listen, name: "client-big")
+        var big = Protos_Transaction()
+        big.txid = "too-big"
+        big.payload = Data(count: 100_000)
+        try client.write(WireClient.frame(type: .chainTransaction, payload: try big.serializedBytes()))
+        let refused = try client.collect(expected: 1, timeout: 10)
+        XCTAssertEqual(refused.succeeded, [])
+        XCTAssertTrue(refused.failures["too-big"]?.contains("over the limit") == true, "\(refused.failures)")
+
+        // Ten of 40 kB: together far over one frame, so they must go in several batches.
+        let txids = (0..<10).map { "large-\($0)" }
+        for txid in txids {
+            var tx = Protos_Transaction()
+            tx.txid = txid
+            tx.payload = Data(repeating: 7, count: 40_000)
+            try client.write(WireClient.frame(type: .chainTransaction, payload: try tx.serializedBytes()))
+        }
+        let outcome = try client.collect(expected: txids.count, timeout: 30)
+        XCTAssertEqual(Set(outcome.succeeded), Set(txids), "\(outcome.failures) \(PBFTPeer.describe(peers))")
+        for peer in peers {
+            XCTAssertEqual(try peer.process.metric("weft_connections_closed_total{cause=\"frame_too_large\"}"), 0)
+        }
+        try eventually(timeout: 20, "the same height everywhere") {
+            Set(try peers.map { try $0.process.metric("weft_chain_height") }).count == 1
+        }
+        for peer in peers { XCTAssertEqual(try peer.process.terminate(), 0) }
+        try PBFTLedgers.assertIdentical(peers.map(\.process.dataDir))
+        XCTAssertGreaterThan(try BlockFile.scan(path: peers[0].process.dataDir + "/ledger/blocks").height, 2, "split into several blocks")
+    }
+
+    func testStartRefusesABadReplicaSetting() throws {
+        let cases: [([String: String], String, String)] = [
+            (["pbft.general.N": "3", "pbft.general.f": "1"], "vp0", "pbft.general.N"),
+            ([:], "vp7", "peer.id"),
+            (["pbft.general.validators": "a,b,c"], "a", "pbft.general.validators"),
+        ]
+        for (settings, name, key) in cases {
+            var args = ["node", "start", "--peer-id", name, "--listen", "127.0.0.1:0", "--ops-listen", "",
+                        "--data-dir", NSTemporaryDirectory() + "weft-pbft-refuse-\(UUID().uuidString.prefix(8))", "--consensus", "pbft"]
+            for (k, v) in settings { args += ["--set", "\(k)=\(v)"] }
+            let (status, output) = try runWeft(args)
+            XCTAssertEqual(status, 64, output)
+            XCTAssertTrue(output.contains("config key '\(key)'"), output)
+        }
+    }
+}
+
+/// A validator process with the PBFT test settings.
+struct PBFTPeer {
+    let process: PeerProcess
+
+    /// Each peer's PBFT metrics and log tail, for a failure message.
+    static func describe(_ peers: [PBFTPeer]) -> String {
+        peers.map { peer in
+            let metrics = (try? HTTPGet.fetch(peer.process.ops, path: "/metrics")) ?? "(no metrics)"
+            let pbft = metrics.split(separator: "\n").filter { ($0.hasPrefix("weft_pbft") || $0.hasPrefix("weft_chain")) && !$0.hasSuffix(" 0") }
+            return "== \(peer.process.name)\n\(pbft.joined(separator: "\n"))\n\(peer.process.log.suffix(1500))"
+        }.joined(separator: "\n")
+    }
+
+    static func start(_ name: String, dataDir: String? = nil, listenPort: UInt16 = 0, settings: [String: String] = [:]) throws -> PBFTPeer {
+        let all = PBFTClusterTests.settings.merging(settings) { $1 }
+        return PBFTPeer(process: try PeerProcess(name: name, dataDir: dataDir, listenPort: listenPort, settings: all, consensus: "pbft"))
+    }
+}
+
+/// A client connection that sends transactions and collects the answers.
+final class PBFTClient {
+    struct Outcome {
+        var succeeded: [String] = []
+        var failures: [String: String] = [:]
+    }
+    private let client: WireClient
+
+    func write(_ bytes: [UInt8]) throws { try client.write(bytes) }
+
+    /// With `tls`, the connection is TLS first (then `name` must match its certificate, as `c-1.load.weft`).
+    init(_ target: HostPort, name: String, tls: TLSContext? = nil) throws {
+        guard let tls else {
+            client = try WireClient.handshaken(target, name: name, timeoutSeconds: 2).0
+            return
+        }
+        client = try WireClient(target, timeoutSeconds: 2)
+        try client.secure(tls)
+        try client.write(WireClient.hello(name: name))
+        let reply = try client.readMessage()
+        guard reply.type == .discHello else { throw TestFailure("expected DISC_HELLO over TLS, got \(reply.type)") }
+    }
+
+    func send(_ txids: [String]) throws {
+        try client.write(txids.flatMap { txid -> [UInt8] in
+            var tx = Protos_Transaction()
+            tx.type = .chaincodeInvoke
+            tx.txid = txid
+            tx.payload = Data(txid.utf8)
+            return WireClient.frame(type: .chainTransaction, payload: try! tx.serializedBytes())
+        })
+    }
+
+    /// Sends, then waits for an answer to each (or the timeout).
+    func submit(_ txids: [String], timeout: Double) throws -> Outcome {
+        try send(txids)
+        return try collect(expected: txids.count, timeout: timeout)
+    }
+
+    /// Reads answers until `expected` came or `timeout` passed (read timeouts are not errors).
+    func collect(expected: Int, timeout: Double) throws -> Outcome {
+        var outcome = Outcome()
+        let deadline = Date().addingTimeInterval(timeout)
+        while outcome.succeeded.count + outcome.failures.count < expected && Date() < deadline {
+            var wait = timeval(tv_sec: 0, tv_usec: 200_000)
+            setsockopt(client.fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+            guard let message = try? client.readMessage() else { continue }
+            guard message.type == .response else { continue }
+            let response = try Protos_Response(serializedBytes: message.payload)
+            let text = String(decoding: response.msg, as: UTF8.self)
+            if response.status == .success {
+                outcome.succeeded.append(text)
+            } else {
+                outcome.failures[String(text.prefix { $0 != ":" }), default: ""] = text
+            }
+        }
+        return outcome
+    }
+}
+
+/// Results of concurrent work, by index.
+final class ConcurrentResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Int: Result<PBFTClient.Outcome, Error>] = [:]
+    func record(_ index: Int, _ result: Result<PBFTClient.Outcome, Error>) { lock.lock(); results[index] = result; lock.unlock() }
+    func get(_ index: Int) throws -> PBFTClient.Outcome {
+        lock.lock(); defer { lock.unlock() }
+        guard let result = results[index] else { throw TestFailure("no result for \(index)") }
+        return try result.get()
+    }
+}
+
+/// Reading ledgers back from their files.
+enum PBFTLedgers {
+    static func txids(_ dataDir: String) throws -> [String] {
+        let scan = try BlockFile.scan(path: dataDir + "/ledger/blocks")
+        XCTAssertNil(scan.tailProblem, dataDir)
+        return scan.records.flatMap { $0.block.transactions.map(\.txid) }
+    }
+
+    /// Every replica's block file holds the same bytes (blocks are byte-identical
+    /// and the record format is deterministic).
+    static func assertIdentical(_ dataDirs: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let files = try dataDirs.map { try Data(contentsOf: URL(fileURLWithPath: $0 + "/ledger/blocks")) }
+        let scans = try dataDirs.map { try BlockFile.scan(path: $0 + "/ledger/blocks") }
+        XCTAssertGreaterThan(scans[0].height, 0, file: file, line: line)
+        for (i, data) in files.enumerated().dropFirst() {
+            XCTAssertEqual(scans[i].height, scans[0].height, "\(dataDirs[i]): height", file: file, line: line)
+            XCTAssertEqual(scans[i].lastHash, scans[0].lastHash, "\(dataDirs[i]): last hash", file: file, line: line)
+            XCTAssertTrue(data == files[0], "\(dataDirs[i]): the block file differs from \(dataDirs[0])", file: file, line: line)
+        }
+    }
+
+    static func assertEachOnce(_ acked: [String], in dataDir: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let chain = try txids(dataDir)
+        var counts: [String: Int] = [:]
+        for txid in chain { counts[txid, default: 0] += 1 }
+        XCTAssertEqual(counts.values.filter { $0 > 1 }.count, 0, "no txid twice in the chain", file: file, line: line)
+        let missing = acked.filter { counts[$0] == nil }
+        XCTAssertEqual(missing, [], "acknowledged but not in the chain", file: file, line: line)
+    }
+}

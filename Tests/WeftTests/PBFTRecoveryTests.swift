@@ -1,0 +1,245 @@
+import Foundation
+import Glibc
+import Weft
+import WeftTools
+import XCTest
+
+/// PBFT through real processes when replicas go away and come back.
+final class PBFTRecoveryTests: XCTestCase {
+    /// One backup down: the other three still commit. Two down: nothing is
+    /// acknowledged. One of them back: the waiting transactions commit.
+    func testCommitsNeedAQuorumAndResumeWhenOneComesBack() throws {
+        let peers = try PBFTClusterTests.cluster()
+        let client = try PBFTClient(peers[0].process.listen, name: "client-q")
+        XCTAssertEqual(try client.submit((0..<100).map { "warm-\($0)" }, timeout: 30).succeeded.count, 100)
+
+        peers[3].process.killHard()
+        let withThree = try client.submit((0..<100).map { "three-\($0)" }, timeout: 30)
+        XCTAssertEqual(withThree.succeeded.count, 100, "three of four replicas are a quorum")
+
+        let vp2 = peers[2].process
+        vp2.killHard()
+        let proposedBefore = try peers[0].process.metric("weft_pbft_batches_proposed_total")
+        try client.send((0..<20).map { "stuck-\($0)" })
+        try eventually(timeout: 10, "vp0 proposed a batch with no quorum to commit it") {
+            try peers[0].process.metric("weft_pbft_batches_proposed_total") > proposedBefore
+        }
+        // Nothing may come back while only two replicas are alive; give it
+        // several batch timeouts to prove it.
+        XCTAssertEqual(try client.collect(expected: 20, timeout: 1.5).succeeded, [], "no SUCCESS without a quorum")
+        XCTAssertEqual(try peers[0].process.metric("weft_chain_height"), try peers[1].process.metric("weft_chain_height"))
+
+        let restarted = try PBFTPeer.start("vp2", dataDir: vp2.dataDir, listenPort: vp2.listen.port,
+                                           settings: ["peer.discovery.rootnode": peers[0].process.listen.description])
+        let resumed = try client.collect(expected: 20, timeout: 30)
+        XCTAssertEqual(Set(resumed.succeeded), Set((0..<20).map { "stuck-\($0)" }), "commits resume with vp2 back: \(restarted.process.log.suffix(1500))")
+        let live = [peers[0], peers[1], restarted]
+        try eventually(timeout: 20, "the live ledgers reach the same height") {
+            Set(try live.map { try $0.process.metric("weft_chain_height") }).count == 1
+        }
+        for peer in live { XCTAssertEqual(try peer.process.terminate(), 0) }
+        try PBFTLedgers.assertIdentical(live.map(\.process.dataDir))
+    }
+
+
+    /// Fabric's bddtest: the primary (vp0) is killed under load; the others
+    /// install view 1 and commit again; nothing acknowledged is lost.
+    func testPrimaryKilledUnderLoadTheOthersMoveToView1AndLoseNothing() throws {
+        let peers = try PBFTClusterTests.cluster()
+        let streams = peers.dropFirst().map { TransactionStream($0.process.listen, name: "kill-\($0.process.name)") }
+        let rest = Array(peers.dropFirst())
+        try waitAll(rest, "commits under load", { $0.allSatisfy { $0 >= 3 } })
+        peers[0].process.killHard()
+        try waitAll(rest, "view 1 installed", { $0.allSatisfy { $0 >= 1 } }, metric: "weft_pbft_view")
+        let heightAtNewView = try rest.map { try $0.process.metric("weft_chain_height") }.max()!
+        try waitAll(rest, "commits again in the new view", { $0.allSatisfy { $0 > heightAtNewView + 2 } })
+        let acked = streams.flatMap { $0.stop() }
+        try converge(rest)
+        for peer in rest { XCTAssertEqual(try peer.process.terminate(), 0) }
+        try PBFTLedgers.assertIdentical(rest.map(\.process.dataDir))
+        try PBFTLedgers.assertEachOnce(acked, in: rest[0].process.dataDir)
+    }
+
+    /// The primary frozen (SIGSTOP: its sockets stay open, nothing answers):
+    /// the others install a new view; thawed, it follows that view and
+    /// catches up instead of disturbing it.
+    func testFrozenPrimaryIsReplacedAndFollowsTheNewViewWhenThawed() throws {
+        let peers = try PBFTClusterTests.cluster()
+        let rest = Array(peers.dropFirst())
+        let stream = TransactionStream(peers[1].process.listen, name: "freeze")
+        try waitAll(rest, "commits", { $0.allSatisfy { $0 >= 2 } })
+        kill(peers[0].process.process.processIdentifier, SIGSTOP)
+        try waitAll(rest, "a new view without vp0", { $0.allSatisfy { $0 >= 1 } }, metric: "weft_pbft_view")
+        let frozenAt = try rest.map { try $0.process.metric("weft_chain_height") }.max()!
+        try waitAll(rest, "commits while vp0 is frozen", { $0.allSatisfy { $0 > frozenAt + 2 } })
+        kill(peers[0].process.process.processIdentifier, SIGCONT)
+        let view = try rest.map { try $0.process.metric("weft_pbft_view") }.max()!
+        try waitAll([peers[0]], "vp0 follows view \(view)", { $0[0] >= view }, metric: "weft_pbft_view")
+        let acked = stream.stop()
+        try converge(peers)
+        XCTAssertEqual(try rest.map { try $0.process.metric("weft_pbft_view") }.max()!, view, "vp0 did not start another view change")
+        for peer in peers { XCTAssertEqual(try peer.process.terminate(), 0) }
+        try PBFTLedgers.assertIdentical(peers.map(\.process.dataDir))
+        try PBFTLedgers.assertEachOnce(acked, in: peers[0].process.dataDir)
+    }
+
+    /// A backup frozen while more than L sequence numbers commit catches up
+    /// by state transfer once thawed: with traffic going on, and (Fabric
+    /// #1454) with none after it.
+    func testFrozenBackupCatchesUpByStateTransferWithAndWithoutTraffic() throws {
+        let peers = try PBFTClusterTests.cluster()
+        let vp3 = peers[3], others = Array(peers[0..<3])
+        let window = 8   // K 2 x logmultiplier 4
+        var acked: [String] = []
+        for round in ["traffic", "quiet"] {
+            let transfersBefore = try vp3.process.metric("weft_pbft_state_transfers_total")
+            kill(vp3.process.process.processIdentifier, SIGSTOP)
+            let stream = TransactionStream(peers[0].process.listen, name: "frozen-\(round)")
+            let start = try others.map { try $0.process.metric("weft_pbft_sequence_executed") }.min()!
+            try waitAll(others, "more than L sequence numbers commit", { $0.allSatisfy { $0 > start + window + 2 } },
+                        metric: "weft_pbft_sequence_executed")
+            if round == "quiet" { acked += stream.stop() }
+            kill(vp3.process.process.processIdentifier, SIGCONT)
+            try waitAll([vp3], "vp3 starts a state transfer (\(round))", { $0[0] > transfersBefore }, metric: "weft_pbft_state_transfers_total")
+            if round == "traffic" {
+                try waitAll([vp3], "vp3 executes new batches after its transfer", { $0[0] > start + window + 2 },
+                            metric: "weft_pbft_sequence_executed")
+                acked += stream.stop()
+            }
+            try converge(peers)
+        }
+        for peer in peers { XCTAssertEqual(try peer.process.terminate(), 0) }
+        try PBFTLedgers.assertIdentical(peers.map(\.process.dataDir))
+        try PBFTLedgers.assertEachOnce(acked, in: vp3.process.dataDir)
+    }
+
+    /// Every replica killed (SIGKILL) and restarted with the same data
+    /// directory in turn, under load: the ledgers end identical and every
+    /// acknowledged transaction is in them once.
+    func testEveryReplicaRestartedInTurnUnderLoad() throws {
+        var peers = try PBFTClusterTests.cluster()
+        var acked: [String] = []
+        for i in 0..<4 {
+            let target = peers[(i + 1) % 4]
+            let stream = TransactionStream(target.process.listen, name: "restart-\(i)")
+            let live = peers.enumerated().filter { $0.offset != i }.map(\.element)
+            let before = try live.map { try $0.process.metric("weft_chain_height") }.max()!
+            let old = peers[i].process
+            old.killHard()
+            try waitAll(live, "commits with vp\(i) down", { $0.allSatisfy { $0 > before + 2 } })
+            peers[i] = try PBFTPeer.start("vp\(i)", dataDir: old.dataDir, listenPort: old.listen.port,
+                                          settings: i == 0 ? [:] : ["peer.discovery.rootnode": peers[0].process.listen.description])
+            let height = try live.map { try $0.process.metric("weft_chain_height") }.max()!
+            try waitAll([peers[i]], "vp\(i) back at the others' height", { $0[0] >= height })
+            acked += stream.stop()
+        }
+        try converge(peers)
+        for peer in peers { XCTAssertEqual(try peer.process.terminate(), 0) }
+        try PBFTLedgers.assertIdentical(peers.map(\.process.dataDir))
+        try PBFTLedgers.assertEachOnce(acked, in: peers[0].process.dataDir)
+    }
+
+    /// A replica that cannot record its PBFT state stops taking part (it must
+    /// not send what it could not record), says why on /healthz, and the
+    /// other three go on committing.
+    func testAReplicaThatCannotRecordItsStateStopsAndSaysWhy() throws {
+        let peers = try PBFTClusterTests.cluster()
+        let vp3 = peers[3]
+        let records = vp3.process.dataDir + "/pbft"
+        try FileManager.default.removeItem(atPath: records)
+        XCTAssertTrue(FileManager.default.createFile(atPath: records, contents: Data("not a directory".utf8)))
+        let outcome = try PBFTClient(peers[0].process.listen, name: "client-rec").submit((0..<200).map { "rec-\($0)" }, timeout: 30)
+        XCTAssertEqual(outcome.succeeded.count, 200, "the other three are a quorum")
+        try eventually(timeout: 10, "vp3's /healthz names the failed check") {
+            let (status, body) = try HTTPGet.request(vp3.process.ops, path: "/healthz")
+            return status == 503 && body.contains("cannot record its state")
+        }
+        XCTAssertTrue(vp3.process.log.contains("this replica stops taking part"), vp3.process.log.suffix(2000).description)
+        for peer in peers { _ = try peer.process.terminate() }
+        try PBFTLedgers.assertIdentical(peers[0..<3].map(\.process.dataDir))
+    }
+
+    /// A primary that equivocates (a different batch to each backup for the
+    /// same sequence number) is voted out; the honest replicas commit the
+    /// clients' transactions, identically.
+    func testEquivocatingPrimaryIsVotedOut() throws {
+        let peers = try PBFTClusterTests.cluster(["vp0": ["pbft.test.byzantine": "equivocate"]])
+        let honest = Array(peers.dropFirst())
+        let outcome = try PBFTClient(honest[0].process.listen, name: "client-eq").submit((0..<200).map { "eq-\($0)" }, timeout: 60)
+        XCTAssertEqual(outcome.succeeded.count, 200, PBFTPeer.describe(peers))
+        try waitAll(honest, "view 1 or later", { $0.allSatisfy { $0 >= 1 } }, metric: "weft_pbft_view")
+        try converge(honest)
+        for peer in peers { _ = try peer.process.terminate() }
+        try PBFTLedgers.assertIdentical(honest.map(\.process.dataDir))
+        let chain = try PBFTLedgers.txids(honest[0].process.dataDir)
+        XCTAssertFalse(chain.contains { $0.hasPrefix("equivocation-") }, "no batch only the liar proposed")
+        try PBFTLedgers.assertEachOnce(outcome.succeeded, in: honest[0].process.dataDir)
+    }
+}
+
+/// Waiting on every peer's metrics, for the PBFT process tests.
+extension XCTestCase {
+    /// Waits until every peer's `metric` satisfies `condition`.
+    func waitAll(_ peers: [PBFTPeer], _ what: String, timeout: Double = 30, _ condition: ([Int]) -> Bool,
+                         metric: String = "weft_chain_height") throws {
+        do {
+            try eventually(timeout: timeout, what) { condition(try peers.map { try $0.process.metric(metric) }) }
+        } catch {
+            throw TestFailure("\(error)\n\(PBFTPeer.describe(peers))")
+        }
+    }
+
+    /// Heights equal and above `floor`.
+    func converge(_ peers: [PBFTPeer], above floor: Int = 0, timeout: Double = 30) throws {
+        try waitAll(peers, "the same height, above \(floor)", timeout: timeout) { Set($0).count == 1 && $0[0] > floor }
+    }
+}
+
+/// A client that keeps sending transactions to one validator, a few at a
+/// time, and records which were acknowledged, until stopped or its
+/// validator goes away. Bounded: at most `limit` transactions.
+final class TransactionStream: @unchecked Sendable {   // ackedList and running are guarded by lock
+    let name: String
+    private let target: HostPort
+    private let lock = NSLock()
+    private var ackedList: [String] = []
+    private var running = true
+    private let done = DispatchSemaphore(value: 0)
+    private let limit: Int
+
+    private let tls: TLSContext?
+
+    init(_ target: HostPort, name: String, limit: Int = 20_000, tls: TLSContext? = nil) {
+        self.target = target
+        self.tls = tls
+        self.name = name
+        self.limit = limit
+        Thread.detachNewThread { [self] in run(); done.signal() }
+    }
+
+    var acked: [String] { lock.lock(); defer { lock.unlock() }; return ackedList }
+    private var isRunning: Bool { lock.lock(); defer { lock.unlock() }; return running }
+
+    private func run() {
+        guard let client = try? PBFTClient(target, name: name, tls: tls) else { return }
+        var sent = 0
+        while isRunning && sent < limit {
+            let txids = (sent..<(sent + 10)).map { "\(name)-\($0)" }
+            sent += txids.count
+            guard (try? client.send(txids)) != nil else { return }
+            guard let outcome = try? client.collect(expected: txids.count, timeout: 0.3) else { return }
+            lock.lock(); ackedList += outcome.succeeded; lock.unlock()
+        }
+        // The answers still on their way.
+        if let outcome = try? client.collect(expected: 1_000_000, timeout: 1) {
+            lock.lock(); ackedList += outcome.succeeded; lock.unlock()
+        }
+    }
+
+    /// Stops sending, waits for the last answers, returns what was acknowledged.
+    func stop() -> [String] {
+        lock.lock(); running = false; lock.unlock()
+        done.wait()
+        return acked
+    }
+}

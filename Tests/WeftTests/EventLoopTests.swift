@@ -23,14 +23,11 @@ final class EventLoopTests: XCTestCase {
         toClose = []
     }
 
-    /// A connected AF_UNIX pair, non-blocking, closed at tearDown.
+    /// A connected AF_UNIX pair, non-blocking; the far end is closed at tearDown.
     private func pair() throws -> (Int32, Int32) {
-        var fds: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
-            throw SystemError(call: "socketpair", errno: errno)
-        }
-        toClose += [fds[1]]
-        return (fds[0], fds[1])
+        let (near, far) = try TestSockets.pair()
+        toClose += [far]
+        return (near, far)
     }
 
     private func poke(_ fd: Int32) {

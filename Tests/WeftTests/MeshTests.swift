@@ -52,7 +52,7 @@ final class MeshTests: XCTestCase {
     func testTwoPeersDialingEachOtherEndWithOneConnection() throws {
         var duplicatesSeen = 0
         for round in 0..<20 {
-            let ports = try MeshTests.freePorts(2)
+            let ports = try TestSockets.freePorts(2)
             let names = ["twin-a", "twin-b"]
             // Both launched before either is waited for, so their dials cross.
             let both = try (0..<2).map { i in
@@ -79,7 +79,7 @@ final class MeshTests: XCTestCase {
     }
 
     func testAPeerThatDialsItselfNeverDialsThatAddressAgain() throws {
-        let port = try MeshTests.freePorts(1)[0]
+        let port = try TestSockets.freePorts(1)[0]
         // Advertised under one name, dialed under another: both sides of the
         // self-connection must learn it.
         let peer = try PeerProcess(name: "narcissus", listenPort: port, settings: [
@@ -97,7 +97,7 @@ final class MeshTests: XCTestCase {
         ])
         let (teller, _) = try WireClient.handshaken(peer.listen, name: "teller", type: .validator)
         var list = Protos_PeersMessage()
-        for port in try MeshTests.freePorts(3) {          // loopback ports where nothing listens
+        for port in try TestSockets.freePorts(3) {          // loopback ports where nothing listens
             var endpoint = Protos_PeerEndpoint()
             endpoint.id.name = "ghost-\(port)"
             endpoint.address = "127.0.0.1:\(port)"
@@ -175,24 +175,6 @@ final class MeshTests: XCTestCase {
         XCTAssertEqual(status, 0, text)
         XCTAssertTrue(text.contains("full mesh of 4 peers formed"), text)
         XCTAssertEqual(text.components(separatedBy: ": 3 established").count - 1, 4, text)
-    }
-
-    static func freePorts(_ n: Int) throws -> [UInt16] {
-        var fds: [Int32] = []
-        defer { fds.forEach { close($0) } }
-        return try (0..<n).map { _ in
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            fds.append(fd)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            guard withUnsafeMutablePointer(to: &addr, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }) == 0 else {
-                throw TestFailure("getsockname")
-            }
-            return UInt16(bigEndian: addr.sin_port)
-        }
     }
 }
 

@@ -146,13 +146,6 @@ final class LinkTableTests: XCTestCase {
 }
 
 final class WriteQueueTests: XCTestCase {
-    private func socketPair() throws -> (Int32, Int32) {
-        var fds: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
-            throw SystemError(call: "socketpair", errno: errno)
-        }
-        return (fds[0], fds[1])
-    }
 
     private func frame(_ byte: UInt8, bodyCount: Int) -> FrameStorage {
         Message(type: .consensus, payload: Array(repeating: byte, count: bodyCount)).storage
@@ -171,7 +164,7 @@ final class WriteQueueTests: XCTestCase {
     /// Small frames (copied) and large ones (sent from their storage), mixed:
     /// the bytes arrive whole and in order, across partial writes.
     func testMixedFramesArriveInOrderThroughPartialWrites() throws {
-        let (a, b) = try socketPair()
+        let (a, b) = try TestSockets.pair()
         defer { close(a); close(b) }
         var small: Int32 = 4096
         setsockopt(a, SOL_SOCKET, SO_SNDBUF, &small, socklen_t(MemoryLayout<Int32>.size))
@@ -204,7 +197,7 @@ final class WriteQueueTests: XCTestCase {
     }
 
     func testAClosedPeerFailsTheFlushAndRemoveAllForgetsEverything() throws {
-        let (a, b) = try socketPair()
+        let (a, b) = try TestSockets.pair()
         close(b)
         defer { close(a) }
         var queue = WriteQueue()

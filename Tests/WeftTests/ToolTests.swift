@@ -36,7 +36,7 @@ final class ToolTests: XCTestCase {
     }
 
     func testLoadFailsWhenNothingAnswers() throws {
-        let port = try MeshTests.freePorts(1)[0]
+        let port = try TestSockets.freePorts(1)[0]
         let run = try runWeft(["load", "--target", "127.0.0.1:\(port)", "-c", "1", "-d", "0.5", "--warmup", "0", "--quiet"])
         XCTAssertEqual(run.status, 1, run.output)
         XCTAssertTrue(run.output.contains("cannot connect"), run.output)

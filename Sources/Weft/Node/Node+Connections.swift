@@ -13,8 +13,7 @@ extension Node {
             close(c, .ioError, detail: "\(error)")
             return
         }
-        let timeout = c.state == .connecting ? config.discovery.connectTimeoutNanos + config.limits.handshakeTimeoutNanos
-                                             : config.limits.handshakeTimeoutNanos
+        let timeout = policy.setupTimeout(dialing: c.state == .connecting)
         schedule(for: c, afterNanos: timeout) { c in
             switch c.state {
             case .connecting: self.close(c, .connectFailed, detail: "connect timed out")
@@ -51,7 +50,7 @@ extension Node {
     /// copied into the connection's own buffer.
     func readable(_ c: Connection) {
         if c.state == .closing { discardInput(c); return }
-        c.readBudgetLeft = config.limits.readBudget
+        c.readBudgetLeft = policy.readBudget
         if c.tls != nil { readableTLS(c); return }
         if c.reader.isEmpty {
             guard let n = received(Syscall.receive(c.fd, into: scratch.baseAddress, count: scratch.count), on: c) else { return }
@@ -63,7 +62,7 @@ extension Node {
         } else {
             let pending = c.reader.readable
             var wanted = 16 * 1024
-            if case .incomplete(let needed) = FrameCursor.next(in: pending, at: 0, maxFrameSize: config.limits.maxFrameSize),
+            if case .incomplete(let needed) = FrameCursor.next(in: pending, at: 0, maxFrameSize: policy.maxFrameSize),
                needed > pending.count {
                 wanted = max(wanted, min(needed - pending.count, 1 << 20))
             }
@@ -112,13 +111,13 @@ extension Node {
         var sawFrame = false
         defer { if sawFrame && tracksIdleness { c.lastReceiveAt = MonotonicClock.now() } }
         while c.acceptsFrames {
-            switch FrameCursor.next(in: bytes, at: offset, maxFrameSize: config.limits.maxFrameSize) {
+            switch FrameCursor.next(in: bytes, at: offset, maxFrameSize: policy.maxFrameSize) {
             case .incomplete:
                 return offset
             case .tooLarge(let length):
                 metrics.decodeErrors += 1
                 disconnect(c, .frameTooLarge, reason: "frame too large",
-                           detail: "frame of \(length) bytes over peer.limits.maxFrameSize \(config.limits.maxFrameSize)")
+                           detail: "frame of \(length) bytes over peer.limits.maxFrameSize \(policy.maxFrameSize)")
                 return offset
             case .frame(let start, let bodyCount):
                 // A whole frame waits: handled if the connection's budget allows, else next turn.
@@ -153,7 +152,7 @@ extension Node {
     }
 
     /// Whether anything reads `lastReceiveAt` (the idle timeout is on).
-    var tracksIdleness: Bool { config.limits.idleTimeoutNanos > 0 }
+    var tracksIdleness: Bool { policy.idleTimeoutNanos > 0 }
 
     // MARK: fairness
 
@@ -175,7 +174,7 @@ extension Node {
         for c in waiting where c.backlogged {
             c.backlogged = false
             guard c.state == .awaitingHello || c.state == .established else { continue }
-            c.readBudgetLeft = config.limits.readBudget
+            c.readBudgetLeft = policy.readBudget
             if !c.paused {
                 let used = processFrames(c, c.reader.readable)
                 if c.state == .awaitingHello || c.state == .established { c.reader.consume(used) }
@@ -203,7 +202,7 @@ extension Node {
         pausedConnections.removeAll(keepingCapacity: true)
         for c in waiting where c.paused && c.state != .closed {
             c.paused = false
-            c.readBudgetLeft = config.limits.readBudget
+            c.readBudgetLeft = policy.readBudget
             let used = processFrames(c, c.reader.readable)
             if c.state == .awaitingHello || c.state == .established { c.reader.consume(used) }
             if c.tls != nil && c.acceptsFrames { openRecords(c) }   // records held back while paused
@@ -218,10 +217,10 @@ extension Node {
     /// peer and is disconnected (the rest of the mesh keeps its speed).
     @discardableResult
     func send(_ frame: FrameStorage, on c: Connection) -> Bool {
-        if c.unsentBytes + frame.frameCount > config.limits.maxPendingWrite {
+        if c.unsentBytes + frame.frameCount > policy.maxPendingWrite {
             metrics.slowPeers += 1
             metrics.outboundDropped += 1
-            close(c, .slowPeer, detail: "slow peer: \(c.unsentBytes) unsent bytes, over peer.limits.maxPendingWrite \(config.limits.maxPendingWrite)")
+            close(c, .slowPeer, detail: "slow peer: \(c.unsentBytes) unsent bytes, over peer.limits.maxPendingWrite \(policy.maxPendingWrite)")
             return false
         }
         c.writes.append(frame)
@@ -293,7 +292,7 @@ extension Node {
         if c.state == .closed { return }
         leaveRegistry(c)
         flush(c)
-        schedule(for: c, afterNanos: 2_000_000_000) { c in
+        schedule(for: c, afterNanos: policy.goodbyeLingerNanos) { c in
             guard c.state == .closing else { return }
             self.close(c, c.closeCause ?? .ioError, detail: c.closeDetail)
         }

@@ -72,7 +72,7 @@ extension Node {
 
     /// `peer.limits.idleTimeout`: nothing received for that long closes the connection.
     func armIdleTimer(_ c: Connection) {
-        let idle = config.limits.idleTimeoutNanos
+        let idle = policy.idleTimeoutNanos
         guard idle > 0 else { return }
         let deadline = c.lastReceiveAt + idle
         let now = MonotonicClock.now()

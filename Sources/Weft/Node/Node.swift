@@ -17,6 +17,8 @@ import Synchronization
 public final class Node: @unchecked Sendable {
     public let config: PeerConfig
     let logger: Logger
+    /// The limits every link is held to (from `config`).
+    let policy: LinkPolicy
     let loop: EventLoop
     let metrics = ReactorMetrics()
     let consenter: Consenter
@@ -86,6 +88,7 @@ public final class Node: @unchecked Sendable {
         self.config = config
         self.consenter = consenter
         self.logger = logger
+        policy = LinkPolicy(config)
         loop = try EventLoop()
         reactorWaker = try EventWaker()
         let slots = config.limits.maxConnections

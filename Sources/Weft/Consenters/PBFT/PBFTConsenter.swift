@@ -83,6 +83,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         // A PRE-PREPARE carries its whole batch: keep it a frame below the
         // limit every replica enforces (64 KiB for the envelopes around it).
         options.maxBatchBytes = max(1, config.limits.maxFrameSize - 65_536)
+        options.viewChangesVerified = config.tls.enabled  // PBFTSignatures checks every VIEW-CHANGE, relayed ones too
         self.options = options
         maxTransactionBytes = options.maxBatchBytes / 2
         replicaNames = try PBFTConsenter.replicaNames(settings)

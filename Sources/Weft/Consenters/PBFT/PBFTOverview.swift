@@ -12,6 +12,9 @@
 //   The host spreads its own clients' requests to every other validator itself
 //   (batch_message.request), and again on `.resendRequests`.
 // - receive(_:from:) for every decoded pbft.message; `from` = the replica of the connection.
+//   Set `options.viewChangesVerified` only if the host checks the signature of every
+//   VIEW-CHANGE it passes in, each one a NEW-VIEW relays included (TLS on); otherwise a
+//   NEW-VIEW is installed only once its vset equals VIEW-CHANGEs received directly.
 // - tick() at a fixed period. The option defaults (batch 1, request 2, view change 2,
 //   resend 2 ticks) are Fabric's defaults with 1 tick = 1 s; scale them for a finer tick.
 // - executed(sequence:checkpointID:) after each `.execute`, in order, null requests

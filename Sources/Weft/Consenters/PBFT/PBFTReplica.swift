@@ -43,6 +43,11 @@ final class PBFTReplica {
     /// view -> replica -> VIEW-CHANGE.
     var viewChanges: [UInt64: [UInt64: Pbft_view_change]] = [:]
     var newViews: [UInt64: Pbft_new_view] = [:]
+    /// NEW-VIEWs whose vset holds VIEW-CHANGEs this replica has not received yet
+    /// (unverified mode): one per view, at most N views, re-checked as VIEW-CHANGEs arrive.
+    var pendingNewViews: [UInt64: Pbft_new_view] = [:]
+    /// replica -> when this replica last answered its VIEW-CHANGE for a view we are active in.
+    var answeredBehind: [UInt64: UInt64] = [:]
     /// Batches a NEW-VIEW needs that this replica lacks (sorted digests).
     var missingBatches: [String] = []
     /// The view-change timer (request timeout or new-view timeout): its deadline.

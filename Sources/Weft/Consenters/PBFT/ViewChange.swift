@@ -1,3 +1,5 @@
+import Foundation
+
 /// View change, NEW-VIEW, batch fetching, timers and state transfer (phase 2).
 extension PBFTReplica {
     // MARK: timers
@@ -100,6 +102,7 @@ extension PBFTReplica {
         viewChanges = viewChanges.filter { $0.key >= view }
         viewEvidence = viewEvidence.filter { $0.value > view }
         newViews = newViews.filter { $0.key >= view }
+        pendingNewViews = pendingNewViews.filter { $0.key >= view }
         missingBatches = []
         timerDeadline = nil
         nullRequestDeadline = nil
@@ -132,9 +135,18 @@ extension PBFTReplica {
 
     func receiveViewChange(_ vc: Pbft_view_change) {
         if vc.view < view || (vc.view == view && activeView) {
-            // A replica behind us: as the primary of the current view, send it our NEW-VIEW.
-            if activeView, isPrimary, vc.replicaID != id, let nv = newViews[view] {
-                send(.newView(nv), to: vc.replicaID)
+            // A replica behind us: send it our own VIEW-CHANGE for the current view (it
+            // checks a NEW-VIEW's vset against the VIEW-CHANGEs it received) and, as the
+            // primary of the current view, our NEW-VIEW.
+            if activeView, vc.replicaID != id, vc.replicaID < UInt64(options.n) {
+                // (At most once per resend period per replica: two active replicas would
+                // otherwise answer each other's answers for ever.)
+                if let own = viewChanges[view]?[id],
+                   answeredBehind[vc.replicaID].map({ now >= $0 + UInt64(options.resendViewChangeTicks) }) ?? true {
+                    answeredBehind[vc.replicaID] = now
+                    send(.viewChange(own), to: vc.replicaID)
+                }
+                if isPrimary, let nv = newViews[view] { send(.newView(nv), to: vc.replicaID) }
             }
             return
         }
@@ -150,6 +162,8 @@ extension PBFTReplica {
             viewChanges = viewChanges.filter { !$0.value.isEmpty }
         }
         viewChanges[vc.view, default: [:]][vc.replicaID] = vc
+        // A NEW-VIEW that waited for this VIEW-CHANGE is checked again.
+        defer { recheckPendingNewView(vc.view) }
 
         // f+1 replicas want a later view: join the smallest of their views.
         var wanting = Set<UInt64>()
@@ -222,12 +236,68 @@ extension PBFTReplica {
             else { counters.newViewsRefused += 1; return }
         }
         guard seen.count >= options.viewChangeQuorum else { counters.newViewsRefused += 1; return }
+        acceptNewView(nv)
+    }
+
+    enum VsetCheck { case authentic, waiting, forged }
+
+    /// Are the vset's VIEW-CHANGEs the ones their replicas sent? The entry claiming this
+    /// replica must be the one it sent, always. Unless the host verified signatures
+    /// (`options.viewChangesVerified`), every other entry must equal the VIEW-CHANGE
+    /// received from that replica itself: `waiting` while some are not here yet.
+    func checkVset(_ nv: Pbft_new_view) -> VsetCheck {
+        var waiting = false
+        for vc in nv.vset {
+            let held = viewChanges[nv.view]?[vc.replicaID]
+            if vc.replicaID == id || !options.viewChangesVerified {
+                guard let held else {
+                    if vc.replicaID == id { return .forged }  // this replica sent none for that view
+                    waiting = true
+                    continue
+                }
+                guard Self.sameViewChange(held, vc) else { return .forged }
+            }
+        }
+        return waiting ? .waiting : .authentic
+    }
+
+    /// Equal but for the signature (the host signs each copy it sends).
+    static func sameViewChange(_ a: Pbft_view_change, _ b: Pbft_view_change) -> Bool {
+        var a = a, b = b
+        a.signature = Data()
+        b.signature = Data()
+        return a == b
+    }
+
+    /// A well-formed NEW-VIEW from the right primary: install it once its vset is authentic.
+    func acceptNewView(_ nv: Pbft_new_view) {
+        switch checkVset(nv) {
+        case .forged:
+            counters.newViewsRefused += 1
+            pendingNewViews[nv.view] = nil
+            return
+        case .waiting:
+            // Replicas already in that view answer our VIEW-CHANGE with theirs.
+            if pendingNewViews[nv.view] == nil, let own = viewChanges[nv.view]?[id] { broadcast(.viewChange(own)) }
+            pendingNewViews[nv.view] = nv
+            if pendingNewViews.count > options.n, let highest = pendingNewViews.keys.max() {
+                pendingNewViews[highest] = nil
+            }
+            return
+        case .authentic:
+            pendingNewViews[nv.view] = nil
+        }
         if nv.view > view {
             // N-f replicas left for nv.view; so do we.
             startViewChange(to: nv.view, reason: .joinedOthers)
         }
         newViews[nv.view] = nv
         processNewView()
+    }
+
+    func recheckPendingNewView(_ v: UInt64) {
+        guard let nv = pendingNewViews[v], v >= view, newViews[v] == nil else { return }
+        acceptNewView(nv)
     }
 
     /// Checks the NEW-VIEW of the current view against its vset and installs it.
@@ -271,6 +341,7 @@ extension PBFTReplica {
         timerDeadline = nil
         viewChangeResendDeadline = nil
         newViews = newViews.filter { $0.key >= view }
+        pendingNewViews = pendingNewViews.filter { $0.key > view }
         seqNo = lowWatermark
         pool.clearPending()
         let xs = nv.xset.keys.sorted().filter { $0 > lowWatermark }

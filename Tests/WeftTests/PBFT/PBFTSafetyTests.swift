@@ -1,0 +1,67 @@
+import Foundation
+import XCTest
+@testable import Weft
+
+/// Safety holes found in review, each replayed on a seeded simulated network.
+final class PBFTSafetyTests: XCTestCase {
+    private static func isCommit(_ e: SimulatedNetwork.Envelope) -> Bool {
+        if case .pbft(let m) = e.payload, case .commit = m.payload { return true }
+        return false
+    }
+
+    private func forgedViewChange(view: UInt64, replica: UInt64, digest: String) -> Pbft_view_change {
+        var e = Pbft_view_change.PQ()
+        e.sequenceNumber = 1
+        e.batchDigest = digest
+        e.view = 0
+        var c = Pbft_view_change.C()
+        c.sequenceNumber = 0
+        c.id = ""
+        var vc = Pbft_view_change()
+        vc.view = view
+        vc.h = 0
+        vc.cset = [c]
+        vc.pset = [e]
+        vc.qset = [e]
+        vc.replicaID = replica
+        return vc
+    }
+
+    /// Finding 1: COMMITs are lost so that only replica 2 executes d at n=1. Replica 1,
+    /// the primary of view 1, then forges a NEW-VIEW(1) whose vset entries (claiming
+    /// replicas 0, 2, 3, each receiver's own id among them) put d' at n=1, hands out d'
+    /// and commits it. The correct replicas must refuse the NEW-VIEW: no fork.
+    func testForgedNewViewVsetIsRefused() {
+        let o = PBFTOptions(n: 4, f: 1, batchSize: 1, requestTimeoutTicks: 1_000,
+                            viewChangeTimeoutTicks: 1_000, resendViewChangeTicks: 1_000)
+        let net = SimulatedNetwork(options: o, seed: 41)
+        net.outboundHook = { e in Self.isCommit(e) && e.to != 2 ? [] : [e] }
+        net.submit("d", at: 0)
+        XCTAssertTrue(net.run(maxSteps: 5_000) { net.executions[2].count == 1 && net.inFlight == 0 })
+        XCTAssertEqual(net.executions.map(\.count), [0, 0, 1, 0])
+        net.outboundHook = nil
+        net.isolated = [1]  // from here on, replica 1 is the test
+        let forgedBatch = PBFTMake.batch([PBFTMake.request("d-prime", replica: 1, seconds: 99)])
+        let d2 = PBFTDigest.of(forgedBatch)
+        var nv = Pbft_new_view()
+        nv.view = 1
+        nv.replicaID = 1
+        nv.vset = [0, 2, 3].map { forgedViewChange(view: 1, replica: $0, digest: d2) }
+        nv.xset = [1: d2]
+        for to: UInt64 in [0, 2, 3] { net.inject(PBFTMake.message(.newView(nv)), from: 1, to: to) }
+        net.run(maxSteps: 2_000) { net.inFlight == 0 }
+        for to: UInt64 in [0, 2, 3] {
+            net.inject(PBFTMake.message(.returnRequestBatch(forgedBatch)), from: 1, to: to)
+            net.inject(PBFTMake.prePrepare(view: 1, n: 1, batch: forgedBatch, replica: 1), from: 1, to: to)
+        }
+        net.run(maxSteps: 2_000) { net.inFlight == 0 }
+        for to: UInt64 in [0, 2, 3] { net.inject(PBFTMake.commit(view: 1, n: 1, digest: d2, replica: 1), from: 1, to: to) }
+        net.run(steps: 2_000)
+        XCTAssertNil(net.agreementProblem())
+        for r in [0, 2, 3] {
+            XCTAssertGreaterThanOrEqual(net.replicas[r].counters.newViewsRefused, 1, "replica \(r)")
+            XCTAssertFalse(net.actionLog[r].contains("newview 1"), "replica \(r)")
+            XCTAssertFalse(net.executions[r].contains { $0.digest == d2 }, "replica \(r)")
+        }
+    }
+}

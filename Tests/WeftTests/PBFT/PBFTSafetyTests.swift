@@ -64,4 +64,40 @@ final class PBFTSafetyTests: XCTestCase {
             XCTAssertFalse(net.executions[r].contains { $0.digest == d2 }, "replica \(r)")
         }
     }
+
+    /// Finding 2: in view 0, d prepares at 0, 1, 2 for n=1 and only replica 2 gets the
+    /// COMMITs and executes it. 0, 1, 3 time out and start the view change to 1, and
+    /// restart before any NEW-VIEW. They must come back in the view change (not active
+    /// in view 1, where its primary would reuse n=1 for another batch): no fork, and
+    /// view 1 gets installed.
+    func testRestartDuringViewChangeDoesNotActivateTheView() {
+        let o = PBFTOptions(n: 4, f: 1, batchSize: 1, requestTimeoutTicks: 10,
+                            viewChangeTimeoutTicks: 200, resendViewChangeTicks: 5)
+        let net = SimulatedNetwork(options: o, seed: 42)
+        var holdViewChanges = true
+        net.outboundHook = { e in
+            guard case .pbft(let m) = e.payload else { return [e] }
+            switch m.payload {
+            case .prePrepare, .prepare: return e.to == 3 ? [] : [e]
+            case .commit: return e.to == 2 ? [e] : []
+            case .viewChange: return holdViewChanges && e.to == 1 ? [] : [e]
+            default: return [e]
+            }
+        }
+        net.submit("d", at: 0)
+        XCTAssertTrue(net.run(maxSteps: 20_000) { [0, 1, 3].allSatisfy { net.replicas[$0].view == 1 } && net.inFlight == 0 })
+        XCTAssertEqual(net.executions.map(\.count), [0, 0, 1, 0])
+        for r in [0, 1, 3] { net.restart(r) }
+        holdViewChanges = false
+        net.outboundHook = nil
+        net.submit("d-prime", at: 1)
+        net.run(steps: 20_000)
+        XCTAssertNil(net.agreementProblem())
+        for r in [0, 1, 3] {
+            let after = net.actionLog[r].split(separator: "restarted").last ?? []
+            XCTAssertTrue(after.contains("newview 1"), "replica \(r): view 1 installed after the restart")
+        }
+        XCTAssertEqual(net.executions[0].map(\.digest), net.executions[2].map(\.digest))
+        XCTAssertEqual(net.executions[2].count, 2)
+    }
 }

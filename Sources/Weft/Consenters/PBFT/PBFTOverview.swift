@@ -27,4 +27,5 @@
 //
 // Restart: PBFTReplica(id:options:lastExecuted:lastCheckpointID:restoring:) with the
 // ledger's last sequence number (Pbft_metadata.seqNo of the last block), the
-// BlockAssembler's checkpointID for that ledger, and every stored record.
+// BlockAssembler's checkpointID for that ledger, and every stored record. Restarted in a
+// view it never installed (a view change under way), it comes back in that view change.

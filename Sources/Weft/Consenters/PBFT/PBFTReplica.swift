@@ -25,6 +25,8 @@ final class PBFTReplica {
     private(set) var now: UInt64 = 0
     /// False between sending a VIEW-CHANGE and installing the NEW-VIEW.
     var activeView = true
+    /// The last view installed here (0: the first).
+    var installedView: UInt64 = 0
     /// The last sequence number this replica assigned as primary.
     var seqNo: UInt64
     /// The last sequence number handed to the host in `.execute`.

@@ -109,6 +109,21 @@ extension PBFTReplica {
         batchTimerStart = nil
         newViewTimerStarted = false
 
+        let vc = ownViewChange()
+        persistView()
+        persistInstalled()
+        persist(PBFTPersistence.viewChangeKey, PBFTEncoding.bytes(vc))
+        persist(PBFTPersistence.psetKey, PBFTPersistence.encode(vc.pset))
+        persist(PBFTPersistence.qsetKey, PBFTPersistence.encode(vc.qset))
+        counters.viewChanges += 1
+        outputs.append(.viewChangeStarted(from: from, to: view, reason: reason))
+        broadcast(.viewChange(vc))
+        viewChangeResendDeadline = now + UInt64(options.resendViewChangeTicks)
+        receiveViewChange(vc)
+    }
+
+    /// VIEW-CHANGE(view, h, C, P, Q) from the current state (P and Q already computed).
+    func ownViewChange() -> Pbft_view_change {
         var vc = Pbft_view_change()
         vc.view = view
         vc.h = lowWatermark
@@ -121,14 +136,7 @@ extension PBFTReplica {
         vc.pset = pset.keys.sorted().map { pset[$0]! }
         vc.qset = qset.keys.sorted().map { qset[$0]! }
         vc.replicaID = id
-        persistView()
-        persist(PBFTPersistence.psetKey, PBFTPersistence.encode(vc.pset))
-        persist(PBFTPersistence.qsetKey, PBFTPersistence.encode(vc.qset))
-        counters.viewChanges += 1
-        outputs.append(.viewChangeStarted(from: from, to: view, reason: reason))
-        broadcast(.viewChange(vc))
-        viewChangeResendDeadline = now + UInt64(options.resendViewChangeTicks)
-        receiveViewChange(vc)
+        return vc
     }
 
     // MARK: receiving VIEW-CHANGE
@@ -337,6 +345,8 @@ extension PBFTReplica {
     /// The NEW-VIEW checked and every batch at hand: re-propose xset in this view.
     func installNewView(_ nv: Pbft_new_view) {
         activeView = true
+        installedView = view
+        persistInstalled()
         missingBatches = []
         timerDeadline = nil
         viewChangeResendDeadline = nil

@@ -100,4 +100,34 @@ final class PBFTSafetyTests: XCTestCase {
         XCTAssertEqual(net.executions[0].map(\.digest), net.executions[2].map(\.digest))
         XCTAssertEqual(net.executions[2].count, 2)
     }
+
+    /// Finding 3: N=4 idle at n=5 with K=10 (no checkpoint stable past 0). Replica 1
+    /// restarts, then the primary 0 crashes. The restarted replica must keep h = 0
+    /// (its last stable checkpoint), not h = 5: otherwise its VIEW-CHANGE names a
+    /// checkpoint nobody else holds and no NEW-VIEW is ever possible.
+    func testRestartKeepsTheStableCheckpointAsLowWatermark() {
+        let o = PBFTOptions(n: 4, f: 1, k: 10, batchSize: 1, requestTimeoutTicks: 10,
+                            viewChangeTimeoutTicks: 10, resendViewChangeTicks: 5)
+        let net = SimulatedNetwork(options: o, seed: 43)
+        for t in 0..<5 {
+            net.submit("tx\(t)", at: t % 4)
+            XCTAssertTrue(net.runUntilQuiet())
+        }
+        XCTAssertEqual(net.executions.map(\.count), [5, 5, 5, 5])
+        net.restart(1)
+        XCTAssertEqual(net.replicas[1].lowWatermark, 0)
+        XCTAssertEqual(net.replicas[1].pset.keys.sorted(), [1, 2, 3, 4, 5], "P above h is kept, executed or not")
+        net.isolated = [0]
+        for t in 5..<10 {
+            net.submit("tx\(t)", at: 1 + t % 3)
+            net.run(steps: 50)
+        }
+        XCTAssertTrue(net.runUntilQuiet(maxSteps: 50_000, among: [1, 2, 3]))
+        XCTAssertNil(net.agreementProblem())
+        for r in 1...3 {
+            XCTAssertTrue(net.actionLog[r].contains { $0.hasPrefix("newview") }, "replica \(r): a new view installed")
+            XCTAssertTrue(net.replicas[r].activeView, "replica \(r)")
+            XCTAssertEqual(net.executions[r].filter { !$0.digest.isEmpty }.count, 10, "replica \(r)")
+        }
+    }
 }

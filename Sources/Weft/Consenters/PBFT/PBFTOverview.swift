@@ -29,3 +29,4 @@
 // ledger's last sequence number (Pbft_metadata.seqNo of the last block), the
 // BlockAssembler's checkpointID for that ledger, and every stored record. Restarted in a
 // view it never installed (a view change under way), it comes back in that view change.
+// Its low watermark h is the stored stable checkpoint; lastExecuted may be above it.

@@ -27,6 +27,8 @@ final class PBFTReplica {
     var activeView = true
     /// The last view installed here (0: the first).
     var installedView: UInt64 = 0
+    /// The "stable" record (h) was written, or read at a restart; else it goes with the first record.
+    var stableRecorded = false
     /// The last sequence number this replica assigned as primary.
     var seqNo: UInt64
     /// The last sequence number handed to the host in `.execute`.
@@ -414,7 +416,7 @@ final class PBFTReplica {
         let matching = checkpoints.record(c)
         // Stable only once this replica holds the same checkpoint itself (the paper's rule).
         if matching >= options.quorum, checkpoints.own[n] == c.id {
-            moveWatermarks(to: n)
+            moveWatermarks(to: n, id: c.id)
         } else {
             checkWeakCertificate(c)
         }
@@ -423,11 +425,19 @@ final class PBFTReplica {
     /// Setters for the view-change extension (the properties stay read-only outside).
     func enterView(_ v: UInt64) { view = v }
     func skipExecuted(to n: UInt64) { lastExecuted = max(lastExecuted, n) }
+    /// Restart: h is the stored stable checkpoint, which may be below (or above) lastExecuted.
+    func restoreLowWatermark(_ n: UInt64) {
+        lowWatermark = n
+        seqNo = max(seqNo, n)
+        checkpoints.collect(stable: n)
+    }
 
     /// A stable checkpoint at `n`: h = n, and everything at or below it goes.
-    func moveWatermarks(to n: UInt64) {
+    /// `id`: the checkpoint's id, "" when unknown (recorded with it, for a restart).
+    func moveWatermarks(to n: UInt64, id checkpointID: String = "") {
         guard n > lowWatermark else { return }
         lowWatermark = n
+        persistStable(n, checkpointID)
         seqNo = max(seqNo, n)
         for digest in log.collect(atOrBelow: n) { persist(PBFTPersistence.batchKey(digest), nil) }
         earlyPrePrepares = earlyPrePrepares.filter { $0.key.sequence > n }

@@ -10,8 +10,9 @@ import SwiftProtobuf
 /// replica is built with `PBFTReplica(id:options:lastExecuted:lastCheckpointID:restoring:)`
 /// from every record still stored.
 ///
-/// Keys: "view", "installed", "viewchange", "pset", "qset", "batch.<digest, base64url>",
-/// "chkpt.<sequence>". Values: decimal text for the view and the installed one, an
+/// Keys: "view", "installed", "viewchange", "stable", "pset", "qset", "batch.<digest, base64url>",
+/// "chkpt.<sequence>". Values: decimal text for the view and the installed one,
+/// "<sequence> <id>" for the last stable checkpoint (h), an
 /// encoded `pbft.view_change` for this replica's own VIEW-CHANGE, encoded `pbft.PQset` for P and Q, an encoded
 /// `pbft.request_batch` for a batch, the checkpoint id's text for a checkpoint.
 enum PBFTPersistence {
@@ -22,6 +23,15 @@ enum PBFTPersistence {
     static let installedKey = "installed"
     /// This replica's VIEW-CHANGE for "view" (encoded `pbft.view_change`), resent after a restart.
     static let viewChangeKey = "viewchange"
+    /// The last stable checkpoint, h: "<sequence> <id>" (id "" when unknown).
+    static let stableKey = "stable"
+
+    static func decodeStable(_ bytes: [UInt8]?) -> (sequence: UInt64, id: String)? {
+        guard let bytes else { return nil }
+        let parts = String(decoding: bytes, as: UTF8.self).split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let n = UInt64(parts[0]) else { return nil }
+        return (n, parts.count > 1 ? String(parts[1]) : "")
+    }
 
     static func batchKey(_ digest: String) -> String {
         "batch." + digest.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
@@ -42,9 +52,18 @@ enum PBFTPersistence {
 }
 
 extension PBFTReplica {
-    func persist(_ key: String, _ value: [UInt8]?) { outputs.append(.persist(key: key, value: value)) }
+    func persist(_ key: String, _ value: [UInt8]?) {
+        if !stableRecorded {
+            // The starting h goes with the first record: a restart from records must find it.
+            stableRecorded = true
+            if key != PBFTPersistence.stableKey { persistStable(lowWatermark, checkpoints.own[lowWatermark] ?? "") }
+        }
+        outputs.append(.persist(key: key, value: value))
+    }
 
     func persistView() { persist(PBFTPersistence.viewKey, Array("\(view)".utf8)) }
+
+    func persistStable(_ n: UInt64, _ id: String) { persist(PBFTPersistence.stableKey, Array("\(n) \(id)".utf8)) }
 
     func persistInstalled() { persist(PBFTPersistence.installedKey, Array("\(installedView)".utf8)) }
 
@@ -75,6 +94,17 @@ extension PBFTReplica {
         }
         // Stores written before the "installed" record existed: the view counts as installed.
         installedView = min(view, Self.decimal(records[PBFTPersistence.installedKey]) ?? view)
+        // h: the last stable checkpoint (stores without the record: the ledger's last
+        // sequence number, as before). P, Q and own checkpoints above it are kept, even
+        // at or below lastExecuted.
+        if let stable = PBFTPersistence.decodeStable(records[PBFTPersistence.stableKey]) {
+            restoreLowWatermark(stable.sequence)
+            if stable.sequence <= lastExecuted, stable.sequence == 0 || !stable.id.isEmpty,
+               checkpoints.own[stable.sequence] == nil {
+                checkpoints.recordOwn(sequence: stable.sequence, id: stable.id)
+            }
+            stableRecorded = true
+        }
         let h = lowWatermark
         for e in PBFTPersistence.decodePQ(records[PBFTPersistence.psetKey]) where e.sequenceNumber > h {
             if let old = pset[e.sequenceNumber], old.view >= e.view { continue }

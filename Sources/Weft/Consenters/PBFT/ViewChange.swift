@@ -321,7 +321,7 @@ extension PBFTReplica {
             if nv.replicaID != id { startViewChange(to: view + 1, reason: .badNewView) }
             return
         }
-        if lowWatermark < cp.sequence { moveWatermarks(to: cp.sequence) }
+        if lowWatermark < cp.sequence { moveWatermarks(to: cp.sequence, id: cp.id) }
         if lastDispatched < cp.sequence { requestStateTransfer(sequence: cp.sequence, id: cp.id, replicas: cp.replicas) }
         var missing: [String] = []
         for n in xset.keys.sorted() where n > lowWatermark {
@@ -411,7 +411,7 @@ extension PBFTReplica {
     func requestStateTransfer(sequence: UInt64, id checkpointID: String, replicas: [UInt64]) {
         if let t = stateTransferTarget, t.sequence >= sequence { return }
         stateTransferTarget = (sequence, checkpointID)
-        if lowWatermark < sequence { moveWatermarks(to: sequence) }
+        if lowWatermark < sequence { moveWatermarks(to: sequence, id: checkpointID) }
         outputs.append(.stateTransfer(sequence: sequence, checkpointID: checkpointID, replicas: replicas.filter { $0 != id }))
     }
 
@@ -429,7 +429,7 @@ extension PBFTReplica {
         lastProgressTick = now
         checkpoints.recordOwn(sequence: sequence, id: checkpointID)
         persist(PBFTPersistence.checkpointKey(sequence), Array(checkpointID.utf8))
-        if lowWatermark < sequence { moveWatermarks(to: sequence) }
+        if lowWatermark < sequence { moveWatermarks(to: sequence, id: checkpointID) }
         dispatchCommitted()
     }
 

@@ -4,17 +4,26 @@ import Foundation
 extension PBFTReplica {
     // MARK: timers
 
-    /// Soft-starts the request timer: outstanding requests and an active view.
-    func startTimerIfOutstanding() {
-        guard activeView, timerDeadline == nil, pool.count > 0 else { return }
-        timerDeadline = now + UInt64(options.requestTimeoutTicks)
+    /// The request timer's deadline: the oldest outstanding request's arrival (or the
+    /// installation of this view, if later) plus the request timeout. Executing other
+    /// batches does not push it out: a primary that orders everything but one request
+    /// is replaced.
+    var requestDeadline: UInt64? {
+        pool.oldest.map { max($0.arrivedTick, viewStartTick) + UInt64(options.requestTimeoutTicks) }
     }
 
-    /// Progress: a batch executed. Restart the request timer if requests remain, else stop it;
-    /// the view works, so the next new-view timeout starts from the configured one again.
+    /// Soft-starts the request timer: outstanding requests and an active view.
+    func startTimerIfOutstanding() {
+        guard activeView, timerDeadline == nil else { return }
+        timerDeadline = requestDeadline
+    }
+
+    /// Progress: a batch executed. The request timer follows the oldest request still
+    /// outstanding (stopped if none); the view works, so the next new-view timeout starts
+    /// from the configured one again.
     func restartTimerOnProgress() {
         guard activeView else { return }
-        timerDeadline = pool.count > 0 ? now + UInt64(options.requestTimeoutTicks) : nil
+        timerDeadline = requestDeadline
         newViewTimeout = options.viewChangeTimeoutTicks
     }
 
@@ -347,6 +356,7 @@ extension PBFTReplica {
         activeView = true
         installedView = view
         persistInstalled()
+        viewStartTick = now  // every outstanding request's timer restarts in the new view
         missingBatches = []
         timerDeadline = nil
         viewChangeResendDeadline = nil

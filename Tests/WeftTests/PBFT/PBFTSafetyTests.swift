@@ -155,4 +155,37 @@ final class PBFTSafetyTests: XCTestCase {
         XCTAssertTrue(net.runUntilQuiet())
         XCTAssertNil(net.agreementProblem())
     }
+
+    /// Finding 5: the host refuses a replica's state transfer (a checkpoint id it cannot
+    /// decode). The replica must not stay frozen waiting for it: it asks again for a
+    /// later target and catches up.
+    func testRefusedStateTransferIsAskedAgain() {
+        let o = PBFTOptions(n: 4, f: 1, k: 5, logMultiplier: 2, batchSize: 1, batchTimeoutTicks: 1, requestTimeoutTicks: 1_000)
+        let net = SimulatedNetwork(options: o, seed: 45)
+        net.partition = [0, 0, 0, 1]
+        for t in 0..<30 {
+            net.submit("tx\(t)", at: t % 3)
+            net.run(steps: 5)
+        }
+        XCTAssertTrue(net.runUntilQuiet(among: [0, 1, 2]))
+        net.partition = nil
+        net.refuseNextTransfer = [3]
+        for t in 30..<35 {
+            net.submit("tx\(t)", at: t % 3)
+            net.run(steps: 5)
+        }
+        XCTAssertTrue(net.runUntilQuiet(among: [0, 1, 2]))
+        net.run(steps: 500)
+        XCTAssertTrue(net.actionLog[3].contains { $0.hasSuffix("refused") }, "\(net.actionLog[3].filter { $0.contains("transfer") })")
+        // Fewer than L batches more: the next checkpoints fall inside replica 3's window.
+        for t in 35..<43 {
+            net.submit("tx\(t)", at: t % 3)
+            net.run(steps: 5)
+        }
+        XCTAssertTrue(net.runUntilQuiet(among: [0, 1, 2]))
+        net.run(steps: 2_000)
+        XCTAssertTrue(net.actionLog[3].contains { $0.hasPrefix("transferred") }, "\(net.actionLog[3].filter { $0.contains("transfer") })")
+        XCTAssertEqual(net.heights, Array(repeating: net.heights[0], count: 4), "heights \(net.heights)")
+        XCTAssertNil(net.agreementProblem())
+    }
 }

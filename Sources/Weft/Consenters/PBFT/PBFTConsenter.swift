@@ -432,6 +432,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         guard let fresh = StateTransfer(sequence: sequence, checkpointID: checkpointID, sources: sources.filter { $0 != selfReplica },
                                         height: assembler.height, lastHash: assembler.lastHash, correlationID: transferCount << 32) else {
             logger.error("pbft: state transfer to sequence \(sequence): the checkpoint id is not a BlockchainInfo; not started")
+            replica.stateTransferFailed(sequence: sequence)
             return
         }
         logger.notice("pbft: state transfer: from height \(assembler.height) to height \(fresh.targetHeight) (sequence \(sequence)), sources \(fresh.sources.map { replicaNames[Int($0)] })")

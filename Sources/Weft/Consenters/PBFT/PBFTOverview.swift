@@ -21,6 +21,8 @@
 //   (batch nil) included; checkpointID = BlockAssembler.checkpointID after it.
 // - stateTransferCompleted(sequence:checkpointID:) once the ledger holds the target
 //   of a `.stateTransfer`; executions still queued below it are to be dropped.
+// - stateTransferFailed(sequence:) when the host cannot start a `.stateTransfer` (its
+//   checkpoint id does not decode): the replica drops that target and asks for another.
 // Outputs: takeActions() after each input, carried out in order. `.persist` records are
 // written before anything that follows them is sent. Every message is encoded with
 // PBFTEncoding.bytes (NEW-VIEW's xset is a map).

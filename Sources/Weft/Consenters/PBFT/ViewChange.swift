@@ -443,6 +443,16 @@ extension PBFTReplica {
         dispatchCommitted()
     }
 
+    /// The host cannot transfer to `sequence` (its checkpoint id does not decode): forget
+    /// that target, so the next weak certificate above what was executed (a checkpoint in
+    /// the window, f+1 past it, or `watchProgress`) asks for another one.
+    func stateTransferFailed(sequence: UInt64) {
+        guard let t = stateTransferTarget, t.sequence == sequence else { return }
+        stateTransferTarget = nil
+        behind = true
+        lastProgressTick = now
+    }
+
     /// After a checkpoint above the window: if f+1 replicas are past our high
     /// watermark, we are behind. Move the window up to the (f+1)-th highest, so
     /// their next checkpoints land in it and give a target to transfer to.

@@ -188,4 +188,66 @@ final class PBFTSafetyTests: XCTestCase {
         XCTAssertEqual(net.heights, Array(repeating: net.heights[0], count: 4), "heights \(net.heights)")
         XCTAssertNil(net.agreementProblem())
     }
+
+    private func emptyViewChange(view: UInt64 = 1, replica: UInt64, h: UInt64 = 0) -> Pbft_view_change {
+        var c = Pbft_view_change.C()
+        c.sequenceNumber = 0
+        c.id = ""
+        var vc = Pbft_view_change()
+        vc.view = view
+        vc.h = h
+        vc.cset = [c]
+        vc.replicaID = replica
+        return vc
+    }
+
+    /// Finding 1, unverified mode: a NEW-VIEW whose vset holds a VIEW-CHANGE not received
+    /// yet waits for it and is installed once it arrives; one that relays a VIEW-CHANGE
+    /// other than the one received from that replica is refused; with verified
+    /// view-changes only the receiver's own entry is compared.
+    func testNewViewWaitsForItsViewChangesAndRefusesSubstitutes() {
+        let o = PBFTOptions(n: 4, f: 1, requestTimeoutTicks: 100)
+        func joined(_ options: PBFTOptions = o) -> PBFTReplica {
+            let r = PBFTReplica(id: 2, options: options)
+            r.receive(PBFTMake.message(.viewChange(emptyViewChange(replica: 1))), from: 1)
+            r.receive(PBFTMake.message(.viewChange(emptyViewChange(replica: 3))), from: 3)
+            XCTAssertEqual(r.view, 1)
+            _ = r.takeActions()
+            return r
+        }
+        var nv = Pbft_new_view()
+        nv.view = 1
+        nv.replicaID = 1
+        nv.xset = [1: ""]
+        let r = joined()
+        nv.vset = [emptyViewChange(replica: 0), emptyViewChange(replica: 1), r.viewChanges[1]![2]!]
+        r.receive(PBFTMake.message(.newView(nv)), from: 1)
+        XCTAssertFalse(r.activeView, "replica 0's VIEW-CHANGE is not here yet")
+        XCTAssertEqual(r.counters.newViewsRefused, 0)
+        r.receive(PBFTMake.message(.viewChange(emptyViewChange(replica: 0))), from: 0)
+        XCTAssertTrue(r.activeView)
+        XCTAssertTrue(r.takeActions().contains { if case .newViewInstalled(1) = $0 { return true } else { return false } })
+
+        // Replica 3's entry is not what replica 3 sent.
+        let r2 = joined()
+        var substitute = nv
+        substitute.vset = [emptyViewChange(replica: 1), r2.viewChanges[1]![2]!, emptyViewChange(replica: 3, h: 0)]
+        substitute.vset[2].cset = []
+        r2.receive(PBFTMake.message(.newView(substitute)), from: 1)
+        XCTAssertFalse(r2.activeView)
+        XCTAssertEqual(r2.counters.newViewsRefused, 1)
+
+        // Verified mode: others' entries are taken as the host checked them, not the receiver's own.
+        var verified = o
+        verified.viewChangesVerified = true
+        let r3 = joined(verified)
+        var forgedOwn = nv
+        forgedOwn.vset = [emptyViewChange(replica: 0), emptyViewChange(replica: 1), emptyViewChange(replica: 2, h: 0)]
+        forgedOwn.vset[2].pset = [{ var e = Pbft_view_change.PQ(); e.sequenceNumber = 1; e.batchDigest = "x"; e.view = 0; return e }()]
+        r3.receive(PBFTMake.message(.newView(forgedOwn)), from: 1)
+        XCTAssertEqual(r3.counters.newViewsRefused, 1, "an entry claiming the receiver must be what it sent")
+        nv.vset = [emptyViewChange(replica: 0), emptyViewChange(replica: 1), r3.viewChanges[1]![2]!]
+        r3.receive(PBFTMake.message(.newView(nv)), from: 1)
+        XCTAssertTrue(r3.activeView, "replica 0's entry is taken as verified")
+    }
 }

@@ -30,7 +30,7 @@ final class PBFTPersistenceTests: XCTestCase {
             default: return "other"
             }
         }
-        XCTAssertEqual(kinds, [PBFTPersistence.batchKey(d), "qset", "prepare"])
+        XCTAssertEqual(kinds, ["stable", PBFTPersistence.batchKey(d), "qset", "prepare"])
         _ = apply(actions, to: &store)
 
         let restarted = PBFTReplica(id: 1, options: o, restoring: store)

@@ -84,6 +84,8 @@ final class SimulatedNetwork {
     /// Replicas whose state machines receive nothing (crashed or silenced).
     var isolated: Set<UInt64> = []
     var deliveriesPerTick = 20
+    /// Replicas whose next state transfer the host refuses (as a checkpoint id that does not decode).
+    var refuseNextTransfer: Set<Int> = []
     private(set) var steps = 0
     private(set) var ticks = 0
     private(set) var delivered = 0
@@ -289,6 +291,11 @@ final class SimulatedNetwork {
 
     /// Copies the chain up to `sequence` from the first listed replica that has that checkpoint.
     private func stateTransfer(_ r: Int, sequence: UInt64, id: String, from: [UInt64]) {
+        if refuseNextTransfer.remove(r) != nil {
+            actionLog[r].append("transfer \(sequence) refused")
+            replicas[r].stateTransferFailed(sequence: sequence)
+            return
+        }
         for source in from.map(Int.init) {
             guard let snap = snapshots[source][sequence], snap.assembler.checkpointID == id else { continue }
             assemblers[r] = snap.assembler

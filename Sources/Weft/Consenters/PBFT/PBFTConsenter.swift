@@ -85,6 +85,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         // A PRE-PREPARE carries its whole batch: keep it a frame below the
         // limit every replica enforces (64 KiB for the envelopes around it).
         options.maxBatchBytes = max(1, config.limits.maxFrameSize - 65_536)
+        options.viewChangesVerified = config.tls.enabled  // PBFTSignatures checks every VIEW-CHANGE, relayed ones too
         self.options = options
         maxTransactionBytes = options.maxBatchBytes / 2
         replicaNames = try PBFTConsenter.replicaNames(settings)
@@ -439,6 +440,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         guard let fresh = StateTransfer(sequence: sequence, checkpointID: checkpointID, sources: sources.filter { $0 != selfReplica },
                                         height: assembler.height, lastHash: assembler.lastHash, correlationID: transferCount << 32) else {
             logger.error("pbft: state transfer to sequence \(sequence): the checkpoint id is not a BlockchainInfo; not started")
+            replica.stateTransferFailed(sequence: sequence)
             return
         }
         logger.notice("pbft: state transfer: from height \(assembler.height) to height \(fresh.targetHeight) (sequence \(sequence)), sources \(fresh.sources.map { replicaNames[Int($0)] })")

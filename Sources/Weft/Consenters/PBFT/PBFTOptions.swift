@@ -21,6 +21,10 @@ struct PBFTOptions: Equatable, Sendable {
     var resendViewChangeTicks: Int = 2
     /// The primary sends a null request after this long idle (0 = off).
     var nullRequestTicks: Int = 0
+    /// The host verified the signature of every VIEW-CHANGE it passes in, alone or in a
+    /// NEW-VIEW's vset (TLS on). When false, a NEW-VIEW is installed only once every
+    /// vset entry equals the VIEW-CHANGE this replica received from that replica itself.
+    var viewChangesVerified = false
 
     init(n: Int = 4, f: Int = 1, k: UInt64 = 10, logMultiplier: UInt64 = 4, batchSize: Int = 500,
          batchTimeoutTicks: Int = 1, requestTimeoutTicks: Int = 2, viewChangeTimeoutTicks: Int = 2,

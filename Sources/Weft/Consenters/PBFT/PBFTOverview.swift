@@ -12,16 +12,23 @@
 //   The host spreads its own clients' requests to every other validator itself
 //   (batch_message.request), and again on `.resendRequests`.
 // - receive(_:from:) for every decoded pbft.message; `from` = the replica of the connection.
+//   Set `options.viewChangesVerified` only if the host checks the signature of every
+//   VIEW-CHANGE it passes in, each one a NEW-VIEW relays included (TLS on); otherwise a
+//   NEW-VIEW is installed only once its vset equals VIEW-CHANGEs received directly.
 // - tick() at a fixed period. The option defaults (batch 1, request 2, view change 2,
 //   resend 2 ticks) are Fabric's defaults with 1 tick = 1 s; scale them for a finer tick.
 // - executed(sequence:checkpointID:) after each `.execute`, in order, null requests
 //   (batch nil) included; checkpointID = BlockAssembler.checkpointID after it.
 // - stateTransferCompleted(sequence:checkpointID:) once the ledger holds the target
 //   of a `.stateTransfer`; executions still queued below it are to be dropped.
+// - stateTransferFailed(sequence:) when the host cannot start a `.stateTransfer` (its
+//   checkpoint id does not decode): the replica drops that target and asks for another.
 // Outputs: takeActions() after each input, carried out in order. `.persist` records are
 // written before anything that follows them is sent. Every message is encoded with
 // PBFTEncoding.bytes (NEW-VIEW's xset is a map).
 //
 // Restart: PBFTReplica(id:options:lastExecuted:lastCheckpointID:restoring:) with the
 // ledger's last sequence number (Pbft_metadata.seqNo of the last block), the
-// BlockAssembler's checkpointID for that ledger, and every stored record.
+// BlockAssembler's checkpointID for that ledger, and every stored record. Restarted in a
+// view it never installed (a view change under way), it comes back in that view change.
+// Its low watermark h is the stored stable checkpoint; lastExecuted may be above it.

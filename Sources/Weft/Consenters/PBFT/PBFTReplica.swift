@@ -25,6 +25,12 @@ final class PBFTReplica {
     private(set) var now: UInt64 = 0
     /// False between sending a VIEW-CHANGE and installing the NEW-VIEW.
     var activeView = true
+    /// The last view installed here (0: the first).
+    var installedView: UInt64 = 0
+    /// When the current view was installed here: request timers count from it at the earliest.
+    var viewStartTick: UInt64 = 0
+    /// The "stable" record (h) was written, or read at a restart; else it goes with the first record.
+    var stableRecorded = false
     /// The last sequence number this replica assigned as primary.
     var seqNo: UInt64
     /// The last sequence number handed to the host in `.execute`.
@@ -43,6 +49,11 @@ final class PBFTReplica {
     /// view -> replica -> VIEW-CHANGE.
     var viewChanges: [UInt64: [UInt64: Pbft_view_change]] = [:]
     var newViews: [UInt64: Pbft_new_view] = [:]
+    /// NEW-VIEWs whose vset holds VIEW-CHANGEs this replica has not received yet
+    /// (unverified mode): one per view, at most N views, re-checked as VIEW-CHANGEs arrive.
+    var pendingNewViews: [UInt64: Pbft_new_view] = [:]
+    /// replica -> when this replica last answered its VIEW-CHANGE for a view we are active in.
+    var answeredBehind: [UInt64: UInt64] = [:]
     /// Batches a NEW-VIEW needs that this replica lacks (sorted digests).
     var missingBatches: [String] = []
     /// The view-change timer (request timeout or new-view timeout): its deadline.
@@ -407,7 +418,7 @@ final class PBFTReplica {
         let matching = checkpoints.record(c)
         // Stable only once this replica holds the same checkpoint itself (the paper's rule).
         if matching >= options.quorum, checkpoints.own[n] == c.id {
-            moveWatermarks(to: n)
+            moveWatermarks(to: n, id: c.id)
         } else {
             checkWeakCertificate(c)
         }
@@ -416,11 +427,19 @@ final class PBFTReplica {
     /// Setters for the view-change extension (the properties stay read-only outside).
     func enterView(_ v: UInt64) { view = v }
     func skipExecuted(to n: UInt64) { lastExecuted = max(lastExecuted, n) }
+    /// Restart: h is the stored stable checkpoint, which may be below (or above) lastExecuted.
+    func restoreLowWatermark(_ n: UInt64) {
+        lowWatermark = n
+        seqNo = max(seqNo, n)
+        checkpoints.collect(stable: n)
+    }
 
     /// A stable checkpoint at `n`: h = n, and everything at or below it goes.
-    func moveWatermarks(to n: UInt64) {
+    /// `id`: the checkpoint's id, "" when unknown (recorded with it, for a restart).
+    func moveWatermarks(to n: UInt64, id checkpointID: String = "") {
         guard n > lowWatermark else { return }
         lowWatermark = n
+        persistStable(n, checkpointID)
         seqNo = max(seqNo, n)
         for digest in log.collect(atOrBelow: n) { persist(PBFTPersistence.batchKey(digest), nil) }
         earlyPrePrepares = earlyPrePrepares.filter { $0.key.sequence > n }

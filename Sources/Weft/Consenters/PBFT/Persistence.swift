@@ -10,13 +10,28 @@ import SwiftProtobuf
 /// replica is built with `PBFTReplica(id:options:lastExecuted:lastCheckpointID:restoring:)`
 /// from every record still stored.
 ///
-/// Keys: "view", "pset", "qset", "batch.<digest, base64url>", "chkpt.<sequence>".
-/// Values: decimal text for the view, encoded `pbft.PQset` for P and Q, an encoded
+/// Keys: "view", "installed", "viewchange", "stable", "pset", "qset", "batch.<digest, base64url>",
+/// "chkpt.<sequence>". Values: decimal text for the view and the installed one,
+/// "<sequence> <id>" for the last stable checkpoint (h), an
+/// encoded `pbft.view_change` for this replica's own VIEW-CHANGE, encoded `pbft.PQset` for P and Q, an encoded
 /// `pbft.request_batch` for a batch, the checkpoint id's text for a checkpoint.
 enum PBFTPersistence {
     static let viewKey = "view"
     static let psetKey = "pset"
     static let qsetKey = "qset"
+    /// The last view installed here (decimal); "view" above it = a view change under way.
+    static let installedKey = "installed"
+    /// This replica's VIEW-CHANGE for "view" (encoded `pbft.view_change`), resent after a restart.
+    static let viewChangeKey = "viewchange"
+    /// The last stable checkpoint, h: "<sequence> <id>" (id "" when unknown).
+    static let stableKey = "stable"
+
+    static func decodeStable(_ bytes: [UInt8]?) -> (sequence: UInt64, id: String)? {
+        guard let bytes else { return nil }
+        let parts = String(decoding: bytes, as: UTF8.self).split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let n = UInt64(parts[0]) else { return nil }
+        return (n, parts.count > 1 ? String(parts[1]) : "")
+    }
 
     static func batchKey(_ digest: String) -> String {
         "batch." + digest.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
@@ -37,9 +52,22 @@ enum PBFTPersistence {
 }
 
 extension PBFTReplica {
-    func persist(_ key: String, _ value: [UInt8]?) { outputs.append(.persist(key: key, value: value)) }
+    func persist(_ key: String, _ value: [UInt8]?) {
+        if !stableRecorded {
+            // The starting h goes with the first record: a restart from records must find it.
+            stableRecorded = true
+            if key != PBFTPersistence.stableKey { persistStable(lowWatermark, checkpoints.own[lowWatermark] ?? "") }
+        }
+        outputs.append(.persist(key: key, value: value))
+    }
 
     func persistView() { persist(PBFTPersistence.viewKey, Array("\(view)".utf8)) }
+
+    func persistStable(_ n: UInt64, _ id: String) { persist(PBFTPersistence.stableKey, Array("\(n) \(id)".utf8)) }
+
+    func persistInstalled() { persist(PBFTPersistence.installedKey, Array("\(installedView)".utf8)) }
+
+    static func decimal(_ bytes: [UInt8]?) -> UInt64? { bytes.flatMap { UInt64(String(decoding: $0, as: UTF8.self)) } }
 
     /// P: what prepared here (the log's certificates merged into the carried set).
     func persistPSet() {
@@ -61,9 +89,21 @@ extension PBFTReplica {
     /// pre-prepared, prepared or committed, so it never sends a conflicting message
     /// there. As primary it never reuses a sequence number it assigned in the view.
     func restore(_ records: [String: [UInt8]]) {
-        if let text = records[PBFTPersistence.viewKey].flatMap({ String(decoding: $0, as: UTF8.self) }),
-           let v = UInt64(text), v > view {
+        if let v = Self.decimal(records[PBFTPersistence.viewKey]), v > view {
             enterView(v)
+        }
+        // Stores written before the "installed" record existed: the view counts as installed.
+        installedView = min(view, Self.decimal(records[PBFTPersistence.installedKey]) ?? view)
+        // h: the last stable checkpoint (stores without the record: the ledger's last
+        // sequence number, as before). P, Q and own checkpoints above it are kept, even
+        // at or below lastExecuted.
+        if let stable = PBFTPersistence.decodeStable(records[PBFTPersistence.stableKey]) {
+            restoreLowWatermark(stable.sequence)
+            if stable.sequence <= lastExecuted, stable.sequence == 0 || !stable.id.isEmpty,
+               checkpoints.own[stable.sequence] == nil {
+                checkpoints.recordOwn(sequence: stable.sequence, id: stable.id)
+            }
+            stableRecorded = true
         }
         let h = lowWatermark
         for e in PBFTPersistence.decodePQ(records[PBFTPersistence.psetKey]) where e.sequenceNumber > h {
@@ -111,5 +151,28 @@ extension PBFTReplica {
             }
             if leader == id { seqNo = max(seqNo, e.sequenceNumber) }
         }
+        if view > installedView { resumeViewChange(records) }
+    }
+
+    /// Restarted during a view change (the stored view was never installed here): not
+    /// active in it. Resend the VIEW-CHANGE sent before the crash (recomputed if it was
+    /// not stored), with the new-view timer running.
+    func resumeViewChange(_ records: [String: [UInt8]]) {
+        activeView = false
+        nullRequestDeadline = nil
+        batchTimerStart = nil
+        log.dropViews(before: view)
+        var vc = records[PBFTPersistence.viewChangeKey].flatMap { try? Pbft_view_change(serializedBytes: $0) } ?? Pbft_view_change()
+        if vc.view != view || vc.replicaID != id {
+            pset = computePSet()
+            qset = computeQSet()
+            vc = ownViewChange()
+        }
+        viewChanges[view, default: [:]][id] = vc
+        broadcast(.viewChange(vc))
+        viewChangeResendDeadline = now + UInt64(options.resendViewChangeTicks)
+        newViewTimerStarted = true
+        timerDeadline = now + UInt64(newViewTimeout)
+        newViewTimeout = min(newViewTimeout, 1 << 40) * 2
     }
 }

@@ -1,18 +1,29 @@
+import Foundation
+
 /// View change, NEW-VIEW, batch fetching, timers and state transfer (phase 2).
 extension PBFTReplica {
     // MARK: timers
 
-    /// Soft-starts the request timer: outstanding requests and an active view.
-    func startTimerIfOutstanding() {
-        guard activeView, timerDeadline == nil, pool.count > 0 else { return }
-        timerDeadline = now + UInt64(options.requestTimeoutTicks)
+    /// The request timer's deadline: the oldest outstanding request's arrival (or the
+    /// installation of this view, if later) plus the request timeout. Executing other
+    /// batches does not push it out: a primary that orders everything but one request
+    /// is replaced.
+    var requestDeadline: UInt64? {
+        pool.oldest.map { max($0.arrivedTick, viewStartTick) + UInt64(options.requestTimeoutTicks) }
     }
 
-    /// Progress: a batch executed. Restart the request timer if requests remain, else stop it;
-    /// the view works, so the next new-view timeout starts from the configured one again.
+    /// Soft-starts the request timer: outstanding requests and an active view.
+    func startTimerIfOutstanding() {
+        guard activeView, timerDeadline == nil else { return }
+        timerDeadline = requestDeadline
+    }
+
+    /// Progress: a batch executed. The request timer follows the oldest request still
+    /// outstanding (stopped if none); the view works, so the next new-view timeout starts
+    /// from the configured one again.
     func restartTimerOnProgress() {
         guard activeView else { return }
-        timerDeadline = pool.count > 0 ? now + UInt64(options.requestTimeoutTicks) : nil
+        timerDeadline = requestDeadline
         newViewTimeout = options.viewChangeTimeoutTicks
     }
 
@@ -100,12 +111,28 @@ extension PBFTReplica {
         viewChanges = viewChanges.filter { $0.key >= view }
         viewEvidence = viewEvidence.filter { $0.value > view }
         newViews = newViews.filter { $0.key >= view }
+        pendingNewViews = pendingNewViews.filter { $0.key >= view }
         missingBatches = []
         timerDeadline = nil
         nullRequestDeadline = nil
         batchTimerStart = nil
         newViewTimerStarted = false
 
+        let vc = ownViewChange()
+        persistView()
+        persistInstalled()
+        persist(PBFTPersistence.viewChangeKey, PBFTEncoding.bytes(vc))
+        persist(PBFTPersistence.psetKey, PBFTPersistence.encode(vc.pset))
+        persist(PBFTPersistence.qsetKey, PBFTPersistence.encode(vc.qset))
+        counters.viewChanges += 1
+        outputs.append(.viewChangeStarted(from: from, to: view, reason: reason))
+        broadcast(.viewChange(vc))
+        viewChangeResendDeadline = now + UInt64(options.resendViewChangeTicks)
+        receiveViewChange(vc)
+    }
+
+    /// VIEW-CHANGE(view, h, C, P, Q) from the current state (P and Q already computed).
+    func ownViewChange() -> Pbft_view_change {
         var vc = Pbft_view_change()
         vc.view = view
         vc.h = lowWatermark
@@ -118,23 +145,25 @@ extension PBFTReplica {
         vc.pset = pset.keys.sorted().map { pset[$0]! }
         vc.qset = qset.keys.sorted().map { qset[$0]! }
         vc.replicaID = id
-        persistView()
-        persist(PBFTPersistence.psetKey, PBFTPersistence.encode(vc.pset))
-        persist(PBFTPersistence.qsetKey, PBFTPersistence.encode(vc.qset))
-        counters.viewChanges += 1
-        outputs.append(.viewChangeStarted(from: from, to: view, reason: reason))
-        broadcast(.viewChange(vc))
-        viewChangeResendDeadline = now + UInt64(options.resendViewChangeTicks)
-        receiveViewChange(vc)
+        return vc
     }
 
     // MARK: receiving VIEW-CHANGE
 
     func receiveViewChange(_ vc: Pbft_view_change) {
         if vc.view < view || (vc.view == view && activeView) {
-            // A replica behind us: as the primary of the current view, send it our NEW-VIEW.
-            if activeView, isPrimary, vc.replicaID != id, let nv = newViews[view] {
-                send(.newView(nv), to: vc.replicaID)
+            // A replica behind us: send it our own VIEW-CHANGE for the current view (it
+            // checks a NEW-VIEW's vset against the VIEW-CHANGEs it received) and, as the
+            // primary of the current view, our NEW-VIEW.
+            if activeView, vc.replicaID != id, vc.replicaID < UInt64(options.n) {
+                // (At most once per resend period per replica: two active replicas would
+                // otherwise answer each other's answers for ever.)
+                if let own = viewChanges[view]?[id],
+                   answeredBehind[vc.replicaID].map({ now >= $0 + UInt64(options.resendViewChangeTicks) }) ?? true {
+                    answeredBehind[vc.replicaID] = now
+                    send(.viewChange(own), to: vc.replicaID)
+                }
+                if isPrimary, let nv = newViews[view] { send(.newView(nv), to: vc.replicaID) }
             }
             return
         }
@@ -150,6 +179,8 @@ extension PBFTReplica {
             viewChanges = viewChanges.filter { !$0.value.isEmpty }
         }
         viewChanges[vc.view, default: [:]][vc.replicaID] = vc
+        // A NEW-VIEW that waited for this VIEW-CHANGE is checked again.
+        defer { recheckPendingNewView(vc.view) }
 
         // f+1 replicas want a later view: join the smallest of their views.
         var wanting = Set<UInt64>()
@@ -222,12 +253,68 @@ extension PBFTReplica {
             else { counters.newViewsRefused += 1; return }
         }
         guard seen.count >= options.viewChangeQuorum else { counters.newViewsRefused += 1; return }
+        acceptNewView(nv)
+    }
+
+    enum VsetCheck { case authentic, waiting, forged }
+
+    /// Are the vset's VIEW-CHANGEs the ones their replicas sent? The entry claiming this
+    /// replica must be the one it sent, always. Unless the host verified signatures
+    /// (`options.viewChangesVerified`), every other entry must equal the VIEW-CHANGE
+    /// received from that replica itself: `waiting` while some are not here yet.
+    func checkVset(_ nv: Pbft_new_view) -> VsetCheck {
+        var waiting = false
+        for vc in nv.vset {
+            let held = viewChanges[nv.view]?[vc.replicaID]
+            if vc.replicaID == id || !options.viewChangesVerified {
+                guard let held else {
+                    if vc.replicaID == id { return .forged }  // this replica sent none for that view
+                    waiting = true
+                    continue
+                }
+                guard Self.sameViewChange(held, vc) else { return .forged }
+            }
+        }
+        return waiting ? .waiting : .authentic
+    }
+
+    /// Equal but for the signature (the host signs each copy it sends).
+    static func sameViewChange(_ a: Pbft_view_change, _ b: Pbft_view_change) -> Bool {
+        var a = a, b = b
+        a.signature = Data()
+        b.signature = Data()
+        return a == b
+    }
+
+    /// A well-formed NEW-VIEW from the right primary: install it once its vset is authentic.
+    func acceptNewView(_ nv: Pbft_new_view) {
+        switch checkVset(nv) {
+        case .forged:
+            counters.newViewsRefused += 1
+            pendingNewViews[nv.view] = nil
+            return
+        case .waiting:
+            // Replicas already in that view answer our VIEW-CHANGE with theirs.
+            if pendingNewViews[nv.view] == nil, let own = viewChanges[nv.view]?[id] { broadcast(.viewChange(own)) }
+            pendingNewViews[nv.view] = nv
+            if pendingNewViews.count > options.n, let highest = pendingNewViews.keys.max() {
+                pendingNewViews[highest] = nil
+            }
+            return
+        case .authentic:
+            pendingNewViews[nv.view] = nil
+        }
         if nv.view > view {
             // N-f replicas left for nv.view; so do we.
             startViewChange(to: nv.view, reason: .joinedOthers)
         }
         newViews[nv.view] = nv
         processNewView()
+    }
+
+    func recheckPendingNewView(_ v: UInt64) {
+        guard let nv = pendingNewViews[v], v >= view, newViews[v] == nil else { return }
+        acceptNewView(nv)
     }
 
     /// Checks the NEW-VIEW of the current view against its vset and installs it.
@@ -243,7 +330,7 @@ extension PBFTReplica {
             if nv.replicaID != id { startViewChange(to: view + 1, reason: .badNewView) }
             return
         }
-        if lowWatermark < cp.sequence { moveWatermarks(to: cp.sequence) }
+        if lowWatermark < cp.sequence { moveWatermarks(to: cp.sequence, id: cp.id) }
         if lastDispatched < cp.sequence { requestStateTransfer(sequence: cp.sequence, id: cp.id, replicas: cp.replicas) }
         var missing: [String] = []
         for n in xset.keys.sorted() where n > lowWatermark {
@@ -267,10 +354,14 @@ extension PBFTReplica {
     /// The NEW-VIEW checked and every batch at hand: re-propose xset in this view.
     func installNewView(_ nv: Pbft_new_view) {
         activeView = true
+        installedView = view
+        persistInstalled()
+        viewStartTick = now  // every outstanding request's timer restarts in the new view
         missingBatches = []
         timerDeadline = nil
         viewChangeResendDeadline = nil
         newViews = newViews.filter { $0.key >= view }
+        pendingNewViews = pendingNewViews.filter { $0.key > view }
         seqNo = lowWatermark
         pool.clearPending()
         let xs = nv.xset.keys.sorted().filter { $0 > lowWatermark }
@@ -330,7 +421,7 @@ extension PBFTReplica {
     func requestStateTransfer(sequence: UInt64, id checkpointID: String, replicas: [UInt64]) {
         if let t = stateTransferTarget, t.sequence >= sequence { return }
         stateTransferTarget = (sequence, checkpointID)
-        if lowWatermark < sequence { moveWatermarks(to: sequence) }
+        if lowWatermark < sequence { moveWatermarks(to: sequence, id: checkpointID) }
         outputs.append(.stateTransfer(sequence: sequence, checkpointID: checkpointID, replicas: replicas.filter { $0 != id }))
     }
 
@@ -348,8 +439,18 @@ extension PBFTReplica {
         lastProgressTick = now
         checkpoints.recordOwn(sequence: sequence, id: checkpointID)
         persist(PBFTPersistence.checkpointKey(sequence), Array(checkpointID.utf8))
-        if lowWatermark < sequence { moveWatermarks(to: sequence) }
+        if lowWatermark < sequence { moveWatermarks(to: sequence, id: checkpointID) }
         dispatchCommitted()
+    }
+
+    /// The host cannot transfer to `sequence` (its checkpoint id does not decode): forget
+    /// that target, so the next weak certificate above what was executed (a checkpoint in
+    /// the window, f+1 past it, or `watchProgress`) asks for another one.
+    func stateTransferFailed(sequence: UInt64) {
+        guard let t = stateTransferTarget, t.sequence == sequence else { return }
+        stateTransferTarget = nil
+        behind = true
+        lastProgressTick = now
     }
 
     /// After a checkpoint above the window: if f+1 replicas are past our high

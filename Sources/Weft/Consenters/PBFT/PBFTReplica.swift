@@ -27,8 +27,6 @@ final class PBFTReplica {
     var activeView = true
     /// The last view installed here (0: the first).
     var installedView: UInt64 = 0
-    /// When the current view was installed here: request timers count from it at the earliest.
-    var viewStartTick: UInt64 = 0
     /// The "stable" record (h) was written, or read at a restart; else it goes with the first record.
     var stableRecorded = false
     /// The last sequence number this replica assigned as primary.

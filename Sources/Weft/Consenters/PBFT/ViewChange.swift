@@ -4,26 +4,17 @@ import Foundation
 extension PBFTReplica {
     // MARK: timers
 
-    /// The request timer's deadline: the oldest outstanding request's arrival (or the
-    /// installation of this view, if later) plus the request timeout. Executing other
-    /// batches does not push it out: a primary that orders everything but one request
-    /// is replaced.
-    var requestDeadline: UInt64? {
-        pool.oldest.map { max($0.arrivedTick, viewStartTick) + UInt64(options.requestTimeoutTicks) }
-    }
-
     /// Soft-starts the request timer: outstanding requests and an active view.
     func startTimerIfOutstanding() {
-        guard activeView, timerDeadline == nil else { return }
-        timerDeadline = requestDeadline
+        guard activeView, timerDeadline == nil, pool.count > 0 else { return }
+        timerDeadline = now + UInt64(options.requestTimeoutTicks)
     }
 
-    /// Progress: a batch executed. The request timer follows the oldest request still
-    /// outstanding (stopped if none); the view works, so the next new-view timeout starts
-    /// from the configured one again.
+    /// Progress: a batch executed. Restart the request timer if requests remain, else stop it;
+    /// the view works, so the next new-view timeout starts from the configured one again.
     func restartTimerOnProgress() {
         guard activeView else { return }
-        timerDeadline = requestDeadline
+        timerDeadline = pool.count > 0 ? now + UInt64(options.requestTimeoutTicks) : nil
         newViewTimeout = options.viewChangeTimeoutTicks
     }
 
@@ -356,7 +347,6 @@ extension PBFTReplica {
         activeView = true
         installedView = view
         persistInstalled()
-        viewStartTick = now  // every outstanding request's timer restarts in the new view
         missingBatches = []
         timerDeadline = nil
         viewChangeResendDeadline = nil

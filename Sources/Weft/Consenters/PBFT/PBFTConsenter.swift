@@ -270,7 +270,13 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
             // A replica that (re)connected may have missed the checkpoints
             // announced while it was away: tell it where this one stands, so a
             // restarted replica catches up even on an idle network.
-            for newcomer in connected.subtracting(connectedReplicas).sorted() { replica.announceCheckpoint(to: newcomer) }
+            for newcomer in connected.subtracting(connectedReplicas).sorted() {
+                replica.announceCheckpoint(to: newcomer)
+                // Requests spread before this replica was connected never
+                // reached it; the primary among them would time them out into
+                // a view change.
+                resendOwnRequests(to: newcomer)
+            }
             connectedReplicas = connected
             performAll()
             metrics.update(from: replica, outstanding: replica.outstandingCount, connectedReplicas: connected.count + 1)
@@ -500,6 +506,18 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         let source = done.source.map { replicaNames[Int($0)] } ?? "?"
         logger.notice("pbft: state transfer done: height \(assembler.height) (sequence \(done.sequence)), \(done.fetched.count) blocks from \(source)")
         replica.stateTransferCompleted(sequence: done.sequence, checkpointID: done.checkpointID)
+    }
+
+    /// This validator's clients' requests still outstanding, spread again to one replica.
+    private func resendOwnRequests(to target: UInt64) {
+        guard let context, Int(target) < replicaNames.count else { return }
+        let peer = PeerID(name: replicaNames[Int(target)])
+        for entry in replica.pool.all where entry.key.replica == selfReplica {
+            var spread = Pbft_batch_message()
+            spread.request = entry.request
+            guard let payload: [UInt8] = try? spread.serializedBytes() else { continue }
+            try? context.communicator.unicast(Message(type: .consensus, payload: payload), to: peer)
+        }
     }
 
     /// The replica name of the primary of `view`.

@@ -93,6 +93,10 @@ start_validators() {
       count=$(curl -s "http://127.0.0.1:${ops[$i]}/metrics" 2>/dev/null | sed -n 's/^weft_peers_established \([0-9]*\)$/\1/p' || true)
       [ "${count:-0}" -ge $((n - 1)) ] || { full=0; break; }
     done
+    for i in $(seq 0 $((n - 1))); do
+      kill -0 "${pids[$i]}" 2>/dev/null || {
+        echo "bench-pbft: vp$i exited at start (a port taken between free_port and bind?): $(tail -3 "$work/$plugin-vp$i.log")" >&2; exit 1; }
+    done
     [ $full = 1 ] && { mesh_s=$(python3 -c "import time; print(f'{time.time() - $began:.1f}')"); return 0; }
     sleep 0.2
   done

@@ -21,13 +21,15 @@
 #     --view-change    after the measured run, SIGKILL the primary (vp0) and time the first commit in a
 #                      new view on vp1 (under a small load); PBFT only
 # Also measured: time to the full mesh, RSS per validator (mean and max of process_resident_memory_bytes
-# after the run), channel drops (weft_messages_rejected_total + weft_outbound_dropped_total, all
-# validators: 0 with the default backpressure) and PBFT's own drops (weft_pbft_messages_dropped_total:
-# duplicates, outside the watermarks, ...); one JSON object per consenter is appended to results/bench-pbft-scale.jsonl.
+# after the run), and summed over the validators: messages rejected by the overflow policy
+# (weft_messages_rejected_total: 0 with the default backpressure), backpressure pauses
+# (weft_ring_full_total), consenter sends to peers that had gone (weft_outbound_dropped_total: e.g.
+# answers to clients that ended) and PBFT's own drops (weft_pbft_messages_dropped_total: duplicates,
+# outside the watermarks, ...); one JSON object per consenter is appended to results/bench-pbft-scale.jsonl.
 # Environment: WEFT_BIN (default .build/release/weft, built if missing).
 set -euo pipefail
 n=4 conns=16 window=256 dur=10 batch=500 consensus="pbft noops" size=128 viewchange=0 tls=0
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --validators) n=$2; shift 2 ;;
@@ -91,6 +93,10 @@ start_validators() {
       count=$(curl -s "http://127.0.0.1:${ops[$i]}/metrics" 2>/dev/null | sed -n 's/^weft_peers_established \([0-9]*\)$/\1/p' || true)
       [ "${count:-0}" -ge $((n - 1)) ] || { full=0; break; }
     done
+    for i in $(seq 0 $((n - 1))); do
+      kill -0 "${pids[$i]}" 2>/dev/null || {
+        echo "bench-pbft: vp$i exited at start (a port taken between free_port and bind?): $(tail -3 "$work/$plugin-vp$i.log")" >&2; exit 1; }
+    done
     [ $full = 1 ] && { mesh_s=$(python3 -c "import time; print(f'{time.time() - $began:.1f}')"); return 0; }
     sleep 0.2
   done
@@ -108,8 +114,8 @@ metric_sum() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m ||
   echo "$n validators on 127.0.0.1$([ $tls = 1 ] && echo ", TLS 1.3 on every link") ($(nproc) cores), $conns client connections in all (one weft load per validator)," \
        "window $window, payload $size B, batch $batch, ${dur} s measured."
   echo
-  echo "| consenter | committed tx/s | p50 ms | p99 ms | acknowledged | failed | height (vp0) | mesh s | RSS MB mean/max | channel drops | PBFT drops | new view s |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| consenter | committed tx/s | p50 ms | p99 ms | acknowledged | failed | height (vp0) | mesh s | RSS MB mean/max | rejected | ring-full pauses | sends to gone peers | PBFT drops | new view s |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 } >"$out"
 
 per=$((conns / n))
@@ -124,10 +130,12 @@ for plugin in $consensus; do
   done
   for p in "${loads[@]}"; do wait "$p" || true; done
   height=$(metric "${ops[0]}" weft_chain_height)
-  rss=() dropped=0 pbftdropped=0
+  rss=() dropped=0 pbftdropped=0 gone=0 paused=0
   for i in $(seq 0 $((n - 1))); do
     rss+=("$(metric "${ops[$i]}" process_resident_memory_bytes)")
-    dropped=$((dropped + $(metric_sum "${ops[$i]}" weft_messages_rejected_total) + $(metric_sum "${ops[$i]}" weft_outbound_dropped_total)))
+    dropped=$((dropped + $(metric_sum "${ops[$i]}" weft_messages_rejected_total)))
+    gone=$((gone + $(metric_sum "${ops[$i]}" weft_outbound_dropped_total)))
+    paused=$((paused + $(metric_sum "${ops[$i]}" weft_ring_full_total)))
     pbftdropped=$((pbftdropped + $(metric_sum "${ops[$i]}" weft_pbft_messages_dropped_total)))
   done
   newview=-
@@ -151,10 +159,11 @@ for plugin in $consensus; do
     wait "$vcload" 2>/dev/null || true
   fi
   stop_peers
-  python3 - "$plugin" "$height" "$work" "$n" "$mesh_s" "$dropped" "$newview" "$root/results/bench-pbft-scale.jsonl" "$tls" "$pbftdropped" "${rss[@]}" >>"$out" <<'PY'
+  python3 - "$plugin" "$height" "$work" "$n" "$mesh_s" "$dropped" "$newview" "$root/results/bench-pbft-scale.jsonl" "$tls" "$pbftdropped,$gone,$paused" "${rss[@]}" >>"$out" <<'PY'
 import json, sys
 plugin, height, work, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-mesh, dropped, newview, jsonl, tls, pbftdropped = sys.argv[5], int(sys.argv[6]), sys.argv[7], sys.argv[8], sys.argv[9], int(sys.argv[10])
+mesh, dropped, newview, jsonl, tls, pbftdropped = sys.argv[5], int(sys.argv[6]), sys.argv[7], sys.argv[8], sys.argv[9], sys.argv[10]
+pbftdropped, gone, paused = (int(x) for x in pbftdropped.split(","))
 rss = [float(x) / 1e6 for x in sys.argv[11:] if x]
 runs = []
 for i in range(n):
@@ -171,11 +180,11 @@ p50 = sum(r["p50_us"] * r["measured"] for r in runs) / weight / 1000
 p99 = max((r["p99_us"] for r in runs), default=0) / 1000
 rss_mean = sum(rss) / len(rss) if rss else 0
 rss_max = max(rss, default=0)
-print(f"| {plugin} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {acked:,} | {failed:,} | {height} | {mesh} | {rss_mean:.0f}/{rss_max:.0f} | {dropped} | {pbftdropped} | {newview} |")
+print(f"| {plugin} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {acked:,} | {failed:,} | {height} | {mesh} | {rss_mean:.0f}/{rss_max:.0f} | {dropped} | {paused} | {gone} | {pbftdropped} | {newview} |")
 with open(jsonl, "a") as f:
     f.write(json.dumps({"consenter": plugin, "validators": n, "tls": tls == "1", "tx_per_s": rate, "p50_ms": p50, "p99_ms": p99, "acknowledged": acked,
                         "failed": failed, "height": height, "mesh_s": float(mesh), "rss_mb_mean": rss_mean, "rss_mb_max": rss_max,
-                        "dropped": dropped, "pbft_dropped": pbftdropped, "new_view_s": newview}) + "\n")
+                        "dropped": dropped, "pbft_dropped": pbftdropped, "sends_to_gone_peers": gone, "ring_full_pauses": paused, "new_view_s": newview}) + "\n")
 PY
 done
 echo >>"$out"

@@ -301,7 +301,7 @@ if [ $mounted = 1 ]; then
   cp -a "$disk_dir" "$disk_dir.copy" && umount "$disk_dir" && rmdir "$disk_dir" && mv "$disk_dir.copy" "$disk_dir" && mounted=0
 fi
 {
-  echo "scripts/nemesis.sh --validators $n --faults $faults --duration $duration --interval $interval --hold $hold --seed $seed --clients $clients --window $window --liveness-bound $bound ${extra[*]+${extra[*]}}"
+  echo "scripts/nemesis.sh --validators $n --faults $faults --duration $duration --interval $interval --hold $hold --seed $seed --clients $clients --window $window --liveness-bound $bound --disk-size $disk_size ${extra[*]+${extra[*]}}"
 } >"$out/command.txt"
 WEFT_BIN=$bin $py "$root/scripts/nemesis-check.py" "$out" --liveness-bound "$bound" | tee "$out/check.txt"
 verdict=${PIPESTATUS[0]}

@@ -44,6 +44,7 @@ public final class NoopsConsenter: Consenter, @unchecked Sendable {
             queue.async { self.acknowledgeDurable() }
         }
         logger.info("ledger \(path): height \(file.recovered.height)")
+        file.forgetRecoveredBlocks()
     }
 
     public var chainHeight: UInt64 { ledger.durableHeight.load(ordering: .acquiring) }

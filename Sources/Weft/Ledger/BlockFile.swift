@@ -28,8 +28,10 @@ public final class BlockFile {
         public var fileSize = 0
         /// Why the bytes after `validEnd` are not blocks (nil: there are none).
         public var tailProblem: String?
-        public var height: UInt64 { UInt64(records.count) }
-        public var lastHash: [UInt8] { records.last.map { SHA256.hash($0.bytes) } ?? [] }
+        public var height: UInt64 { forgotten?.height ?? UInt64(records.count) }
+        public var lastHash: [UInt8] { forgotten?.lastHash ?? records.last.map { SHA256.hash($0.bytes) } ?? [] }
+        /// Set once the records were dropped (`BlockFile.forgetRecoveredBlocks`).
+        var forgotten: (height: UInt64, lastHash: [UInt8])?
         /// `lastHash` in lower-case hex (empty for an empty ledger).
         public var lastHashHex: String { lastHash.map { String(format: "%02x", $0) }.joined() }
     }
@@ -148,6 +150,14 @@ public final class BlockFile {
 
     /// What recovery found (the blocks kept).
     public private(set) var recovered: Scan
+
+    /// Drops the blocks recovery read (each one's bytes and decoded form: a
+    /// long chain makes them large) and keeps only the height and last hash.
+    /// A consenter calls it once it took from them what start-up needs.
+    public func forgetRecoveredBlocks() {
+        recovered.forgotten = (recovered.height, recovered.lastHash)
+        recovered.records = []
+    }
 
     deinit { close(fd) }
 

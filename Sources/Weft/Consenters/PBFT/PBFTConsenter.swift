@@ -132,6 +132,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
             queue.async { self.answerDurable() }
         }
         logger.info("pbft: replica \(selfReplica) of \(options.n) (f \(options.f), quorum \(options.quorum), K \(options.k), L \(options.logSize)); ledger \(ledgerPath): height \(file.recovered.height), last sequence \(lastExecuted)")
+        file.forgetRecoveredBlocks()
         metrics.update(from: replica, outstanding: 0)
     }
 

@@ -46,9 +46,12 @@ final class NemesisTests: XCTestCase {
             acknowledged += acked
         }
         XCTAssertEqual(nonces.count, 2, "each run its own nonce: \(nonces)")
-        try eventually(timeout: 20, "the four ledgers reach the same height") {
+        // Transactions still in flight when the clients stopped may commit
+        // after: wait until nothing is outstanding anywhere, then for equal heights.
+        try eventually(timeout: 20, "nothing outstanding and the four ledgers at the same height") {
+            let outstanding = try peers.map { try $0.process.metric("weft_pbft_requests_outstanding") }
             let heights = try peers.map { try $0.process.metric("weft_chain_height") }
-            return Set(heights).count == 1 && heights[0] > 0
+            return outstanding.allSatisfy { $0 == 0 } && Set(heights).count == 1 && heights[0] > 0
         }
         for peer in peers { XCTAssertEqual(try peer.process.terminate(), 0) }
         let ackedLines = try (0..<2).flatMap { try String(contentsOfFile: "\(dir)/acked/run\($0).txt", encoding: .utf8).split(separator: "\n").map(String.init) }

@@ -182,13 +182,7 @@ final class PBFTNormalCaseTests: XCTestCase {
     func testCheckpointStableAtQuorumIncludingOwn() {
         let o = PBFTOptions(n: 4, f: 1, k: 2)
         let r = PBFTReplica(id: 1, options: o)
-        for n: UInt64 in 1...2 {
-            let b = PBFTMake.batch("t\(n)")
-            let d = PBFTDigest.of(b)
-            r.receive(PBFTMake.prePrepare(n: n, batch: b), from: 0)
-            r.receive(PBFTMake.prepare(n: n, digest: d, replica: 2), from: 2)
-            for k: UInt64 in [0, 2] { r.receive(PBFTMake.commit(n: n, digest: d, replica: k), from: k) }
-        }
+        PBFTMake.commitAtBackup(r, sequences: 1...2)
         XCTAssertEqual(r.takeActions().executed, [1, 2])
         // Two others agree on checkpoint 2 before this replica has it: not stable yet.
         r.receive(PBFTMake.checkpoint(n: 2, id: "S2", replica: 0), from: 0)

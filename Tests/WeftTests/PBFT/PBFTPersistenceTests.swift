@@ -66,13 +66,7 @@ final class PBFTPersistenceTests: XCTestCase {
         let o = PBFTOptions(n: 4, f: 1, k: 2, requestTimeoutTicks: 3)
         var store: [String: [UInt8]] = [:]
         let r = PBFTReplica(id: 1, options: o)
-        for n: UInt64 in 1...2 {
-            let b = PBFTMake.batch("t\(n)")
-            let d = PBFTDigest.of(b)
-            r.receive(PBFTMake.prePrepare(n: n, batch: b), from: 0)
-            r.receive(PBFTMake.prepare(n: n, digest: d, replica: 2), from: 2)
-            for k: UInt64 in [0, 2] { r.receive(PBFTMake.commit(n: n, digest: d, replica: k), from: k) }
-        }
+        PBFTMake.commitAtBackup(r, sequences: 1...2)
         _ = apply(r.takeActions(), to: &store)
         XCTAssertEqual(store.keys.filter { $0.hasPrefix("batch.") }.count, 2)
         r.executed(sequence: 1, checkpointID: "S1")

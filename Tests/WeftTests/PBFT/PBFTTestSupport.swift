@@ -4,6 +4,18 @@ import SwiftProtobuf
 
 /// Builders for hand-made PBFT messages.
 enum PBFTMake {
+    /// Backup `replica` (id 1 of 4) receives the primary's pre-prepare, one
+    /// other prepare and two commits for each sequence number: each commits.
+    static func commitAtBackup(_ replica: PBFTReplica, sequences: ClosedRange<UInt64>) {
+        for n in sequences {
+            let b = batch("t\(n)")
+            let d = PBFTDigest.of(b)
+            replica.receive(prePrepare(n: n, batch: b), from: 0)
+            replica.receive(prepare(n: n, digest: d, replica: 2), from: 2)
+            for k: UInt64 in [0, 2] { replica.receive(commit(n: n, digest: d, replica: k), from: k) }
+        }
+    }
+
     static func request(_ txid: String, replica: UInt64 = 1, seconds: Int64 = 1, nanos: Int32 = 0) -> Pbft_request {
         var r = Pbft_request()
         r.replicaID = replica

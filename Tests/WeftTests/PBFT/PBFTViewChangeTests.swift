@@ -457,3 +457,27 @@ final class PBFTViewChangeTests: XCTestCase {
         XCTAssertEqual(a.steps, b.steps)
     }
 }
+
+extension PBFTViewChangeTests {
+    /// A state transfer the host never completes is asked again, not forgotten.
+    func testUncompletedStateTransferIsAskedAgain() {
+        let o = PBFTOptions(n: 4, f: 1, k: 5, logMultiplier: 2, requestTimeoutTicks: 5)
+        let r = PBFTReplica(id: 3, options: o)
+        // f+1 replicas report checkpoints above the window (h + L = 10): behind.
+        for k: UInt64 in [0, 1] { r.receive(PBFTMake.checkpoint(n: 15, id: "S15", replica: k), from: k) }
+        let first = r.takeActions().compactMap { a -> UInt64? in
+            if case .stateTransfer(let s, "S15", let from) = a, from == [0, 1] { return s } else { return nil }
+        }
+        XCTAssertEqual(first, [15])
+        XCTAssertEqual(r.lowWatermark, 15)
+        var again: [UInt64] = []
+        for _ in 0..<10 {
+            r.tick()
+            for a in r.takeActions() { if case .stateTransfer(let s, _, _) = a { again.append(s) } }
+        }
+        XCTAssertEqual(again, [15], "asked again after two request timeouts")
+        r.stateTransferCompleted(sequence: 15, checkpointID: "S15")
+        XCTAssertEqual(r.lastExecuted, 15)
+        XCTAssertNil(r.stateTransferTarget)
+    }
+}

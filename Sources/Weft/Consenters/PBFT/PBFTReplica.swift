@@ -61,8 +61,9 @@ final class PBFTReplica {
     var newViewTimeout: Int
     /// The primary's null-request timer / a backup's watch on the primary.
     var nullRequestDeadline: UInt64?
-    /// A state transfer asked of the host and not yet completed.
+    /// A state transfer asked of the host and not yet completed, and when it was asked.
     var stateTransferTarget: (sequence: UInt64, id: String)?
+    var stateTransferAskedTick: UInt64 = 0
     /// The new-view timer of the current view change has started (at N-f view-changes).
     var newViewTimerStarted = false
     /// f+1 replicas were seen past our high watermark: transfer at the next weak certificate.

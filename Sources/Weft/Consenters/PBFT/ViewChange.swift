@@ -411,6 +411,7 @@ extension PBFTReplica {
     func requestStateTransfer(sequence: UInt64, id checkpointID: String, replicas: [UInt64]) {
         if let t = stateTransferTarget, t.sequence >= sequence { return }
         stateTransferTarget = (sequence, checkpointID)
+        stateTransferAskedTick = now
         if lowWatermark < sequence { moveWatermarks(to: sequence, id: checkpointID) }
         outputs.append(.stateTransfer(sequence: sequence, checkpointID: checkpointID, replicas: replicas.filter { $0 != id }))
     }
@@ -472,8 +473,22 @@ extension PBFTReplica {
     /// Nothing executed here for a request timeout while f+1 replicas have checkpointed
     /// beyond us (we lack pre-prepares or commits they had, or we are alone in a later
     /// view): transfer to the highest such checkpoint.
+    /// A transfer not completed after two request timeouts is asked again (of the
+    /// replicas vouching for the newest weak certificate, or for the same target).
     func watchProgress() {
-        guard stateTransferTarget == nil, now - lastProgressTick >= UInt64(options.requestTimeoutTicks) else { return }
+        if let t = stateTransferTarget {
+            guard now - stateTransferAskedTick >= 2 * UInt64(options.requestTimeoutTicks) else { return }
+            let cert = checkpoints.highestWeakCertificate(above: t.sequence, weak: options.f + 1)
+            stateTransferTarget = nil
+            if let cert {
+                requestStateTransfer(sequence: cert.sequence, id: cert.id, replicas: cert.replicas)
+            } else {
+                let everyone = (0..<UInt64(options.n)).filter { $0 != id }
+                requestStateTransfer(sequence: t.sequence, id: t.id, replicas: everyone)
+            }
+            return
+        }
+        guard now - lastProgressTick >= UInt64(options.requestTimeoutTicks) else { return }
         lastProgressTick = now
         guard let cert = checkpoints.highestWeakCertificate(above: lastDispatched, weak: options.f + 1) else { return }
         requestStateTransfer(sequence: cert.sequence, id: cert.id, replicas: cert.replicas)

@@ -28,8 +28,16 @@ final class PBFTSimulationTests: XCTestCase {
         return net
     }
 
+    /// Seeds 1...20 by default; `WEFT_PBFT_SEEDS=FIRST-LAST` runs another range
+    /// (a long sweep by hand: `WEFT_PBFT_SEEDS=1000-1999 swift test --filter ...`).
+    static var seeds: ClosedRange<UInt64> {
+        let text = ProcessInfo.processInfo.environment["WEFT_PBFT_SEEDS"] ?? ""
+        let parts = text.split(separator: "-").compactMap { UInt64($0) }
+        return parts.count == 2 && parts[0] <= parts[1] ? parts[0]...parts[1] : 1...20
+    }
+
     func testRandomOrdersAndDuplicationAgreeOverSeeds() {
-        for seed in UInt64(1)...20 {
+        for seed in Self.seeds {
             let (n, f) = seed % 4 == 0 ? (7, 2) : (4, 1)
             let net = runRandomized(seed: seed, n: n, f: f, transactions: 60)
             XCTAssertNil(net.agreementProblem(), "seed \(seed)")

@@ -10,8 +10,8 @@ import Weft
 final class LoadConnection: EventHandler {
     let id: Int
     let fd: Int32
-    /// The worker owns its connections and outlives them: no reference count.
-    unowned(unsafe) let worker: LoadWorker
+    /// The worker owns its connections and outlives them (the library's idiom for a call up).
+    let worker: Upward<LoadWorker>
     var established = false
     var dead = false
     var reader = FrameReader()
@@ -31,12 +31,12 @@ final class LoadConnection: EventHandler {
     let firstSeq: UInt64
 
     init(id: Int, fd: Int32, worker: LoadWorker, firstSeq: UInt64) {
-        self.id = id; self.fd = fd; self.worker = worker; self.firstSeq = firstSeq; nextSeq = firstSeq; expectSeq = firstSeq
+        self.id = id; self.fd = fd; self.worker = Upward(worker); self.firstSeq = firstSeq; nextSeq = firstSeq; expectSeq = firstSeq
     }
 
     var hasUnsent: Bool { !out.isEmpty || !sealed.isEmpty }
 
-    func handleEvents(_ events: UInt32) { worker.ready(self, events: events) }
+    func handleEvents(_ events: UInt32) { worker { $0.ready(self, events: events) } }
 }
 
 /// The connections of one thread, on the library's event loop.

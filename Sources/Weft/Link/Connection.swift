@@ -83,8 +83,12 @@ final class Connection {
     var name: String { peer?.name ?? "" }
     var displayName: String { peer?.name ?? "<no hello>" }
 
+    /// The link carries frames in these states (before them: connect, TLS;
+    /// after them: a goodbye under way).
+    var carriesFrames: Bool { state == .awaitingHello || state == .established }
+
     /// Reading frames is allowed in these states.
-    var acceptsFrames: Bool { (state == .awaitingHello || state == .established) && !paused && !backlogged }
+    var acceptsFrames: Bool { carriesFrames && !paused && !backlogged }
 
     /// Bytes queued and not yet sent (plaintext and, with TLS, ciphertext).
     var unsentBytes: Int { writes.pendingBytes + sealed.pendingBytes }
@@ -99,27 +103,4 @@ final class Connection {
         case .awaitingHello, .established: return (paused || backlogged ? 0 : Readiness.readable) | writing
         }
     }
-}
-
-/// Why a connection closed: the label of `weft_connections_closed_total`.
-enum CloseCause: String, CaseIterable {
-    case peerClosed = "peer_closed"
-    case peerDisconnect = "peer_disconnect"
-    case ioError = "io_error"
-    case handshakeTimeout = "handshake_timeout"
-    case idleTimeout = "idle_timeout"
-    case frameTooLarge = "frame_too_large"
-    case malformed = "malformed_frame"
-    case expectedHello = "expected_hello"
-    case badHello = "bad_hello"
-    case selfConnection = "self_connection"
-    case duplicate = "duplicate"
-    case slowPeer = "slow_peer"
-    case connectionLimit = "connection_limit"
-    case connectFailed = "connect_failed"
-    /// The TLS handshake failed: no certificate, an unknown CA, not TLS, ...
-    case tlsHandshake = "tls_handshake"
-    /// The name in DISC_HELLO is not the one in the peer's certificate.
-    case certificateMismatch = "certificate_mismatch"
-    case shutdown = "shutdown"
 }

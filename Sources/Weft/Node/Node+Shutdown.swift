@@ -8,22 +8,15 @@ import Synchronization
 /// DISC_DISCONNECT `shutting down` to every peer, close. Bounded to ~9 s.
 extension Node {
     func shutdown() {
-        shuttingDown = true
+        links.shuttingDown = true
         let started = MonotonicClock.now()
-        logger.info("shutting down: \(openCount) connections, \(inbound.count) messages in the ring")
-        loop.unregister(listenerFD)
-        Syscall.close(listenerFD)
-        listenerFD = -1
+        logger.info("shutting down: \(links.table.openCount) connections, \(inbound.count) messages in the ring")
+        listener.close()
         // Operations stay up while the peer drains: /healthz answers 503 (consenter stopped) meanwhile.
 
         // Nothing new is read: what is in the ring now is what gets delivered.
-        for c in links.all where c.state != .closing {
-            if c.state == .connecting { close(c, .shutdown, detail: "shutting down"); continue }
-            c.paused = true
-            updateEvents(c)
-        }
-        pausedConnections.removeAll()
-        notifyFanIfPushed()
+        links.pauseAllForShutdown()
+        consensusHandler.notifyFanIfPushed()
         fan.notify()
 
         // The consenter finishes on its own queue after the last message;
@@ -44,18 +37,18 @@ extension Node {
             logger.error("the consenter did not finish within 8 s; \(inbound.count) messages undelivered")
         }
         communicator.closed.store(true, ordering: .releasing)
-        drainOutbound()
+        router.drain()
 
-        for c in links.all where c.state == .established || c.state == .awaitingHello {
+        for c in links.table.all where c.carriesFrames {
             c.paused = false
-            disconnect(c, .shutdown, reason: "shutting down")
+            links.disconnect(c, .shutdown, reason: "shutting down")
         }
-        flushDirty()
+        links.flushDirty()
         let goodbyeDeadline = min(MonotonicClock.now() + 1_000_000_000, started + 9_500_000_000)
-        while openCount > 0, MonotonicClock.now() < goodbyeDeadline {
+        while links.table.openCount > 0, MonotonicClock.now() < goodbyeDeadline {
             loop.turn(maxWaitMillis: 10)
         }
-        for c in links.all { close(c, .shutdown, detail: "shutting down") }
+        for c in links.table.all { links.close(c, .shutdown, detail: "shutting down") }
         operations?.close()
         logger.info("stopped", metadata: [
             "delivered": "\(fan.delivered.load(ordering: .relaxed))", "framesIn": "\(metrics.framesIn)",

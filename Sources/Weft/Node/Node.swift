@@ -5,11 +5,19 @@ import Glibc
 import Logging
 import Synchronization
 
-/// A Weft peer: one reactor thread that owns every socket, the handler chain
-/// run on it, and the consensus fan that feeds the consenter.
+/// A Weft peer: the composition root. It builds the layers, from the bottom
+/// up, wires the few calls that go up, runs the reactor's turn in a fixed
+/// order, and starts and stops the whole.
 ///
-///     reactor ─frames→ handler chain ─CONSENSUS→ inbound ring → fan → consenter
-///     reactor ←writev─ write queues ←─────────── outbound ring ←─ Communicator
+///     reactor ─ frames → links → peer layer ─ handler chain ─ CONSENSUS → inbound ring → fan → consenter
+///     reactor ← writev ─ links ← outbound router ←──────────────────────── outbound ring ← Communicator
+///
+/// Layers, each calling only down: Reactor (EventLoop, Syscalls, ReactorTasks)
+/// ← Link (LinkIO, Listener, Dialer, LinkTable) ← Peer (PeerLayer, handler
+/// chain, Discovery) ← Engine (ConsensusHandler, ConsensusFan,
+/// OutboundRouter) ← Consenters. Calls up go through a small final class
+/// holding its owner as `Upward` (`LinkEvents`, `ConnectionEvents`,
+/// `HandlerChain`, `ReactorTurn`).
 ///
 /// Create it, `start()` it (binds, then runs the reactor on its own thread),
 /// `stop()` it (graceful, PROTOCOL.md section 7) — or `run()` on a thread of
@@ -17,70 +25,45 @@ import Synchronization
 public final class Node: @unchecked Sendable {
     public let config: PeerConfig
     let logger: Logger
-    /// The limits every link is held to (from `config`).
-    let policy: LinkPolicy
-    let loop: EventLoop
-    let metrics = ReactorMetrics()
     let consenter: Consenter
 
-    // Listening.
-    var listenerFD: Int32 = -1
+    // Reactor.
+    let loop: EventLoop
+    let reactorWaker: EventWaker
+    let reactorTasks: ReactorTasks
+    let metrics = ReactorMetrics()
+
+    // Links.
+    let links: LinkIO
+    let listener: Listener
+    let dialer: Dialer
     /// The address bound (port 0 resolved).
-    public private(set) var boundAddress: HostPort
-    /// What this peer advertises in DISC_HELLO.
-    public private(set) var advertisedAddress: String
-    var selfType: PeerType { config.validatorEnabled ? .validator : .nonValidator }
-    /// A descriptor kept open so that accept can shed a connection when the
-    /// process runs out of descriptors (EMFILE) instead of spinning.
-    var spareFD: Int32 = -1
-    var acceptPausedUntil: UInt64 = 0
+    public let boundAddress: HostPort
 
-    /// Connections by slot and established peers by name.
-    let links: LinkTable
-    var openCount: Int { links.openCount }
-    var establishedByName: [String: Connection] { links.byName }
+    // Peer protocol.
+    let identity: SelfIdentity
+    let discovery: Discovery
+    private let peerLayer: PeerLayer
+    private let peerHandler: PeerHandler
+
+    // Engine: the consensus path.
     let directory: PeerDirectory
-
-    // The consensus path.
     let inbound: SPSCRing<InboundItem>
     let outbound: SPSCRing<OutboundItem>
-    let reactorWaker: EventWaker
-    let communicator: FanCommunicator
-    let fan: ConsensusFan
-    /// The handler chain: `handlers` owns the links, `chain` walks them.
-    private var handlers: (ConsensusHandler, PeerHandler)?
-    @exclusivity(unchecked) var chain: HandlerChain!
-    @exclusivity(unchecked) var pushedSinceNotify = 0
-    @exclusivity(unchecked) var pausedConnections: [Connection] = []
-    /// Connections that used their read budget with input left.
-    @exclusivity(unchecked) var backloggedConnections: [Connection] = []
-    @exclusivity(unchecked) var dirtyConnections: [Connection] = []
-
-    // Buffers of the reactor thread.
-    let scratch: UnsafeMutableRawBufferPointer
     /// Inbound frames reused once the reactor is done with them.
     let framePool: FramePool
-    let iovecs: UnsafeMutablePointer<iovec>
-    let maxIovecs = 64
-    var cachedHello: (height: UInt64, frame: FrameStorage)?
+    let communicator: FanCommunicator
+    let fan: ConsensusFan
+    let consensusHandler: ConsensusHandler
+    let router: OutboundRouter
 
-    /// `peer.tls.enabled`: every peer link is TLS 1.3 with mutual authentication.
-    let tlsContext: TLSContext?
-
-    // Mesh.
-    var discovery: Discovery!
     var operations: OperationsServer?
-
-    /// Work handed to the reactor from other threads (name look-ups, stop).
-    let reactorTasks = Mutex<[ReactorTask]>([])
-    let hasReactorTasks = Atomic<Bool>(false)
 
     // Lifecycle.
     private let stopRequested = Atomic<Bool>(false)
     private let stoppedLatch = DispatchSemaphore(value: 0)
     private var reactorThread: Thread?
     public let startedAt = Date()
-    var shuttingDown = false
 
     /// Builds the peer and binds its listening sockets (so the address is
     /// known, and a busy port fails here, before anything runs).
@@ -88,58 +71,56 @@ public final class Node: @unchecked Sendable {
         self.config = config
         self.consenter = consenter
         self.logger = logger
-        policy = LinkPolicy(config)
+
         loop = try EventLoop()
         reactorWaker = try EventWaker()
-        let slots = config.limits.maxConnections
-        directory = PeerDirectory(slotCount: slots)
-        links = LinkTable(capacity: slots)
-        inbound = SPSCRing(capacity: config.consensus.bufferSize)
-        // Replies can outnumber requests (broadcasts): give the way back more room.
-        outbound = SPSCRing(capacity: max(4096, inbound.capacity * 4))
-        communicator = FanCommunicator(outbound: outbound, directory: directory, reactorWaker: reactorWaker)
-        fan = ConsensusFan(consenter: consenter, inbound: inbound, communicator: communicator,
-                           reactorWaker: reactorWaker, slotCount: slots, label: "weft.consensus-fan")
-        scratch = .allocate(byteCount: 256 * 1024, alignment: 64)
-        framePool = FramePool(limit: inbound.capacity)
-        iovecs = .allocate(capacity: maxIovecs)
+        reactorTasks = ReactorTasks(waker: reactorWaker)
 
-        tlsContext = config.tls.enabled ? try TLSContext(config.tls, expectedName: config.peerID) : nil
+        let slots = config.limits.maxConnections
+        let tlsContext = config.tls.enabled ? try TLSContext(config.tls, expectedName: config.peerID) : nil
+        links = LinkIO(loop: loop, table: LinkTable(capacity: slots), policy: LinkPolicy(config), socketOptions: config.socket,
+                       tlsContext: tlsContext, metrics: metrics, logger: logger)
         guard let listen = HostPort(config.listenAddress, allowPortZero: true) else {
             throw ConfigError(key: "peer.listenAddress", reason: "'\(config.listenAddress)' is not host:port")
         }
-        let logger = self.logger
-        listenerFD = try Sockets.listen(on: listen, options: config.socket) { failures in
-            for failure in failures { logger.warning("cannot set socket option on listener", metadata: ["knob": "\(failure)"]) }
-        }
-        guard let local = SocketAddress.local(of: listenerFD)?.hostPort else {
-            throw SystemError(call: "getsockname", errno: errno)
-        }
-        boundAddress = local
-        advertisedAddress = config.address.isEmpty ? Node.advertisable(local) : config.address
-        spareFD = Syscall.openSpare()
+        listener = try Listener(address: listen, options: config.socket, links: links)
+        boundAddress = try listener.boundAddress()
+        dialer = Dialer(links: links)
 
-        let handlers = (ConsensusHandler(node: self), PeerHandler(node: self))
-        self.handlers = handlers
-        chain = HandlerChain(handlers.0, handlers.1)
-        discovery = Discovery(port: DiscoveryPort(node: self), config: config.discovery,
-                              dataDirectory: config.fileSystemPath, logger: logger)
+        identity = SelfIdentity(name: config.peerID, type: config.validatorEnabled ? .validator : .nonValidator,
+                                advertisedAddress: config.address.isEmpty ? SelfIdentity.advertisable(boundAddress) : config.address)
+        discovery = Discovery(port: DiscoveryPort(links: links, dialer: dialer, tasks: reactorTasks, identity: identity),
+                              config: config.discovery, dataDirectory: config.fileSystemPath, logger: logger)
+
+        directory = PeerDirectory(slotCount: slots)
+        inbound = SPSCRing(capacity: config.consensus.bufferSize)
+        // Replies can outnumber requests (broadcasts): give the way back more room.
+        outbound = SPSCRing(capacity: max(4096, inbound.capacity * 4))
+        framePool = FramePool(limit: inbound.capacity)
+        communicator = FanCommunicator(outbound: outbound, directory: directory, reactorWaker: reactorWaker)
+        fan = ConsensusFan(consenter: consenter, inbound: inbound, communicator: communicator,
+                           reactorWaker: reactorWaker, slotCount: slots, label: "weft.consensus-fan")
+        consensusHandler = ConsensusHandler(ring: inbound, framePool: framePool, fan: fan, links: links,
+                                            overflow: config.consensus.overflow)
+        router = OutboundRouter(outbound: outbound, links: links, framePool: framePool)
+
+        peerHandler = PeerHandler(links: links, discovery: discovery)
+        peerLayer = PeerLayer(links: links, directory: directory, discovery: discovery,
+                              chain: HandlerChain(consensusHandler, peerHandler), consenter: consenter,
+                              identity: identity, logger: logger)
+        links.attach(LinkEvents(peer: peerLayer))
+
         if !config.operationsListenAddress.isEmpty {
             operations = try OperationsServer(node: self, address: config.operationsListenAddress)
         }
-        loop.beforeSleep = { [unowned self] in self.beforeSleep() }
-        let waker = reactorWaker
-        loop.afterSleep = { waker.cancelSleep() }
-    }
-
-    deinit {
-        scratch.deallocate()
-        iovecs.deallocate()
-        if listenerFD >= 0 { Syscall.close(listenerFD) }
-        if spareFD >= 0 { Syscall.close(spareFD) }
+        loop.hooks = ReactorTurn(node: self)
     }
 
     public var name: String { config.peerID }
+    /// What this peer advertises in DISC_HELLO.
+    public var advertisedAddress: String { identity.advertisedAddress }
+    var selfType: PeerType { identity.type }
+    var shuttingDown: Bool { links.shuttingDown }
 
     /// The operations endpoint's bound address, if it is on.
     public var operationsAddress: HostPort? { operations?.boundAddress }
@@ -186,8 +167,8 @@ public final class Node: @unchecked Sendable {
 
     private func runLoop() {
         do {
-            try loop.register(listenerFD, events: Readiness.readable, handler: ListenerHandler(node: self))
-            try loop.register(reactorWaker.fd, events: Readiness.readable, handler: WakerHandler(waker: reactorWaker))
+            try listener.register()
+            try loop.register(reactorWaker.fd, events: Readiness.readable, handler: reactorWaker)
             try operations?.register()
         } catch {
             logger.critical("cannot start the reactor: \(error)")
@@ -207,35 +188,48 @@ public final class Node: @unchecked Sendable {
 
     // MARK: the loop's turn
 
-    /// Runs before every `epoll_wait`: hand new messages to the fan, route the
-    /// consenter's sends, resume paused readers, write what is queued.
+    /// Runs before every `epoll_wait`, in this order: tasks from other
+    /// threads; the fan told of new messages; the consenter's sends routed;
+    /// paused readers resumed if the ring has room; backlogged readers served
+    /// their next budget; the fan told again; every queued write flushed.
     /// Returns true when there is work that must not wait for I/O.
     func beforeSleep() -> Bool {
         if stopRequested.load(ordering: .relaxed) && !shuttingDown {
             loop.stop()
             return true
         }
-        runReactorTasks()
-        notifyFanIfPushed()
-        drainOutbound()
+        reactorTasks.runPending()
+        consensusHandler.notifyFanIfPushed()
+        router.drain()
         resumePausedIfRoom()
-        serveBacklogged()
-        notifyFanIfPushed()
-        flushDirty()
+        links.serveBacklogged()
+        consensusHandler.notifyFanIfPushed()
+        links.flushDirty()
         reactorWaker.announceSleep()
-        if !outbound.isEmpty || !backloggedConnections.isEmpty || (!pausedConnections.isEmpty && inbound.count < inbound.capacity / 2)
-            || stopRequested.load(ordering: .relaxed) || hasReactorTasks.load(ordering: .relaxed) {
+        if !outbound.isEmpty || links.hasBacklog || (!links.paused.isEmpty && ringHasRoom)
+            || stopRequested.load(ordering: .relaxed) || reactorTasks.hasPending {
             reactorWaker.cancelSleep()
             return true
         }
         return false
     }
 
-    @inline(__always)
-    func notifyFanIfPushed() {
-        if pushedSinceNotify > 0 {
-            pushedSinceNotify = 0
-            fan.notify()
-        }
+    /// Readers paused by a full ring go on once it is below half.
+    private var ringHasRoom: Bool { inbound.count < inbound.capacity / 2 }
+
+    private func resumePausedIfRoom() {
+        guard !links.paused.isEmpty, ringHasRoom else { return }
+        links.resumePaused()
+        // Paused again (the ring filled up): the fan wakes the reactor when it drained it.
+        if !links.paused.isEmpty { fan.reactorWaitsForRoom.store(true, ordering: .sequentiallyConsistent) }
     }
+}
+
+/// The loop's turn, to the node: the reactor's call up once per sleep.
+final class ReactorTurn: EventLoopHooks {
+    private let node: Upward<Node>
+    private let waker: EventWaker
+    init(node: Node) { self.node = Upward(node); waker = node.reactorWaker }
+    func beforeSleep() -> Bool { node { $0.beforeSleep() } }
+    func afterSleep() { waker.cancelSleep() }
 }

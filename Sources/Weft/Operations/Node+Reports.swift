@@ -10,12 +10,12 @@ extension Node {
         out.counter("weft_frames_out_total", "Frames queued to peers.", m.framesOut)
         out.counter("weft_received_bytes_total", "Bytes read from peer sockets.", m.bytesIn)
         out.counter("weft_sent_bytes_total", "Bytes written to peer sockets.", m.bytesOut)
-        out.gauge("weft_connections_open", "Open peer connections (any state).", openCount)
+        out.gauge("weft_connections_open", "Open peer connections (any state).", links.table.openCount)
         out.counter("weft_connections_accepted_total", "Connections accepted.", m.accepted)
         out.counter("weft_connections_dialed_total", "Connections dialed.", m.dialed)
         out.metric("weft_connections_closed_total", "counter", "Connections closed, by cause.",
                    CloseCause.allCases.map { ("cause=\"\($0.rawValue)\"", m.closed[$0] ?? 0) })
-        out.gauge("weft_peers_established", "Peers with a completed handshake.", establishedByName.count)
+        out.gauge("weft_peers_established", "Peers with a completed handshake.", links.table.establishedCount)
         out.counter("weft_handshakes_total", "Handshakes completed.", m.established)
         out.counter("weft_tls_handshakes_total", "TLS handshakes completed (peer.tls.enabled).", m.tlsHandshakes)
         out.gauge("weft_ring_depth", "Messages in the inbound consensus ring.", inbound.count)
@@ -71,8 +71,8 @@ extension Node {
             "address": advertisedAddress,
             "type": selfType == .validator ? "VALIDATOR" : "NON_VALIDATOR",
             "consensus": config.consensus.plugin,
-            "peers": establishedByName.count,
-            "connections": openCount,
+            "peers": links.table.establishedCount,
+            "connections": links.table.openCount,
             "height": consenter.chainHeight,
             "uptimeSeconds": Int(Date().timeIntervalSince(startedAt)),
         ]
@@ -88,7 +88,7 @@ extension Node {
     }
 
     func peersJSON() -> String {
-        let list: [[String: Any]] = establishedByName.values.sorted { $0.name < $1.name }.map { c in
+        let list: [[String: Any]] = links.table.byName.values.sorted { $0.name < $1.name }.map { c in
             [
                 "name": c.name,
                 "address": c.peer?.address ?? "",

@@ -1,13 +1,17 @@
 import Foundation
 import CWeftLinux
 import Glibc
+import Logging
 
 /// HTTP/1.1 GET `/metrics` (Prometheus text), `/healthz`, `/version`, `/peers`
 /// and GET/PUT `/logspec` (JSON),
 /// served by the reactor itself: one request per connection, answered and
 /// closed. It reads reactor state directly, on the reactor thread.
 final class OperationsServer: EventHandler {
-    unowned let node: Node
+    /// The node owns this server; its reports are read on the reactor thread.
+    private let node: Upward<Node>
+    let loop: EventLoop
+    private let logger: Logger
     let fd: Int32
     let boundAddress: HostPort
     private var clients: [Int32: HTTPClient] = [:]
@@ -17,7 +21,9 @@ final class OperationsServer: EventHandler {
         guard let target = HostPort(address, allowPortZero: true) else {
             throw ConfigError(key: "peer.operations.listenAddress", reason: "'\(address)' is not host:port")
         }
-        self.node = node
+        self.node = Upward(node)
+        loop = node.loop
+        logger = node.logger
         var options = SocketOptions()
         options.backlog = 64
         do {
@@ -30,11 +36,11 @@ final class OperationsServer: EventHandler {
 
     private var closed = false
 
-    func register() throws { try node.loop.register(fd, events: Readiness.readable, handler: self) }
+    func register() throws { try loop.register(fd, events: Readiness.readable, handler: self) }
 
     func close() {
         closed = true
-        node.loop.unregister(fd)
+        loop.unregister(fd)
         Syscall.close(fd)
         for client in clients.values { finish(client) }
     }
@@ -47,16 +53,16 @@ final class OperationsServer: EventHandler {
             case .none: return
             case .outOfDescriptors, .failed:
                 // Out of descriptors (or worse): stop accepting for 100 ms rather than spin on a ready listener.
-                node.loop.modify(fd, events: 0)
-                node.loop.schedule(afterNanos: 100_000_000) { [weak self] in
-                    if let self, !self.closed { self.node.loop.modify(self.fd, events: Readiness.readable) }
+                loop.modify(fd, events: 0)
+                loop.schedule(afterNanos: 100_000_000) { [weak self] in
+                    if let self, !self.closed { self.loop.modify(self.fd, events: Readiness.readable) }
                 }
                 return
             }
             let handler = HTTPClient(fd: client, server: self)
             clients[client] = handler
-            do { try node.loop.register(client, events: Readiness.readable, handler: handler) } catch { finish(handler) }
-            node.loop.schedule(afterNanos: 5_000_000_000) { [weak handler, weak self] in
+            do { try loop.register(client, events: Readiness.readable, handler: handler) } catch { finish(handler) }
+            loop.schedule(afterNanos: 5_000_000_000) { [weak handler, weak self] in
                 if let handler, let self, self.clients[handler.fd] === handler { self.finish(handler) }
             }
         }
@@ -65,7 +71,7 @@ final class OperationsServer: EventHandler {
     fileprivate func finish(_ client: HTTPClient) {
         guard clients[client.fd] === client else { return }
         clients[client.fd] = nil
-        node.loop.unregister(client.fd)
+        loop.unregister(client.fd)
         Syscall.close(client.fd)
     }
 
@@ -84,12 +90,12 @@ final class OperationsServer: EventHandler {
         }
         guard method == "GET" else { return ("405 Method Not Allowed", "text/plain", "\(route): only GET\n") }
         switch route {
-        case "/metrics": return ("200 OK", "text/plain; version=0.0.4", node.prometheusText())
+        case "/metrics": return ("200 OK", "text/plain; version=0.0.4", node { $0.prometheusText() })
         case "/healthz":
-            let health = node.healthJSON()
+            let health = node { $0.healthJSON() }
             return (health.healthy ? "200 OK" : "503 Service Unavailable", json, health.body)
-        case "/version": return ("200 OK", json, node.versionJSON())
-        case "/peers": return ("200 OK", json, node.peersJSON())
+        case "/version": return ("200 OK", json, node { $0.versionJSON() })
+        case "/peers": return ("200 OK", json, node { $0.peersJSON() })
         default: return ("404 Not Found", "text/plain", "not found: try /metrics, /healthz, /version, /logspec or /peers\n")
         }
     }
@@ -107,8 +113,8 @@ final class OperationsServer: EventHandler {
         let before = WeftLogging.level
         WeftLogging.level = level
         // Logged at notice (or above, so that it shows whatever the new level).
-        node.logger.log(level: max(level, .notice), "log level changed by PUT /logspec",
-                        metadata: ["from": "\(before.rawValue)", "to": "\(level.rawValue)"])
+        logger.log(level: max(level, .notice), "log level changed by PUT /logspec",
+                   metadata: ["from": "\(before.rawValue)", "to": "\(level.rawValue)"])
         return ("204 No Content", json, "")
     }
 }
@@ -116,14 +122,14 @@ final class OperationsServer: EventHandler {
 /// One HTTP connection: read the request head, write the response, close.
 private final class HTTPClient: EventHandler {
     let fd: Int32
-    unowned let server: OperationsServer
+    private let server: Upward<OperationsServer>
     private var request: [UInt8] = []
     private var response: [UInt8] = []
     private var written = 0
 
     init(fd: Int32, server: OperationsServer) {
         self.fd = fd
-        self.server = server
+        self.server = Upward(server)
     }
 
     func handleEvents(_ events: UInt32) {
@@ -132,7 +138,7 @@ private final class HTTPClient: EventHandler {
         switch buffer.withUnsafeMutableBytes({ Syscall.receive(fd, into: $0.baseAddress, count: $0.count) }) {
         case .bytes(let n): request += buffer[0..<n]
         case .wouldBlock: return
-        case .endOfStream, .failed: server.finish(self); return
+        case .endOfStream, .failed: server { $0.finish(self) }; return
         }
         guard let end = request.firstRange(of: [13, 10, 13, 10]) ?? request.firstRange(of: [10, 10]) else {
             if request.count > OperationsServer.maxRequestBytes { reply(("431 Request Header Fields Too Large", "text/plain", "request too large\n")) }
@@ -153,7 +159,7 @@ private final class HTTPClient: EventHandler {
         guard length <= OperationsServer.maxRequestBytes else { reply(("413 Content Too Large", "text/plain", "body too large\n")); return }
         let bodyStart = end.upperBound
         guard request.count - bodyStart >= length else { return }     // the rest of the body is still coming
-        reply(server.respond(method: String(parts[0]), path: String(parts[1]), body: Array(request[bodyStart..<(bodyStart + length)])))
+        reply(server { $0.respond(method: String(parts[0]), path: String(parts[1]), body: Array(request[bodyStart..<(bodyStart + length)])) })
     }
 
     private func reply(_ answer: (status: String, type: String, body: String)) {
@@ -172,12 +178,12 @@ private final class HTTPClient: EventHandler {
             switch outcome {
             case .sent(let n) where n > 0: written += n; continue
             case .wouldBlock:
-                server.node.loop.modify(fd, events: Readiness.writable)
+                server { $0.loop.modify(fd, events: Readiness.writable) }
                 return
             case .sent, .failed: break
             }
             break
         }
-        server.finish(self)
+        server { $0.finish(self) }
     }
 }

@@ -232,7 +232,7 @@ final class Discovery {
         }
         switch port.dial(address, as: entry.address) {
         case .success(let handle): entry.handle = handle
-        case .failure(let why): dialFailed(entry, why.text)
+        case .failure(let why): dialFailed(entry, "\(why)")
         }
     }
 
@@ -266,11 +266,6 @@ final class Discovery {
 
 /// Reactor-owned objects carried through another thread untouched.
 struct UncheckedBox<T>: @unchecked Sendable { let value: T }
-
-/// A closure handed to the reactor thread; it runs only there.
-struct ReactorTask: @unchecked Sendable {
-    let run: () -> Void
-}
 
 extension Discovery.Known {
     /// The connection to this address, if it is still open.

@@ -15,6 +15,13 @@ enum HelloDecision {
         case mismatched
     }
 
+    /// What TLS proved about the name a DISC_HELLO claims (`tls` nil: TLS is off).
+    static func identity(of tls: TLSSession?, claiming name: String) -> Identity {
+        guard let tls else { return .plain }
+        guard tls.hasPeerCertificate else { return .unproven }   // inbound with peer.tls.clientAuthRequired false
+        return tls.peerCertificateNames(name) ? .certified : .mismatched
+    }
+
     /// The link already established to the claimed name.
     struct Existing: Equatable {
         let handle: ConnectionHandle

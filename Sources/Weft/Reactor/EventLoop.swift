@@ -6,6 +6,15 @@ public protocol EventHandler: AnyObject {
     func handleEvents(_ events: UInt32)
 }
 
+/// What the loop calls once per turn, around its sleep.
+public protocol EventLoopHooks: AnyObject {
+    /// Runs before `epoll_wait`; returns true when it left work that must not
+    /// wait (the loop then polls without blocking).
+    func beforeSleep() -> Bool
+    /// Runs right after `epoll_wait` returns, before any handler.
+    func afterSleep()
+}
+
 /// Readiness bits, as epoll reports them.
 public enum Readiness {
     public static let readable = EPOLLIN.rawValue
@@ -17,6 +26,8 @@ public enum Readiness {
 /// The whole event loop, in the manner of redis' `ae.c`: file events (epoll,
 /// level-triggered), timers (a min-heap that sets the epoll timeout), and a
 /// `beforeSleep` hook that runs once per turn before the loop blocks.
+/// Registrants are small final classes (`EventHandler`, `EventLoopHooks`):
+/// one protocol call per ready descriptor, as ae.c calls a function pointer.
 ///
 /// Everything here runs on the one thread that calls `run()`.
 public final class EventLoop {
@@ -40,11 +51,8 @@ public final class EventLoop {
     private var timers = TimerHeap()
     private var stopRequested = false
 
-    /// Runs once per turn before the loop sleeps; returns true when it left
-    /// work that must not wait (the loop then polls without blocking).
-    public var beforeSleep: () -> Bool = { false }
-    /// Runs right after `epoll_wait` returns, before any handler.
-    public var afterSleep: () -> Void = {}
+    /// Called around each sleep (none: the loop just sleeps).
+    public var hooks: EventLoopHooks?
 
     public init() throws {
         epfd = try Syscall.epollCreate()
@@ -119,7 +127,7 @@ public final class EventLoop {
 
     /// One turn: the hook, one `epoll_wait`, ready handlers, due timers.
     public func turn(maxWaitMillis: Int32) {
-        let urgent = beforeSleep()
+        let urgent = hooks?.beforeSleep() ?? false
         var timeout = urgent ? 0 : maxWaitMillis
         if timeout > 0, let next = timers.nextDeadline {
             let now = MonotonicClock.now()
@@ -127,7 +135,7 @@ public final class EventLoop {
             timeout = min(timeout, wait)
         }
         let n = Syscall.epollWait(epfd, events, max: Int32(maxEvents), timeoutMillis: timeout)
-        afterSleep()
+        hooks?.afterSleep()
         if n > 0 {
             for i in 0..<n {
                 let event = events[i]
@@ -149,61 +157,5 @@ public final class EventLoop {
     private func runDueTimers() {
         let now = MonotonicClock.now()
         while let action = timers.popDue(now: now) { action() }
-    }
-}
-
-public enum MonotonicClock {
-    @inline(__always)
-    public static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-    }
-}
-
-/// A binary min-heap of deadlines; ties keep insertion order.
-struct TimerHeap {
-    private struct Entry {
-        var deadline: UInt64
-        var sequence: UInt64
-        var action: () -> Void
-        func before(_ other: Entry) -> Bool {
-            deadline != other.deadline ? deadline < other.deadline : sequence < other.sequence
-        }
-    }
-    private var heap: [Entry] = []
-    private var nextSequence: UInt64 = 0
-
-    var nextDeadline: UInt64? { heap.first?.deadline }
-
-    mutating func insert(deadline: UInt64, action: @escaping () -> Void) {
-        heap.append(Entry(deadline: deadline, sequence: nextSequence, action: action))
-        nextSequence &+= 1
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].before(heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func popDue(now: UInt64) -> (() -> Void)? {
-        guard let first = heap.first, first.deadline <= now else { return nil }
-        let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var smallest = parent
-                if left < heap.count, heap[left].before(heap[smallest]) { smallest = left }
-                if right < heap.count, heap[right].before(heap[smallest]) { smallest = right }
-                if smallest == parent { break }
-                heap.swapAt(parent, smallest)
-                parent = smallest
-            }
-        }
-        return first.action
     }
 }

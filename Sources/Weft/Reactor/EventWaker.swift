@@ -50,10 +50,8 @@ public final class EventWaker: @unchecked Sendable {
     }
 }
 
-/// A failed system call, with the call's name and errno's text.
-public struct SystemError: Error, CustomStringConvertible {
-    public let call: String
-    public let errno: Int32
-    public init(call: String, errno: Int32) { self.call = call; self.errno = errno }
-    public var description: String { "\(call): \(String(cString: strerror(errno)))" }
+/// Registered with the loop, the eventfd only wakes it: the work is done
+/// before the next sleep.
+extension EventWaker: EventHandler {
+    public func handleEvents(_ events: UInt32) { drain() }
 }

@@ -1,38 +1,27 @@
-import Foundation
 import Glibc
 
-/// What this peer says about itself: its DISC_HELLO and the address it advertises.
-extension Node {
-    /// Our DISC_HELLO frame (re-encoded only when the chain height changed).
-    func helloFrame() -> FrameStorage {
-        let height = consenter.chainHeight
-        if let cached = cachedHello, cached.height == height { return cached.frame }
-        var hello = Protos_HelloMessage()
-        hello.peerEndpoint = selfEndpoint
-        hello.blockchainInfo.height = height
-        var message = Protos_Message()
-        message.type = .discHello
-        message.payload = (try? hello.serializedData()) ?? Data()
-        let frame = Message(message).storage
-        cachedHello = (height, frame)
-        return frame
-    }
+/// Who this peer says it is: its name, type and the address it advertises
+/// in DISC_HELLO (PROTOCOL.md section 2).
+struct SelfIdentity: Sendable {
+    let name: String
+    let type: PeerType
+    let advertisedAddress: String
 
-    var selfEndpoint: Protos_PeerEndpoint {
+    var endpoint: Protos_PeerEndpoint {
         var endpoint = Protos_PeerEndpoint()
         endpoint.id.name = name
         endpoint.address = advertisedAddress
-        endpoint.type = selfType
+        endpoint.type = type
         return endpoint
     }
 
     /// The listen address with a routable host in place of a wildcard.
     static func advertisable(_ bound: HostPort) -> String {
         guard bound.host == "0.0.0.0" || bound.host == "::" else { return bound.description }
-        return HostPort(host: Node.firstRoutableIPv4() ?? "127.0.0.1", port: bound.port).description
+        return HostPort(host: firstRoutableIPv4() ?? "127.0.0.1", port: bound.port).description
     }
 
-    static func firstRoutableIPv4() -> String? {
+    private static func firstRoutableIPv4() -> String? {
         var list: UnsafeMutablePointer<ifaddrs>?
         guard getifaddrs(&list) == 0, let first = list else { return nil }
         defer { freeifaddrs(first) }

@@ -8,7 +8,7 @@ import Logging
 ///
 ///     recv → feed → handshake / open records → frames → handler chain
 ///     send → plaintext write queue → seal at flush → sealed queue → sendmsg
-extension Node {
+extension LinkIO {
     /// Starts the TLS handshake on a connected socket (state `.securing`).
     func beginTLS(_ c: Connection, role: TLSSession.Role) {
         guard let tlsContext else { return }
@@ -34,7 +34,7 @@ extension Node {
                 "version": "\(tls.protocolVersion)", "cipher": "\(tls.cipherName)",
                 "peer_certificate": "\(tls.hasPeerCertificate)",
             ])
-            if c.direction == .outbound { sendHello(c) } else { flush(c) }
+            if c.direction == .outbound { events.linkReady(c) } else { flush(c) }
         case .failed(let why):
             flush(c)                // OpenSSL's alert tells the other side why, best effort
             if c.state != .closed { close(c, .tlsHandshake, detail: "TLS handshake with \(c.remoteAddress) failed: \(why)") }
@@ -83,7 +83,7 @@ extension Node {
         if case .bytes(let n) = result {
             let bytes = UnsafeRawBufferPointer(start: scratch.baseAddress, count: n)
             let used = processFrames(c, bytes)
-            if c.state == .awaitingHello || c.state == .established, used < n {
+            if c.carriesFrames, used < n {
                 c.reader.append(UnsafeRawBufferPointer(rebasing: bytes[used...]))
             }
         }
@@ -94,8 +94,7 @@ extension Node {
         let result = tls.read(into: c.reader.writable(minimum: TLSSession.maxRecordSize))
         if case .bytes(let n) = result {
             c.reader.commit(n)
-            let used = processFrames(c, c.reader.readable)
-            if c.state == .awaitingHello || c.state == .established { c.reader.consume(used) }
+            processBuffered(c)
         }
         return result
     }
@@ -114,12 +113,5 @@ extension Node {
             c.sealed.append(upTo: pending) { tls.takeOutput(into: $0, count: pending) }
         }
         return c.sealed.flush(fd: c.fd, iovecs: iovecs, maxIovecs: maxIovecs, sent: &sent)
-    }
-
-    /// What TLS proved about the name a DISC_HELLO claims.
-    func helloIdentity(_ c: Connection, name: String) -> HelloDecision.Identity {
-        guard let tls = c.tls else { return .plain }
-        guard tls.hasPeerCertificate else { return .unproven }   // inbound with peer.tls.clientAuthRequired false
-        return tls.peerCertificateNames(name) ? .certified : .mismatched
     }
 }

@@ -2,19 +2,87 @@ import CWeftLinux
 import Glibc
 import Logging
 
-/// Accepting, reading, writing and closing: the reactor's per-socket work.
-extension Node {
-    /// Registers a new connection with the loop and arms its handshake timer.
+/// The link layer's work on the reactor thread: each connection's reads
+/// (one `recv` per readiness, frames handled in place), its writes (queued,
+/// gathered into one `sendmsg` before the loop sleeps), backpressure and the
+/// per-turn read budget, timers about one connection, and closing — with a
+/// goodbye (DISC_DISCONNECT) or at once. TLS links take the same path through
+/// `LinkIO+TLS.swift`.
+///
+/// It knows nothing of what frames mean: each whole frame goes up through
+/// `LinkEvents`, the layer's one port to the peer layer above.
+final class LinkIO {
+    let loop: EventLoop
+    let table: LinkTable
+    let policy: LinkPolicy
+    let metrics: ReactorMetrics
+    let logger: Logger
+    /// `peer.tls.enabled`: every link is TLS 1.3 with mutual authentication.
+    let tlsContext: TLSContext?
+    private let socketOptions: SocketOptions
+    /// The calls up to the peer layer (set once, at wiring).
+    @exclusivity(unchecked) private(set) var events: LinkEvents!
+
+    /// Closes are expected now (the node is stopping): logged as info.
+    @exclusivity(unchecked) var shuttingDown = false
+
+    /// Readers waiting for room in the inbound ring (backpressure).
+    @exclusivity(unchecked) private(set) var paused: [Connection] = []
+    /// Connections that used their read budget with input left.
+    @exclusivity(unchecked) private var backlogged: [Connection] = []
+    /// Connections with writes queued in this turn, flushed before the loop sleeps.
+    @exclusivity(unchecked) private var dirty: [Connection] = []
+
+    /// The reactor's read buffer: a connection with nothing pending reads
+    /// here, and its frames are handled in place.
+    let scratch: UnsafeMutableRawBufferPointer
+    let iovecs: UnsafeMutablePointer<iovec>
+    let maxIovecs = 64
+
+    init(loop: EventLoop, table: LinkTable, policy: LinkPolicy, socketOptions: SocketOptions, tlsContext: TLSContext?,
+         metrics: ReactorMetrics, logger: Logger) {
+        self.loop = loop
+        self.table = table
+        self.policy = policy
+        self.socketOptions = socketOptions
+        self.tlsContext = tlsContext
+        self.metrics = metrics
+        self.logger = logger
+        scratch = .allocate(byteCount: 256 * 1024, alignment: 64)
+        iovecs = .allocate(capacity: maxIovecs)
+    }
+
+    deinit {
+        scratch.deallocate()
+        iovecs.deallocate()
+    }
+
+    /// Wires the peer layer above (once, before the loop runs).
+    func attach(_ events: LinkEvents) { self.events = events }
+
+    /// Work left for the next turn: the loop must not block.
+    var hasBacklog: Bool { !backlogged.isEmpty }
+
+    // MARK: new connections
+
+    /// A connection's own socket knobs (`peer.socket.*`), on accept and dial.
+    func applyConnectionOptions(_ fd: Int32) {
+        for failure in socketOptions.applyToConnection(fd) {
+            metrics.socketOptionFailures += 1
+            logger.warning("cannot set socket option", metadata: ["knob": "\(failure.configKey)", "error": "\(failure)"])
+        }
+    }
+
+    /// Registers a new connection with the loop and arms its setup timer.
     func adopt(_ c: Connection) {
-        links.insert(c)
+        table.insert(c)
         do {
-            try loop.register(c.fd, events: c.registeredEvents, handler: ConnectionEvents(node: self, connection: c))
+            try loop.register(c.fd, events: c.registeredEvents, handler: ConnectionEvents(links: self, connection: c))
         } catch {
             close(c, .ioError, detail: "\(error)")
             return
         }
-        let timeout = policy.setupTimeout(dialing: c.state == .connecting)
-        schedule(for: c, afterNanos: timeout) { c in
+        schedule(for: c, afterNanos: policy.setupTimeout(dialing: c.state == .connecting)) { [unowned self] c in
             switch c.state {
             case .connecting: self.close(c, .connectFailed, detail: "connect timed out")
             case .securing: self.close(c, .handshakeTimeout, detail: "TLS handshake not finished within the handshake timeout")
@@ -22,14 +90,33 @@ extension Node {
             case .established, .closing, .closed: break
             }
         }
+        if c.state == .securing { beginTLS(c, role: .server) }
+    }
+
+    /// Completes a non-blocking connect: TLS first if on, then the peer layer's hello.
+    func finishConnect(_ c: Connection) {
+        guard c.state == .connecting else { return }
+        let err = Sockets.pendingError(c.fd)
+        guard err == 0 else {
+            close(c, .connectFailed, detail: "connect to \(c.remoteAddress): \(String(cString: strerror(err)))")
+            return
+        }
+        if tlsContext != nil {
+            c.state = .securing
+            beginTLS(c, role: .client)       // the hello follows the TLS handshake
+            return
+        }
+        c.state = .awaitingHello
+        events.linkReady(c)
     }
 
     /// A timer about one connection: runs only if that connection (not a later
     /// one in the same slot) is still there.
     func schedule(for c: Connection, afterNanos delay: UInt64, _ action: @escaping (Connection) -> Void) {
         let handle = c.handle
-        loop.schedule(afterNanos: delay) { [unowned self] in
-            if let c = self.connection(handle) { action(c) }
+        let table = self.table
+        loop.schedule(afterNanos: delay) {
+            if let c = table.connection(handle) { action(c) }
         }
     }
 
@@ -45,9 +132,9 @@ extension Node {
     // MARK: read
 
     /// One read per readiness (level-triggered: more data brings more events).
-    /// A connection with nothing pending reads into the reactor's scratch
-    /// buffer and frames are handled in place; only an unfinished tail is
-    /// copied into the connection's own buffer.
+    /// A connection with nothing pending reads into the scratch buffer and
+    /// frames are handled in place; only an unfinished tail is copied into
+    /// the connection's own buffer.
     func readable(_ c: Connection) {
         if c.state == .closing { discardInput(c); return }
         c.readBudgetLeft = policy.readBudget
@@ -56,7 +143,7 @@ extension Node {
             guard let n = received(Syscall.receive(c.fd, into: scratch.baseAddress, count: scratch.count), on: c) else { return }
             let bytes = UnsafeRawBufferPointer(start: scratch.baseAddress, count: n)
             let used = processFrames(c, bytes)
-            if c.state == .awaitingHello || c.state == .established, used < n {
+            if c.carriesFrames, used < n {
                 c.reader.append(UnsafeRawBufferPointer(rebasing: bytes[used...]))
             }
         } else {
@@ -69,8 +156,7 @@ extension Node {
             let space = c.reader.writable(minimum: wanted)
             guard let n = received(Syscall.receive(c.fd, into: space.baseAddress, count: space.count), on: c) else { return }
             c.reader.commit(n)
-            let used = processFrames(c, c.reader.readable)
-            if c.state == .awaitingHello || c.state == .established { c.reader.consume(used) }
+            processBuffered(c)
         }
     }
 
@@ -102,8 +188,15 @@ extension Node {
         }
     }
 
-    /// Handles every whole frame in `bytes`; returns how many bytes it used.
-    /// Stops early when the connection closes or pauses (backpressure).
+    /// Handles the whole frames in the connection's own buffer and drops them from it.
+    func processBuffered(_ c: Connection) {
+        let used = processFrames(c, c.reader.readable)
+        if c.carriesFrames { c.reader.consume(used) }
+    }
+
+    /// Hands every whole frame in `bytes` up; returns how many bytes it used.
+    /// Stops early when the connection closes, pauses (backpressure) or has
+    /// used its read budget.
     func processFrames(_ c: Connection, _ bytes: UnsafeRawBufferPointer) -> Int {
         var offset = 0
         // Only whole frames count as activity: a frame that trickles in
@@ -129,11 +222,8 @@ extension Node {
                     disconnect(c, .malformed, reason: "malformed frame", detail: "a \(bodyCount)-byte body is not a protos.Message")
                     return offset
                 }
-                let inbound = InboundFrame(frame: frame, header: header)
-                if c.state == .established {
-                    if dispatch(inbound, from: c) == .retryLater { return offset }   // paused: the frame stays
-                } else {
-                    handleHandshake(inbound, from: c)
+                if events.frame(InboundFrame(frame: frame, header: header), from: c) == .retryLater {
+                    return offset                           // paused: the frame stays
                 }
                 offset += frame.count
                 metrics.framesIn += 1
@@ -141,14 +231,6 @@ extension Node {
             }
         }
         return offset
-    }
-
-    /// Runs a message down the handler chain.
-    @inline(__always)
-    func dispatch(_ frame: InboundFrame, from c: Connection) -> Disposition {
-        let result = chain.handle(frame, from: c)
-        if result == .pass { metrics.unhandledMessages += 1 }
-        return result == .pass ? .handled : result
     }
 
     /// Whether anything reads `lastReceiveAt` (the idle timeout is on).
@@ -159,56 +241,65 @@ extension Node {
     /// `c` used its read budget with input left: it stops reading and gets
     /// another budget's worth of what it holds in the next turn, after the
     /// connections that are ready then.
-    func backlog(_ c: Connection) {
+    private func backlog(_ c: Connection) {
         guard !c.backlogged else { return }
         c.backlogged = true
-        backloggedConnections.append(c)
+        backlogged.append(c)
         updateEvents(c)
     }
 
     /// Hands each backlogged connection its next budget (before sleep).
     func serveBacklogged() {
-        guard !backloggedConnections.isEmpty else { return }
-        let waiting = backloggedConnections
-        backloggedConnections.removeAll(keepingCapacity: true)
+        guard !backlogged.isEmpty else { return }
+        let waiting = backlogged
+        backlogged.removeAll(keepingCapacity: true)
         for c in waiting where c.backlogged {
             c.backlogged = false
-            guard c.state == .awaitingHello || c.state == .established else { continue }
-            c.readBudgetLeft = policy.readBudget
-            if !c.paused {
-                let used = processFrames(c, c.reader.readable)
-                if c.state == .awaitingHello || c.state == .established { c.reader.consume(used) }
-                if c.tls != nil && c.acceptsFrames { openRecords(c) }     // records still in the session
-            }
+            guard c.carriesFrames else { continue }
+            if !c.paused { resumeReading(c) }
             if c.state != .closed { updateEvents(c) }
         }
+    }
+
+    /// A fresh budget over what `c` holds: its buffered frames, then (TLS)
+    /// the records still in the session.
+    private func resumeReading(_ c: Connection) {
+        c.readBudgetLeft = policy.readBudget
+        processBuffered(c)
+        if c.tls != nil && c.acceptsFrames { openRecords(c) }
     }
 
     // MARK: backpressure
 
+    /// Stops reading `c` until `resumePaused` (the inbound ring is full).
     func pause(_ c: Connection) {
         guard !c.paused else { return }
         c.paused = true
         metrics.ringFullEvents += 1
-        pausedConnections.append(c)
-        fan.reactorWaitsForRoom.store(true, ordering: .sequentiallyConsistent)
+        paused.append(c)
         updateEvents(c)
     }
 
-    /// Paused readers go on once the inbound ring is below half.
-    func resumePausedIfRoom() {
-        guard !pausedConnections.isEmpty, inbound.count < inbound.capacity / 2 else { return }
-        let waiting = pausedConnections
-        pausedConnections.removeAll(keepingCapacity: true)
+    /// Paused readers go on (the ring has room again), in the order they paused.
+    func resumePaused() {
+        guard !paused.isEmpty else { return }
+        let waiting = paused
+        paused.removeAll(keepingCapacity: true)
         for c in waiting where c.paused && c.state != .closed {
             c.paused = false
-            c.readBudgetLeft = policy.readBudget
-            let used = processFrames(c, c.reader.readable)
-            if c.state == .awaitingHello || c.state == .established { c.reader.consume(used) }
-            if c.tls != nil && c.acceptsFrames { openRecords(c) }   // records held back while paused
+            resumeReading(c)
             if c.state != .closed { updateEvents(c) }
         }
-        if !pausedConnections.isEmpty { fan.reactorWaitsForRoom.store(true, ordering: .sequentiallyConsistent) }
+    }
+
+    /// Every connection stops reading for good (shutdown): what is in the ring is all that is delivered.
+    func pauseAllForShutdown() {
+        for c in table.all where c.state != .closing {
+            if c.state == .connecting { close(c, .shutdown, detail: "shutting down"); continue }
+            c.paused = true
+            updateEvents(c)
+        }
+        paused.removeAll()
     }
 
     // MARK: write
@@ -227,18 +318,19 @@ extension Node {
         metrics.framesOut += 1
         if !c.dirty {
             c.dirty = true
-            dirtyConnections.append(c)
+            dirty.append(c)
         }
         return true
     }
 
+    /// Writes every connection that queued something in this turn (before sleep).
     func flushDirty() {
-        guard !dirtyConnections.isEmpty else { return }
-        for c in dirtyConnections where c.dirty {
+        guard !dirty.isEmpty else { return }
+        for c in dirty where c.dirty {
             c.dirty = false
             if c.state != .closed { flush(c) }
         }
-        dirtyConnections.removeAll(keepingCapacity: true)
+        dirty.removeAll(keepingCapacity: true)
     }
 
     /// Writes what is queued with gathered sends; arms EPOLLOUT only while bytes wait.
@@ -287,12 +379,11 @@ extension Node {
         c.paused = false
         c.backlogged = false
         c.reader.release()
-        let text = Array(reason.utf8.prefix(256))
-        send(Message(type: .discDisconnect, payload: text).storage, on: c)
+        send(Message(type: .discDisconnect, payload: Array(reason.utf8.prefix(256))).storage, on: c)
         if c.state == .closed { return }
-        leaveRegistry(c)
+        leaveByName(c)
         flush(c)
-        schedule(for: c, afterNanos: policy.goodbyeLingerNanos) { c in
+        schedule(for: c, afterNanos: policy.goodbyeLingerNanos) { [unowned self] c in
             guard c.state == .closing else { return }
             self.close(c, c.closeCause ?? .ioError, detail: c.closeDetail)
         }
@@ -304,24 +395,25 @@ extension Node {
         let wasEstablished = c.state == .established
         let final = c.closeCause ?? cause
         c.state = .closed
-        leaveRegistry(c)
+        leaveByName(c)
         loop.unregister(c.fd)
         Syscall.close(c.fd)
         c.reader.release()
         c.writes.removeAll()
         c.sealed.removeAll()
         c.tls = nil
-        links.remove(c)
+        table.remove(c)
         metrics.closed[final, default: 0] += 1
         let level: Logger.Level = shuttingDown || final == .peerClosed || final == .peerDisconnect ? .info : .warning
         logger.log(level: level, "closed \(c.displayName) (\(c.peer?.address ?? c.remoteAddress)): \(detail.isEmpty ? final.rawValue : detail)",
                    metadata: ["peer": "\(c.displayName)", "address": "\(c.peer?.address ?? c.remoteAddress)",
                               "direction": "\(c.direction.rawValue)", "cause": "\(final.rawValue)"])
-        discovery.connectionClosed(c, cause: final, wasEstablished: wasEstablished)
+        events.closed(c, cause: final, wasEstablished: wasEstablished)
     }
 
-    /// Removes an established peer from the registry, so broadcasts skip it.
-    func leaveRegistry(_ c: Connection) {
-        if links.leave(c) { directory.closed(c.peerID) }
+    /// An established peer stops being one (closing): out of the by-name
+    /// index, and the layer above is told, so broadcasts skip it.
+    private func leaveByName(_ c: Connection) {
+        if table.leave(c) { events.left(c) }
     }
 }

@@ -136,3 +136,18 @@ public struct PeerConfig: Sendable, Equatable {
 
     public init() {}
 }
+
+extension SocketOptions.Failure {
+    /// The configuration key of the option that could not be set.
+    var configKey: String {
+        let keys: [PartialKeyPath<SocketOptions>: String] = [
+            \.tcpNoDelay: "peer.socket.tcpNoDelay", \.sendBuffer: "peer.socket.sendBuffer",
+            \.receiveBuffer: "peer.socket.receiveBuffer", \.keepaliveEnabled: "peer.socket.keepalive.enabled",
+            \.keepaliveIdleSeconds: "peer.socket.keepalive.idle", \.keepaliveIntervalSeconds: "peer.socket.keepalive.interval",
+            \.keepaliveCount: "peer.socket.keepalive.count", \.reuseAddress: "peer.socket.reuseAddress",
+            \.reusePort: "peer.socket.reusePort", \.userTimeoutMillis: "peer.socket.userTimeout",
+            \.notSentLowat: "peer.socket.notSentLowat", \.lingerSeconds: "peer.socket.lingerSeconds",
+        ]
+        return keys[option] ?? "peer.socket"
+    }
+}

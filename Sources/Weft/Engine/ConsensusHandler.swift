@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+
+/// CONSENSUS, CHAIN_TRANSACTION and state-transfer messages, with their
+/// sender, into the inbound ring (Fabric's consensus handler and its buffered
+/// channel), and the fan told once per batch. When the ring is full the
+/// overflow policy decides: pause the sender (backpressure, nothing lost) or
+/// drop and say so ("Message channel for <id> full, rejecting").
+final class ConsensusHandler: MessageHandler {
+    private let ring: SPSCRing<InboundItem>
+    private let framePool: FramePool
+    private let fan: ConsensusFan
+    private let links: LinkIO
+    private let overflowPolicy: PeerConfig.Overflow
+    /// Messages pushed since the fan was last told (reactor only).
+    @exclusivity(unchecked) private var pushedSinceNotify = 0
+    /// Messages pushed; every 128th carries a clock reading for the delivery histogram.
+    @exclusivity(unchecked) private var pushed: UInt32 = 0
+
+    init(ring: SPSCRing<InboundItem>, framePool: FramePool, fan: ConsensusFan, links: LinkIO, overflow: PeerConfig.Overflow) {
+        self.ring = ring
+        self.framePool = framePool
+        self.fan = fan
+        self.links = links
+        overflowPolicy = overflow
+    }
+
+    @inline(__always)
+    func handle(_ frame: InboundFrame, from c: Connection) -> Disposition {
+        let type = frame.header.rawType
+        // State transfer goes to the consenter too: it owns the ledger (PROTOCOL.md section 9).
+        guard type == Int32(Protos_Message.TypeEnum.consensus.rawValue)
+            || type == Int32(Protos_Message.TypeEnum.chainTransaction.rawValue)
+            || type == Int32(Protos_Message.TypeEnum.syncGetBlocks.rawValue)
+            || type == Int32(Protos_Message.TypeEnum.syncBlocks.rawValue) else { return .pass }
+        guard ring.hasRoom() else { return overflow(frame, from: c) }
+        let message = Message(storage: framePool.copying(body: frame.body), header: frame.header)
+        pushed &+= 1
+        let sampledAt: UInt64 = pushed & 127 == 1 ? MonotonicClock.now() : 0
+        ring.pushAfterRoomCheck(InboundItem(message: consume message, handle: c.handle, introducing: c.introducedToFan ? nil : c.peerID,
+                                            sampledAt: sampledAt))
+        c.introducedToFan = true
+        pushedSinceNotify &+= 1
+        if pushedSinceNotify >= 64 { notifyFanIfPushed() }   // a long read: start the fan early
+        return .handled
+    }
+
+    /// Tells the fan about what was pushed since the last time (once per batch).
+    @inline(__always)
+    func notifyFanIfPushed() {
+        if pushedSinceNotify > 0 {
+            pushedSinceNotify = 0
+            fan.notify()
+        }
+    }
+
+    private func overflow(_ frame: InboundFrame, from c: Connection) -> Disposition {
+        notifyFanIfPushed()
+        switch overflowPolicy {
+        case .backpressure:
+            links.pause(c)
+            fan.reactorWaitsForRoom.store(true, ordering: .sequentiallyConsistent)
+            return .retryLater
+        case .reject:
+            links.metrics.rejected += 1
+            if frame.header.type == .chainTransaction {      // the client learns why (Fabric returned an error)
+                let txid = (try? Protos_Transaction(serializedBytes: Array(frame.payload)))?.txid ?? "?"
+                links.send(Responses.response(.failure, "\(txid): message channel full, rejecting").storage, on: c)
+            }
+            c.rejectsSinceLog += 1
+            let now = MonotonicClock.now()
+            if now - c.lastRejectLogAt >= 1_000_000_000 {   // at most one line per peer per second
+                let more = c.rejectsSinceLog - 1
+                links.logger.warning("Message channel for \(c.name) full, rejecting\(more > 0 ? " (\(more) more since the last report)" : "")")
+                c.lastRejectLogAt = now
+                c.rejectsSinceLog = 0
+            }
+            return .handled
+        }
+    }
+}

@@ -1,0 +1,24 @@
+/// A whole frame, handed up from the link layer: the bytes still sit in a
+/// read buffer, valid only during the call.
+struct InboundFrame {
+    /// Length prefix and body.
+    let frame: UnsafeRawBufferPointer
+    let header: MessageHeader
+
+    @inline(__always)
+    var body: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: frame[FrameFormat.headerSize...]) }
+    var payload: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: body[header.payloadOffset..<(header.payloadOffset + header.payloadCount)])
+    }
+}
+
+/// What the layer above did with a frame.
+enum Disposition {
+    /// Done with; the next frame may follow.
+    case handled
+    /// Not this handler's: ask the next one.
+    case pass
+    /// Cannot take it now (ring full, backpressure): stop reading this
+    /// connection and offer the same frame again later.
+    case retryLater
+}

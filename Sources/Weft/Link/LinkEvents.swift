@@ -1,0 +1,26 @@
+/// Everything the link layer tells the layer above, and nothing more: the
+/// link layer's one port up. A small final class holding the peer layer as
+/// `Upward` (no reference count; the node owns both), so each call is
+/// static and costs no retain.
+final class LinkEvents {
+    private let peer: Upward<PeerLayer>
+
+    init(peer: PeerLayer) { self.peer = Upward(peer) }
+
+    /// A whole frame arrived on `c` (hello or not yet established included).
+    @inline(__always)
+    func frame(_ frame: InboundFrame, from c: Connection) -> Disposition {
+        peer { $0.receive(frame, from: c) }
+    }
+
+    /// `c` is connected (and secured): a dialer speaks first.
+    func linkReady(_ c: Connection) { peer { $0.linkReady(c) } }
+
+    /// `c` stopped being the established link of its peer (it is closing).
+    func left(_ c: Connection) { peer { $0.left(c) } }
+
+    /// `c` is closed; `cause` says why.
+    func closed(_ c: Connection, cause: CloseCause, wasEstablished: Bool) {
+        peer { $0.closed(c, cause: cause, wasEstablished: wasEstablished) }
+    }
+}

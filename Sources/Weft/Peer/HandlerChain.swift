@@ -1,0 +1,29 @@
+import Foundation
+import Logging
+
+/// A link of the handler chain (Fabric's `MessageHandler`), run on the reactor
+/// thread for each message of an established peer.
+protocol MessageHandler: AnyObject {
+    func handle(_ frame: InboundFrame, from c: Connection) -> Disposition
+}
+
+/// The chain itself: the consensus handler (the engine's inlet), then the
+/// peer handler (Fabric's order). The node owns both; the chain calls them
+/// as `Upward`, so walking it per frame costs no retain or release.
+struct HandlerChain {
+    private let consensus: Upward<ConsensusHandler>
+    private let peer: Upward<PeerHandler>
+
+    init(_ consensus: ConsensusHandler, _ peer: PeerHandler) {
+        self.consensus = Upward(consensus)
+        self.peer = Upward(peer)
+    }
+
+    /// Offers the frame to each link until one takes it; `.pass` if none did.
+    @inline(__always)
+    func handle(_ frame: InboundFrame, from c: Connection) -> Disposition {
+        let result = consensus { $0.handle(frame, from: c) }
+        guard result == .pass else { return result }
+        return peer { $0.handle(frame, from: c) }
+    }
+}

@@ -1,0 +1,11 @@
+import Glibc
+
+/// Nanoseconds of CLOCK_MONOTONIC: every deadline and timeout in the reactor.
+public enum MonotonicClock {
+    @inline(__always)
+    public static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
+}

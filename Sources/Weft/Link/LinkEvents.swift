@@ -3,9 +3,13 @@
 /// `Upward` (no reference count; the node owns both), so each call is
 /// static and costs no retain.
 final class LinkEvents {
-    private let peer: Upward<PeerLayer>
+    /// Set once, at wiring (a plain unmanaged reference: reading it costs no retain).
+    @exclusivity(unchecked) private var peer: Upward<PeerLayer>!
 
-    init(peer: PeerLayer) { self.peer = Upward(peer) }
+    func attach(_ peer: PeerLayer) {
+        precondition(self.peer == nil, "the link layer is wired once")
+        self.peer = Upward(peer)
+    }
 
     /// A whole frame arrived on `c` (hello or not yet established included).
     @inline(__always)

@@ -20,8 +20,9 @@ final class LinkIO {
     /// `peer.tls.enabled`: every link is TLS 1.3 with mutual authentication.
     let tlsContext: TLSContext?
     private let socketOptions: SocketOptions
-    /// The calls up to the peer layer (set once, at wiring).
-    @exclusivity(unchecked) private(set) var events: LinkEvents!
+    /// The calls up to the peer layer (a `let`: no retain per frame; its
+    /// target is attached once, at wiring).
+    let events = LinkEvents()
 
     /// Closes are expected now (the node is stopping): logged as info.
     @exclusivity(unchecked) var shuttingDown = false
@@ -58,7 +59,7 @@ final class LinkIO {
     }
 
     /// Wires the peer layer above (once, before the loop runs).
-    func attach(_ events: LinkEvents) { self.events = events }
+    func attach(_ peer: PeerLayer) { events.attach(peer) }
 
     /// Work left for the next turn: the loop must not block.
     var hasBacklog: Bool { !backlogged.isEmpty }

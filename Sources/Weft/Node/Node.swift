@@ -108,7 +108,7 @@ public final class Node: @unchecked Sendable {
         peerLayer = PeerLayer(links: links, directory: directory, discovery: discovery,
                               chain: HandlerChain(consensusHandler, peerHandler), consenter: consenter,
                               identity: identity, logger: logger)
-        links.attach(LinkEvents(peer: peerLayer))
+        links.attach(peerLayer)
 
         if !config.operationsListenAddress.isEmpty {
             operations = try OperationsServer(node: self, address: config.operationsListenAddress)

@@ -1,7 +1,7 @@
 /// What to do with a valid DISC_HELLO (PROTOCOL.md section 2), decided from
 /// facts alone: the name it claims, the connection it came on, the link
 /// already established to that name, and what TLS proved. No I/O, no state:
-/// the node carries the verdict out.
+/// the peer layer carries the verdict out.
 enum HelloDecision {
     /// What TLS says about the claimed name.
     enum Identity: Equatable {

@@ -227,3 +227,31 @@ final class WriteQueueTests: XCTestCase {
         queue.drain { _ in XCTFail("nothing left") }
     }
 }
+
+/// The reactor's socket code names options, not configuration keys; the
+/// config layer maps each failure back to its `peer.socket.*` key.
+final class SocketOptionFailureTests: XCTestCase {
+    func testEveryFailedOptionNamesItsOwnConfigKey() throws {
+        var options = SocketOptions()
+        options.sendBuffer = 65536
+        options.receiveBuffer = 65536
+        options.reusePort = true
+        options.userTimeoutMillis = 1000
+        options.notSentLowat = 16384
+        options.lingerSeconds = 1
+        // Not a socket: every setsockopt fails (ENOTSOCK), so every option reports.
+        var ends: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&ends), 0)
+        defer { close(ends[0]); close(ends[1]) }
+        let failures = options.applyToConnection(ends[0]) + options.applyToListener(ends[0])
+        let known = Set(ConfigLoader.keys.map(\.path).filter { $0.hasPrefix("peer.socket.") })
+        let named = failures.map(\.configKey)
+        XCTAssertEqual(failures.count, 14, "\(named)")
+        for failure in failures {
+            XCTAssertEqual(failure.errno, ENOTSOCK)
+            XCTAssertTrue(known.contains(failure.configKey), "\(failure.configKey) is not a configuration key")
+        }
+        // Every knob applied to a socket is named; backlog is listen()'s argument, not an option.
+        XCTAssertEqual(Set(named), known.subtracting(["peer.socket.backlog"]))
+    }
+}

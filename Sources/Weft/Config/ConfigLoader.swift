@@ -129,7 +129,7 @@ public enum ConfigLoader {
             duration("peer.limits.handshakeTimeout", "5s", "no valid DISC_HELLO by then: close", \.limits.handshakeTimeoutNanos, range: ms...hour),
             duration("peer.limits.idleTimeout", "0s", "nothing received for this long: close; 0 = off", \.limits.idleTimeoutNanos, range: 10 * ms...365 * day, zeroMeansOff: true),
             int("peer.limits.maxPendingWrite", 16 << 20, 1024...(1 << 34), "unsent bytes per connection before it is a slow peer", \.limits.maxPendingWrite),
-            int("peer.limits.readBudget", 128, 1...65536, "frames handled per connection per turn; the rest waits its next turn", \.limits.readBudget),
+            int("peer.limits.readBudget", 128, 1...65536, "frames handled per connection per turn (at most a quarter of the consensus ring); the rest waits its next turn", \.limits.readBudget),
             bool("peer.tls.enabled", false, "mutual TLS 1.3 on every peer link", \.tls.enabled),
             string("peer.tls.cert.file", "", "PEM certificate of this peer (CN or a DNS SAN = peer.id), then intermediates") { (c: inout C, v: String) throws(ConfigError) in
                 c.tls.certFile = v

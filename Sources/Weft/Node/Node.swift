@@ -77,8 +77,13 @@ public final class Node: @unchecked Sendable {
         reactorTasks = ReactorTasks(waker: reactorWaker)
 
         let slots = config.limits.maxConnections
+        inbound = SPSCRing(capacity: config.consensus.bufferSize)
+        let policy = LinkPolicy(config, ringCapacity: inbound.capacity)
+        if policy.readBudget < config.limits.readBudget {
+            logger.notice("peer.limits.readBudget \(config.limits.readBudget) is capped at \(policy.readBudget): a quarter of the consensus ring (\(inbound.capacity) messages)")
+        }
         let tlsContext = config.tls.enabled ? try TLSContext(config.tls, expectedName: config.peerID) : nil
-        links = LinkIO(loop: loop, table: LinkTable(capacity: slots), policy: LinkPolicy(config), socketOptions: config.socket,
+        links = LinkIO(loop: loop, table: LinkTable(capacity: slots), policy: policy, socketOptions: config.socket,
                        tlsContext: tlsContext, metrics: metrics, logger: logger)
         guard let listen = HostPort(config.listenAddress, allowPortZero: true) else {
             throw ConfigError(key: "peer.listenAddress", reason: "'\(config.listenAddress)' is not host:port")
@@ -93,7 +98,6 @@ public final class Node: @unchecked Sendable {
                               config: config.discovery, dataDirectory: config.fileSystemPath, logger: logger)
 
         directory = PeerDirectory(slotCount: slots)
-        inbound = SPSCRing(capacity: config.consensus.bufferSize)
         // Replies can outnumber requests (broadcasts): give the way back more room.
         outbound = SPSCRing(capacity: max(4096, inbound.capacity * 4))
         framePool = FramePool(limit: inbound.capacity)

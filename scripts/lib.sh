@@ -76,7 +76,7 @@ lib_start_peer() {
     local weft first
     weft=$(lib_weft)
     # Only this start's lines count: the log may hold an earlier run's.
-    first=$(( $(wc -l <"$log" 2>/dev/null || echo 0) + 1 ))
+    first=$(( $( { wc -l <"$log"; } 2>/dev/null || echo 0) + 1 ))
     "$weft" node start --listen 127.0.0.1:0 "$@" 2>>"$log" &
     lib_peer_pid=$!
     lib_track "$lib_peer_pid"

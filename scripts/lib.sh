@@ -9,6 +9,10 @@
 #                                    stderr appended to LOG; sets lib_peer_pid and lib_peer_port (read from
 #                                    the "peer started" line, so no port is guessed) and lib_peer_ops_port
 #                                    (with --ops-listen 127.0.0.1:0); killed at exit
+#   lib_start_server LOG COMMAND...  another server (e.g. ../shared/bench's refpeer or nio-peer, told to listen
+#                                    on port 0) in the background, stdout and stderr appended to LOG; sets
+#                                    lib_server_pid and lib_server_port (from its "listening on HOST:PORT"
+#                                    line); killed at exit
 #   lib_track PID...                 processes to stop (SIGTERM, then wait) when the script exits
 #   lib_on_exit COMMAND              a command to run when the script exits (after the processes stop)
 #   lib_wait_for SECONDS COMMAND...  runs COMMAND every 0.1 s until it succeeds; fails after SECONDS
@@ -85,10 +89,30 @@ lib_start_peer() {
     while [ -z "$lib_peer_port" ]; do
         line=$(tail -n +"$first" "$log" 2>/dev/null | grep -m1 'peer started' || true)
         lib_peer_port=$(sed -n 's/.*listen=[^ ]*:\([0-9][0-9]*\).*/\1/p' <<<"$line")
+        # shellcheck disable=SC2034  # for the caller
         lib_peer_ops_port=$(sed -n 's/.*operations=[^ ]*:\([0-9][0-9]*\).*/\1/p' <<<"$line")
         [ -n "$lib_peer_port" ] && break
         kill -0 "$lib_peer_pid" 2>/dev/null || { tail -5 "$log" >&2; echo "$lib_name: the peer exited at start (log: $log)" >&2; exit 1; }
         [ "$SECONDS" -lt "$deadline" ] || { echo "$lib_name: no 'peer started' line in $log within 30 s (is the log level info or lower?)" >&2; exit 1; }
+        sleep 0.1
+    done
+}
+
+lib_start_server() {
+    local log=$1; shift
+    local first line
+    first=$(( $( { wc -l <"$log"; } 2>/dev/null || echo 0) + 1 ))
+    "$@" >>"$log" 2>&1 &
+    lib_server_pid=$!
+    lib_track "$lib_server_pid"
+    lib_server_port=
+    local deadline=$((SECONDS + 30))
+    while [ -z "$lib_server_port" ]; do
+        line=$(tail -n +"$first" "$log" 2>/dev/null | grep -m1 'listening on' || true)
+        lib_server_port=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\).*/\1/p' <<<"$line")
+        [ -n "$lib_server_port" ] && break
+        kill -0 "$lib_server_pid" 2>/dev/null || { tail -5 "$log" >&2; echo "$lib_name: $(basename "$1") exited at start (log: $log)" >&2; exit 1; }
+        [ "$SECONDS" -lt "$deadline" ] || { echo "$lib_name: no 'listening on' line from $(basename "$1") in $log within 30 s" >&2; exit 1; }
         sleep 0.1
     done
 }

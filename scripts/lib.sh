@@ -14,7 +14,8 @@
 #                                    lib_server_pid and lib_server_port (from its "listening on HOST:PORT"
 #                                    line); killed at exit
 #   lib_track PID...                 processes to stop (SIGTERM, then wait) when the script exits
-#   lib_on_exit COMMAND              a command to run when the script exits (after the processes stop)
+#   lib_on_exit COMMAND              a command to run when the script exits (after the processes stop);
+#                                    exit, error, Ctrl-C and SIGTERM alike
 #   lib_wait_for SECONDS COMMAND...  runs COMMAND every 0.1 s until it succeeds; fails after SECONDS
 
 lib_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -64,6 +65,8 @@ lib_cleanup() {
     for command in "${lib_exit_commands[@]}"; do eval "$command" || true; done
 }
 trap lib_cleanup EXIT
+# Without a trap, bash dies of SIGTERM (kill, timeout(1), systemd) without running the EXIT trap.
+trap 'exit 143' TERM
 
 lib_wait_for() {
     local seconds=$1; shift

@@ -4,7 +4,9 @@
 #   USAGE=$(cat <<'EOF' ... EOF)     the script's help text, printed by lib_usage
 #   lib_help "$@"                    prints USAGE and exits 0 on -h/--help
 #   lib_die MESSAGE                  usage error: message, exit 2
-#   lib_weft                         the weft binary: $WEFT_BIN, else this tree's release build (built once)
+#   lib_weft                         the weft binary: $WEFT_BIN, else this tree's release build; called as
+#                                    $(lib_weft) it runs `swift build` each time, so a script that starts
+#                                    several peers sets WEFT_BIN=$(lib_weft) once
 #   lib_start_peer LOG ARGS...       `weft node start --listen 127.0.0.1:0 ARGS...` in the background, its
 #                                    stderr appended to LOG; sets lib_peer_pid and lib_peer_port (read from
 #                                    the "peer started" line, so no port is guessed) and lib_peer_ops_port

@@ -46,15 +46,10 @@ run_weft() {   # binary name -> msgs/s
     run_load "$lib_peer_port"
     kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
 }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 run_ref() {
-    local port pid
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    "$refpeer" -q --listen "127.0.0.1:$port" 2>"$work/ref.log" &
-    pid=$!
-    lib_track "$pid"
-    lib_wait_for 10 port_open "$port" || { cat "$work/ref.log" >&2; lib_die "refpeer did not start"; }
-    run_load "$port"
+    lib_start_server "$work/ref.log" "$refpeer" -q --listen 127.0.0.1:0
+    local pid=$lib_server_pid
+    run_load "$lib_server_port"
     kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
 }
 

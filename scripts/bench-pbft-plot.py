@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The scale plot: committed tx/s and commit latency against the number of validators.
 
-    bench-pbft-plot.py results/bench-pbft-scale.jsonl OUT.png [--since TIME]
+    bench-pbft-plot.py results/bench-pbft-scale.jsonl OUT.png
 
 Reads the JSON lines `scripts/bench-pbft.sh` appends (one per consenter and run), keeps the last
 run of each (consenter, validators), and draws tx/s (left axis) and p50/p99 latency (right axis,
@@ -9,6 +9,14 @@ log scale) against N. Needs python3-matplotlib (Debian's: run it with /usr/bin/p
 """
 import json
 import sys
+
+# Before matplotlib is imported: --help works where it is missing.
+if any(a in ("-h", "--help") for a in sys.argv[1:]):
+    print(__doc__.strip())
+    sys.exit(0)
+if len(sys.argv) != 3 or any(a.startswith("-") for a in sys.argv[1:]):
+    print(f"bench-pbft-plot: needs the JSONL file and OUT.png, not '{' '.join(sys.argv[1:])}' (see --help)", file=sys.stderr)
+    sys.exit(2)
 
 import matplotlib
 

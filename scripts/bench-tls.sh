@@ -1,52 +1,65 @@
 #!/usr/bin/env bash
-# TLS against plain TCP on the same peer build, same run: the cost of
-# peer.tls.enabled. One weft peer (echo consenter) started plain, then with
-# mutual TLS 1.3 (certificates from gen-certs.sh), each driven by `weft load`
-# (the C loadgen speaks no TLS) over a few shapes; rounds interleave the two and
-# the best run of each is kept. Prints a Markdown table with the TLS/plain ratio;
-# writes results/bench-tls-<time>.md.
-#   scripts/bench-tls.sh [--quick] [--rounds N=2]
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+USAGE=$(cat <<'EOF'
+TLS against plain TCP on the same peer build, same run: the cost of
+peer.tls.enabled. One weft peer (echo consenter) started plain, then with
+mutual TLS 1.3 (certificates from gen-certs.sh), each driven by `weft load`
+(the C loadgen speaks no TLS) over a few shapes; rounds interleave the two and
+the best run of each is kept. Prints a Markdown table with the TLS/plain ratio;
+writes results/bench-tls-<time>.md.
+  scripts/bench-tls.sh [--quick] [--rounds N=2]
+    --quick     1 s runs instead of 4 s
+WEFT_BIN=path benchmarks that binary instead of this tree's release build.
+EOF
+)
+source "$(dirname "$0")/lib.sh"
+lib_help "$@"
+
 dur=4 rounds=2
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) dur=1; shift ;;
-    --rounds) rounds=$2; shift 2 ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench-tls.sh: unknown argument '$1'" >&2; exit 2 ;;
+    --rounds) [ $# -ge 2 ] || lib_die "--rounds needs a number"
+              [[ "$2" =~ ^[1-9][0-9]*$ ]] || lib_die "--rounds must be a positive number, not '$2'"
+              rounds=$2; shift 2 ;;
+    *) lib_die "unknown argument '$1'" ;;
   esac
 done
+root=$lib_root
 cd "$root"
 echo "bench-tls: building (release)" >&2
-swift build -c release >&2
-weft=$root/.build/release/weft
+# Set here, so that lib_start_peer does not run the build again for every start.
+WEFT_BIN=$(lib_weft)
+weft=$WEFT_BIN
 work=$(mktemp -d)
-scripts/gen-certs.sh --out "$work/certs" bench >/dev/null 2>&1
+lib_on_exit "rm -rf '$work'"
+scripts/gen-certs.sh --out "$work/certs" bench >/dev/null 2>"$work/gen-certs.log" ||
+  { cat "$work/gen-certs.log" >&2; echo "bench-tls: gen-certs.sh failed" >&2; exit 1; }
 mkdir -p results
 out=results/bench-tls-$(date +%Y%m%d-%H%M%S).md
-server_pid=
-stop_server() { [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; server_pid=; }
-trap 'stop_server; rm -rf "$work"' EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 tls_peer=(--tls --tls-cert "$work/certs/bench.pem" --tls-key "$work/certs/bench.key" --tls-root-cert "$work/certs/ca.pem")
 tls_load=(--id-domain load.weft --tls-cert "$work/certs/load.pem" --tls-key "$work/certs/load.key" --tls-root-cert "$work/certs/ca.pem")
 
-start_peer() {   # mode port
+server_pid='' port=''
+start_peer() {   # mode; sets server_pid and port
   local extra=(); [ "$1" = tls ] && extra=("${tls_peer[@]}")
-  "$weft" node start --peer-id bench --listen "127.0.0.1:$2" --ops-listen "" --data-dir "$work/peer" \
-    --consensus echo --log-level error --set peer.discovery.persist=false "${extra[@]}" 2>"$work/peer.log" &
-  server_pid=$!
-  wait_port "$2" || { echo "bench-tls: the peer did not start:" >&2; cat "$work/peer.log" >&2; exit 1; }
+  # Info, not error: the "peer started" line names the port (connections add one line each, at the handshake).
+  lib_start_peer "$work/peer.log" --peer-id bench --ops-listen "" --data-dir "$work/peer" \
+    --consensus echo --log-level info --set peer.discovery.persist=false "${extra[@]}"
+  server_pid=$lib_peer_pid port=$lib_peer_port
+}
+stop_peer() {
+  [ -n "$server_pid" ] || return 0
+  kill -TERM "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
 }
 
 configs=("16 8 128" "16 8 4096" "1 1 128")
 declare -A best_rate best_p50 best_p99
 for round in $(seq 1 "$rounds"); do
   for mode in plain tls; do
-    port=$(free_port)
-    start_peer "$mode" "$port"
+    start_peer "$mode"
     for cfg in "${configs[@]}"; do
       read -r c w s <<<"$cfg"
       extra=(); [ "$mode" = tls ] && extra=("${tls_load[@]}")
@@ -58,7 +71,7 @@ for round in $(seq 1 "$rounds"); do
         best_rate[$key]=$rate best_p50[$key]=$p50 best_p99[$key]=$p99
       fi
     done
-    stop_server
+    stop_peer
   done
 done
 

@@ -16,7 +16,7 @@
 set -euo pipefail
 tries=10 rate=3000
 extra=()
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --tries) tries=$2; shift 2 ;;

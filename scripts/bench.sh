@@ -1,59 +1,74 @@
 #!/usr/bin/env bash
-# The benchmark of record: Weft against the reference servers of
-# ../shared/bench in the same run, on this machine, driven by the same load
-# generators (the independent C loadgen, and weft load). Prints a table and
-# the ratios; writes results/bench-<time>.{md,json}.
-#
-#   scripts/bench.sh [--quick] [--rounds N] [--no-nio] [--tx]
-#     --quick     1 s runs instead of 5 s
-#     --rounds N  repeat the matrix N times, servers interleaved (default 1); the best
-#                 run of each server and config is reported (noise only slows runs down)
-#     --no-nio    skip the SwiftNIO peer (its first build takes ~2 minutes)
-#     --tx        also measure noops tx/s (blockSize 500, fsync per block)
-#
-# Servers: weft (echo consenter), refpeer (C: epoll + SPSC rings, the near-limit
-# for this design), nio-peer (SwiftNIO + swift-protobuf + DispatchQueue).
-# Configs: 16 connections x window 8 x 128 B; 1 connection x window 1 x 128 B.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-shared=${WEFT_SHARED:-$root/../shared}
+USAGE=$(cat <<'EOF'
+The benchmark of record: Weft against the reference servers of
+../shared/bench in the same run, on this machine, driven by the same load
+generators (the independent C loadgen, and weft load). Prints a table and
+the ratios; writes results/bench-<time>.{md,jsonl}.
+
+  scripts/bench.sh [--quick] [--rounds N] [--no-nio] [--tx]
+    --quick     1 s runs instead of 5 s
+    --rounds N  repeat the matrix N times, servers interleaved (default 1); the best
+                run of each server and config is reported (noise only slows runs down)
+    --no-nio    skip the SwiftNIO peer (its first build takes ~2 minutes)
+    --tx        also measure noops tx/s (blockSize 500, fsync per block)
+
+Servers: weft (echo consenter), refpeer (C: epoll + SPSC rings, the near-limit
+for this design), nio-peer (SwiftNIO + swift-protobuf + DispatchQueue).
+Configs: 16 connections x window 8 x 128 B; 1 connection x window 1 x 128 B.
+Each server listens on a port of its own choosing (port 0), read from its log.
+WEFT_BIN=path benchmarks that binary instead of this tree's release build;
+WEFT_SHARED=path names the shared folder (default ../shared).
+EOF
+)
+source "$(dirname "$0")/lib.sh"
+lib_help "$@"
+
 dur=5 rounds=1 nio=1 tx=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) dur=1; shift ;;
-    --rounds) rounds=$2; shift 2 ;;
+    --rounds) [ $# -ge 2 ] || lib_die "--rounds needs a number"
+              [[ "$2" =~ ^[1-9][0-9]*$ ]] || lib_die "--rounds must be a positive number, not '$2'"
+              rounds=$2; shift 2 ;;
     --no-nio) nio=0; shift ;;
     --tx) tx=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench.sh: unknown argument '$1'" >&2; exit 2 ;;
+    *) lib_die "unknown argument '$1'" ;;
   esac
 done
+root=$lib_root
+shared=${WEFT_SHARED:-$root/../shared}
 cd "$root"
 echo "bench: building (release)" >&2
-swift build -c release >&2
+# Set here, so that lib_start_peer does not run the build again for every start.
+WEFT_BIN=$(lib_weft)
+weft=$WEFT_BIN
 make -s -C "$shared/bench" OUT="$root/.build-bench" >&2
 [ $nio = 1 ] && swift build -c release --package-path "$shared/bench/nio-peer" --scratch-path "$root/.build-nio" >&2
-weft=$root/.build/release/weft
 loadgen=$root/.build-bench/loadgen
 mkdir -p results
 stamp=$(date +%Y%m%d-%H%M%S)
 work=$(mktemp -d)
-server_pid=
-stop_server() { [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; server_pid=; }
-trap 'stop_server; rm -rf "$work"' EXIT
+lib_on_exit "rm -rf '$work'"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-
-start_server() {   # name port
+server_pid='' port=''
+start_server() {   # name; sets server_pid and port
   case "$1" in
-    weft) "$weft" node start --peer-id bench --listen "127.0.0.1:$2" --ops-listen "" --data-dir "$work/weft" \
-            --consensus echo --log-level error --set peer.discovery.persist=false 2>"$work/$1.log" & ;;
-    refpeer) "$root/.build-bench/refpeer" -q --listen "127.0.0.1:$2" 2>"$work/$1.log" & ;;
-    nio) "$root/.build-nio/release/nio-peer" --listen "127.0.0.1:$2" >"$work/$1.log" 2>&1 & ;;
+    # Info, not error: the "peer started" line names the port (connections add one line each, at the handshake).
+    weft) lib_start_peer "$work/weft.log" --peer-id bench --ops-listen "" --data-dir "$work/weft" \
+            --consensus echo --log-level info --set peer.discovery.persist=false
+          server_pid=$lib_peer_pid port=$lib_peer_port ;;
+    refpeer) lib_start_server "$work/refpeer.log" "$root/.build-bench/refpeer" -q --listen 127.0.0.1:0
+             server_pid=$lib_server_pid port=$lib_server_port ;;
+    nio) lib_start_server "$work/nio.log" "$root/.build-nio/release/nio-peer" --listen 127.0.0.1:0
+         server_pid=$lib_server_pid port=$lib_server_port ;;
   esac
-  server_pid=$!
-  wait_port "$2" || { echo "bench: $1 did not start:" >&2; cat "$work/$1.log" >&2; exit 1; }
+}
+stop_server() {
+  [ -n "$server_pid" ] || return 0
+  kill -TERM "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
 }
 
 servers=(weft refpeer); [ $nio = 1 ] && servers+=(nio)
@@ -61,8 +76,7 @@ configs=("16 8 128" "1 1 128")
 results=$work/results.jsonl
 for round in $(seq 1 "$rounds"); do
   for server in "${servers[@]}"; do
-    port=$(free_port)
-    start_server "$server" "$port"
+    start_server "$server"
     rss_pid=$server_pid
     for cfg in "${configs[@]}"; do
       read -r c w s <<<"$cfg"
@@ -79,11 +93,9 @@ for round in $(seq 1 "$rounds"); do
 done
 
 if [ $tx = 1 ]; then
-  port=$(free_port)
-  "$weft" node start --peer-id bench-tx --listen "127.0.0.1:$port" --ops-listen "" --data-dir "$work/tx" \
-     --consensus noops --log-level error --set peer.discovery.persist=false 2>"$work/tx.log" &
-  server_pid=$!
-  wait_port "$port"
+  lib_start_peer "$work/tx.log" --peer-id bench-tx --ops-listen "" --data-dir "$work/tx" \
+     --consensus noops --log-level info --set peer.discovery.persist=false
+  server_pid=$lib_peer_pid port=$lib_peer_port
   out=$("$weft" load --target "127.0.0.1:$port" --mode tx -c 16 -w 64 -s 128 -d "$dur" --warmup 1 --json --quiet || echo '{}')
   echo "{\"round\":1,\"server\":\"weft-noops\",\"driver\":\"weft-load-tx\",\"cfg\":\"16 x 64 x 128\",\"result\":$out}" >>"$results"
   stop_server

@@ -4,7 +4,7 @@ USAGE=$(cat <<'EOF'
 Fuzzes the frame decoder and the hello checks with libFuzzer (Fuzz/FrameFuzz.swift),
 starting from the committed seed corpus in Fuzz/corpus.
 
-  scripts/fuzz.sh [SECONDS] [extra libFuzzer flags...]      SECONDS defaults to 60
+  scripts/fuzz.sh [SECONDS] [-flag=value ...]      SECONDS defaults to 60; then libFuzzer's own flags
 
 Builds the Weft library with -sanitize=fuzzer,address into .build-fuzz, links the
 target against it and runs it for the given time; exits with libFuzzer's status
@@ -19,6 +19,9 @@ if [ $# -gt 0 ] && [[ "$1" != -* ]]; then
     [[ "$1" =~ ^[0-9]+$ ]] || lib_die "seconds must be a whole number, not '$1'"
     seconds=$1; shift
 fi
+for flag in "$@"; do
+    [[ "$flag" =~ ^-[A-Za-z_]+=. ]] || lib_die "unknown argument '$flag' (libFuzzer flags look like -name=value)"
+done
 cd "$lib_root"
 scratch=.build-fuzz
 echo "fuzz: building the library with -sanitize=fuzzer,address" >&2

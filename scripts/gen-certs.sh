@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
-# Makes a CA and per-peer certificates for a local TLS cluster (peer.tls.*):
-# for each NAME, NAME.pem / NAME.key with CN=NAME and a DNS SAN NAME (peers
-# check the name in DISC_HELLO against them), signed by ca.pem; and load.pem /
-# load.key for `weft load` (DNS SAN *.load.weft: run it with --id-domain load.weft).
-# An existing ca.pem/ca.key in the folder is reused, so peers can be added later.
-#   scripts/gen-certs.sh [--out DIR=./certs] [--days N=825] [--ca-name CN] [NAME ...=vp0 vp1 vp2 vp3]
-# Keys are EC P-256, certificates good for both TLS server and client use.
 set -euo pipefail
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
+USAGE=$(cat <<'EOF'
+Makes a CA and per-peer certificates for a local TLS cluster (peer.tls.*):
+for each NAME, NAME.pem / NAME.key with CN=NAME and a DNS SAN NAME (peers
+check the name in DISC_HELLO against them), signed by ca.pem; and load.pem /
+load.key for `weft load` (DNS SAN *.load.weft: run it with --id-domain load.weft).
+An existing ca.pem/ca.key in the folder is reused, so peers can be added later.
+  scripts/gen-certs.sh [--out DIR=./certs] [--days N=825] [--ca-name CN] [NAME ...=vp0 vp1 vp2 vp3]
+Keys are EC P-256, certificates good for both TLS server and client use.
+EOF
+)
+source "$(dirname "$0")/lib.sh"
+lib_help "$@"
+
 out=./certs days=825 ca_name="Weft local CA" names=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    -h|--help) usage; exit 0 ;;
+    --out|--days|--ca-name) [ $# -ge 2 ] || lib_die "$1 needs a value" ;;&
     --out) out=$2; shift 2 ;;
-    --days) days=$2; shift 2 ;;
+    --days) [[ "$2" =~ ^[1-9][0-9]*$ ]] || lib_die "--days must be a positive number, not '$2'"
+            days=$2; shift 2 ;;
     --ca-name) ca_name=$2; shift 2 ;;
-    -*) echo "gen-certs.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+    -*) lib_die "unknown option '$1'" ;;
     *) names+=("$1"); shift ;;
   esac
 done
@@ -23,6 +29,8 @@ done
 command -v openssl >/dev/null || { echo "gen-certs.sh: needs the openssl command (apt-get install openssl)" >&2; exit 1; }
 mkdir -p "$out"
 umask 077
+tmp=$(mktemp -d)
+lib_on_exit "rm -rf '$tmp'"
 
 if [ -f "$out/ca.pem" ] && [ -f "$out/ca.key" ]; then
   echo "gen-certs: reusing the CA in $out/ca.pem" >&2
@@ -35,14 +43,12 @@ fi
 
 # issue FILE CN SAN
 issue() {
-  local file=$1 cn=$2 san=$3 ext
-  ext=$(mktemp)
+  local file=$1 cn=$2 san=$3 ext=$tmp/$1.ext
   printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=%s\n' "$san" >"$ext"
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout "$out/$file.key" -out "$out/$file.csr" -subj "/CN=$cn" 2>/dev/null
-  openssl x509 -req -in "$out/$file.csr" -CA "$out/ca.pem" -CAkey "$out/ca.key" -CAcreateserial \
+    -keyout "$out/$file.key" -out "$tmp/$file.csr" -subj "/CN=$cn" 2>/dev/null
+  openssl x509 -req -in "$tmp/$file.csr" -CA "$out/ca.pem" -CAkey "$out/ca.key" -CAcreateserial \
     -days "$days" -extfile "$ext" -out "$out/$file.pem" 2>/dev/null
-  rm -f "$out/$file.csr" "$ext"
   echo "gen-certs: $out/$file.pem ($san)" >&2
 }
 for name in "${names[@]}"; do issue "$name" "$name" "DNS:$name"; done

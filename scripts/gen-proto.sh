@@ -1,25 +1,25 @@
 #!/usr/bin/env bash
-# Regenerates the Swift for the wire contract: proto/fabric.proto and
-# proto/pbft.proto -> Sources/Weft/Wire/{fabric,pbft}.pb.swift (committed).
-# Needs protoc (Debian: protobuf-compiler) and protoc-gen-swift of the same
-# swift-protobuf version the package uses. Unless PROTOC_GEN_SWIFT names one
-# already built, the plugin is built once into .build-protoc from the
-# swift-protobuf checkout SwiftPM already resolved (.build/checkouts; run
-# `swift build` first), which takes a minute to ten depending on the machine.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+USAGE=$(cat <<'EOF'
+Regenerates the Swift for the wire contract: proto/fabric.proto and
+proto/pbft.proto -> Sources/Weft/Wire/{fabric,pbft}.pb.swift (committed).
+  scripts/gen-proto.sh
+Needs protoc (Debian: protobuf-compiler) and protoc-gen-swift of the same
+swift-protobuf version the package uses. Unless PROTOC_GEN_SWIFT names one
+already built, the plugin is built once into .build-protoc from the
+swift-protobuf checkout SwiftPM already resolved (.build/checkouts; run
+`swift build` first), which takes a minute to ten depending on the machine.
+Environment: PROTO_DIR (where the .proto files are, default proto/),
+PROTOC_GEN_SWIFT (a built plugin).
+EOF
+)
+source "$(dirname "$0")/lib.sh"
+lib_help "$@"
+[ $# -eq 0 ] || lib_die "takes no arguments, not '$1'"
+
+root=$lib_root
 proto_dir=${PROTO_DIR:-$root/proto}
 version=1.39.0
-
-case "${1:-}" in
-  -h|--help)
-    cat <<USAGE
-usage: scripts/gen-proto.sh
-Regenerates Sources/Weft/Wire/fabric.pb.swift and pbft.pb.swift from $proto_dir.
-Environment: PROTO_DIR (where the .proto files are), PROTOC_GEN_SWIFT (a built plugin).
-USAGE
-    exit 0 ;;
-esac
 
 command -v protoc >/dev/null || { echo "gen-proto: protoc not found (apt-get install protobuf-compiler)" >&2; exit 1; }
 plugin=${PROTOC_GEN_SWIFT:-$root/.build-protoc/swift-protobuf/.build/release/protoc-gen-swift}

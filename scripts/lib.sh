@@ -4,13 +4,20 @@
 #   USAGE=$(cat <<'EOF' ... EOF)     the script's help text, printed by lib_usage
 #   lib_help "$@"                    prints USAGE and exits 0 on -h/--help
 #   lib_die MESSAGE                  usage error: message, exit 2
-#   lib_weft                         the weft binary: $WEFT_BIN, else this tree's release build (built once)
+#   lib_weft                         the weft binary: $WEFT_BIN, else this tree's release build; called as
+#                                    $(lib_weft) it runs `swift build` each time, so a script that starts
+#                                    several peers sets WEFT_BIN=$(lib_weft) once
 #   lib_start_peer LOG ARGS...       `weft node start --listen 127.0.0.1:0 ARGS...` in the background, its
 #                                    stderr appended to LOG; sets lib_peer_pid and lib_peer_port (read from
 #                                    the "peer started" line, so no port is guessed) and lib_peer_ops_port
 #                                    (with --ops-listen 127.0.0.1:0); killed at exit
+#   lib_start_server LOG COMMAND...  another server (e.g. ../shared/bench's refpeer or nio-peer, told to listen
+#                                    on port 0) in the background, stdout and stderr appended to LOG; sets
+#                                    lib_server_pid and lib_server_port (from its "listening on HOST:PORT"
+#                                    line); killed at exit
 #   lib_track PID...                 processes to stop (SIGTERM, then wait) when the script exits
-#   lib_on_exit COMMAND              a command to run when the script exits (after the processes stop)
+#   lib_on_exit COMMAND              a command to run when the script exits (after the processes stop);
+#                                    exit, error, Ctrl-C and SIGTERM alike
 #   lib_wait_for SECONDS COMMAND...  runs COMMAND every 0.1 s until it succeeds; fails after SECONDS
 
 lib_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -60,6 +67,8 @@ lib_cleanup() {
     for command in "${lib_exit_commands[@]}"; do eval "$command" || true; done
 }
 trap lib_cleanup EXIT
+# Without a trap, bash dies of SIGTERM (kill, timeout(1), systemd) without running the EXIT trap.
+trap 'exit 143' TERM
 
 lib_wait_for() {
     local seconds=$1; shift
@@ -76,7 +85,7 @@ lib_start_peer() {
     local weft first
     weft=$(lib_weft)
     # Only this start's lines count: the log may hold an earlier run's.
-    first=$(( $(wc -l <"$log" 2>/dev/null || echo 0) + 1 ))
+    first=$(( $( { wc -l <"$log"; } 2>/dev/null || echo 0) + 1 ))
     "$weft" node start --listen 127.0.0.1:0 "$@" 2>>"$log" &
     lib_peer_pid=$!
     lib_track "$lib_peer_pid"
@@ -85,10 +94,30 @@ lib_start_peer() {
     while [ -z "$lib_peer_port" ]; do
         line=$(tail -n +"$first" "$log" 2>/dev/null | grep -m1 'peer started' || true)
         lib_peer_port=$(sed -n 's/.*listen=[^ ]*:\([0-9][0-9]*\).*/\1/p' <<<"$line")
+        # shellcheck disable=SC2034  # for the caller
         lib_peer_ops_port=$(sed -n 's/.*operations=[^ ]*:\([0-9][0-9]*\).*/\1/p' <<<"$line")
         [ -n "$lib_peer_port" ] && break
         kill -0 "$lib_peer_pid" 2>/dev/null || { tail -5 "$log" >&2; echo "$lib_name: the peer exited at start (log: $log)" >&2; exit 1; }
         [ "$SECONDS" -lt "$deadline" ] || { echo "$lib_name: no 'peer started' line in $log within 30 s (is the log level info or lower?)" >&2; exit 1; }
+        sleep 0.1
+    done
+}
+
+lib_start_server() {
+    local log=$1; shift
+    local first line
+    first=$(( $( { wc -l <"$log"; } 2>/dev/null || echo 0) + 1 ))
+    "$@" >>"$log" 2>&1 &
+    lib_server_pid=$!
+    lib_track "$lib_server_pid"
+    lib_server_port=
+    local deadline=$((SECONDS + 30))
+    while [ -z "$lib_server_port" ]; do
+        line=$(tail -n +"$first" "$log" 2>/dev/null | grep -m1 'listening on' || true)
+        lib_server_port=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\).*/\1/p' <<<"$line")
+        [ -n "$lib_server_port" ] && break
+        kill -0 "$lib_server_pid" 2>/dev/null || { tail -5 "$log" >&2; echo "$lib_name: $(basename "$1") exited at start (log: $log)" >&2; exit 1; }
+        [ "$SECONDS" -lt "$deadline" ] || { echo "$lib_name: no 'listening on' line from $(basename "$1") in $log within 30 s" >&2; exit 1; }
         sleep 0.1
     done
 }

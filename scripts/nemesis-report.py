@@ -16,6 +16,12 @@ import os
 import subprocess
 import sys
 
+if any(a in ("-h", "--help") for a in sys.argv[1:]):
+    print(__doc__.strip())
+    sys.exit(0)
+if len(sys.argv) != 2 or sys.argv[1].startswith("-") or not os.path.isdir(sys.argv[1]):
+    print(f"nemesis-report: needs one RUN_DIR (a folder), not '{' '.join(sys.argv[1:])}' (see --help)", file=sys.stderr)
+    sys.exit(2)
 run = sys.argv[1]
 
 

@@ -17,6 +17,12 @@ import sys
 import time
 import urllib.request
 
+if any(a in ("-h", "--help") for a in sys.argv[1:]):
+    print(__doc__.strip())
+    sys.exit(0)
+if not 3 <= len(sys.argv) <= 4 or any(a.startswith("-") for a in sys.argv[1:]) or not sys.argv[2].isdigit():
+    print(f"nemesis-sample: needs RUN_DIR N [INTERVAL], not '{' '.join(sys.argv[1:])}' (see --help)", file=sys.stderr)
+    sys.exit(2)
 run, n = sys.argv[1], int(sys.argv[2])
 interval = float(sys.argv[3]) if len(sys.argv) > 3 else 1.0
 with open(os.path.join(run, "t0")) as f:

@@ -28,13 +28,16 @@
 # DIR/check.txt (the checker's verdicts), events.tsv, samples.tsv, the logs and the data directories.
 # Exit: the checker's (0 all four verdicts pass, 1 a violation), 77 if namespaces cannot be made here.
 # Needs root, iproute2 and nftables (installed with apt-get if missing).
+# No `set -e`: faults make commands fail on purpose (dd fills the disk until ENOSPC, `wait` returns a
+# killed validator's status, kill/nft may hit a validator that is gone), and the exit status must be the
+# checker's verdict or 77; the steps that must work are checked where they run (|| exit 1, || skip).
 set -uo pipefail
 n=4 faults="primary,minority,split,oneway,loss,pause,kill,disk" duration=60 seed=$(date +%s) interval=15 hold=""
 clients="" window=16 bound=60 out="" disk_size=256M
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    -h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --validators) n=$2; shift 2 ;;
     --faults) faults=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;

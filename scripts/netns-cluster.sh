@@ -7,6 +7,8 @@
 # gen-certs.sh. --consensus pbft: the peers are the N PBFT replicas (f = (N-1)/3).
 #   scripts/netns-cluster.sh [N=4] [--hold] [--timeout SECONDS] [--tls] [--consensus echo|noops|pbft]
 # Exit: 0 mesh formed, 1 it did not, 77 namespaces cannot be made here (reason on stderr).
+# No `set -e`: the exit status is that verdict, so the steps that must work are checked where they run
+# (|| exit 1, || skip), and the status polls, which fail until the peers are up, must not end the run.
 set -uo pipefail
 n=4 hold=0 timeout=30 tls=0 consensus=noops
 while [ $# -gt 0 ]; do

@@ -5,8 +5,14 @@
 #   scripts/thread-cpu.sh PID [SECONDS=5]
 # Prints one line per thread that used CPU: thread id, name, % of one core.
 set -euo pipefail
-case "${1:-}" in -h|--help|"") sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ]; exit $? ;; esac
+case "${1:-}" in
+  -h|--help|"") sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ]; exit $? ;;
+  -*) echo "thread-cpu: unknown option '$1' (see --help)" >&2; exit 2 ;;
+esac
 pid=$1 secs=${2:-5}
+[[ "$pid" =~ ^[0-9]+$ ]] || { echo "thread-cpu: PID must be a process id, not '$pid' (see --help)" >&2; exit 2; }
+[[ "$secs" =~ ^[1-9][0-9]*$ ]] || { echo "thread-cpu: SECONDS must be a positive number, not '$secs' (see --help)" >&2; exit 2; }
+[ $# -le 2 ] || { echo "thread-cpu: unexpected argument '$3' (see --help)" >&2; exit 2; }
 [ -d "/proc/$pid" ] || { echo "thread-cpu: no process $pid" >&2; exit 1; }
 hz=$(getconf CLK_TCK)
 snapshot() {   # tid name ticks, one line per thread

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Prints this host's network and descriptor settings beside the values
-# docs/TUNING.md recommends for a Weft peer; changes nothing unless --apply
-# (root; sysctl values are not persisted — put them in /etc/sysctl.d/ for that).
-#   scripts/tune-host.sh [--apply]
 set -euo pipefail
+USAGE=$(cat <<'EOF'
+Prints this host's network and descriptor settings beside the values
+docs/TUNING.md recommends for a Weft peer; changes nothing unless --apply
+(root; sysctl values are not persisted — put them in /etc/sysctl.d/ for that).
+  scripts/tune-host.sh [--apply]
+EOF
+)
+source "$(dirname "$0")/lib.sh"
+lib_help "$@"
 apply=0
 case "${1:-}" in
   --apply) apply=1 ;;
-  -h|--help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   "") ;;
-  *) echo "tune-host.sh: unknown argument '$1'" >&2; exit 2 ;;
+  *) lib_die "unknown argument '$1'" ;;
 esac
+[ $# -le 1 ] || lib_die "takes at most one argument (--apply), not '$*'"
 # key | recommended | why
 settings=(
   "net.core.somaxconn|4096|listen backlog cap: peer.socket.backlog is clamped to it"

@@ -92,14 +92,14 @@ enum Unprivileged {
         }
     }
 
-    static func start(_ arguments: [String], environment: [String: String]) throws -> ChildProcess {
+    static func start(_ arguments: [String], environment: [String: String]) throws -> CapturedProcess {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CORE_") && $0.key != "FABRIC_CFG_PATH" && $0.key != "XDG_DATA_HOME" }
         env.merge(environment) { $1 }
         if getuid() == 0 {
-            return try ChildProcess("/usr/bin/setpriv", ["--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "--", try binaryForNobody()] + arguments,
-                                    environment: env)
+            return try CapturedProcess("/usr/bin/setpriv", ["--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "--", try binaryForNobody()] + arguments,
+                                       environment: env, label: "weft \(arguments.prefix(2).joined(separator: " ")) as nobody")
         }
-        return try ChildProcess(PeerProcess.binary, arguments, environment: env)
+        return try CapturedProcess(PeerProcess.binary, arguments, environment: env, label: "weft \(arguments.prefix(2).joined(separator: " "))")
     }
 
     /// The binary under test where the unprivileged user can run it: the
@@ -118,65 +118,5 @@ enum Unprivileged {
             throw XCTSkip("the unprivileged user cannot run the test binary (its Swift runtime libraries are out of its reach?): \(check.output)")
         }
         return copy
-    }
-}
-
-/// A child process with its stdout and stderr captured.
-final class ChildProcess: @unchecked Sendable {   // the log is guarded by lock
-    let process = Process()
-    private let pipe = Pipe()
-    private let lock = NSLock()
-    private var text = ""
-
-    init(_ executable: String, _ arguments: [String], environment: [String: String]) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.lock()
-            self.text += String(decoding: data, as: UTF8.self)
-            self.lock.unlock()
-        }
-        try process.run()
-    }
-
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-        pipe.fileHandleForReading.readabilityHandler = nil
-    }
-
-    var log: String { lock.lock(); defer { lock.unlock() }; return text }
-
-    @discardableResult
-    func waitForLog(containing needle: String, timeout: Double) throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let line = log.split(separator: "\n").first(where: { $0.contains(needle) }) { return String(line) }
-            if !process.isRunning {
-                usleep(100_000)
-                if let line = log.split(separator: "\n").first(where: { $0.contains(needle) }) { return String(line) }
-                throw TestFailure("exited (\(process.terminationStatus)) before logging '\(needle)':\n\(log)")
-            }
-            usleep(20_000)
-        }
-        throw TestFailure("did not log '\(needle)' within \(timeout) s:\n\(log.suffix(3000))")
-    }
-
-    func waitForExit(timeout: Double) throws -> Int32 {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        guard !process.isRunning else { throw TestFailure("still running after \(timeout) s:\n\(log)") }
-        usleep(50_000)   // the last output
-        return process.terminationStatus
-    }
-
-    func terminate(timeout: Double = 15) throws -> Int32 {
-        kill(process.processIdentifier, SIGTERM)
-        return try waitForExit(timeout: timeout)
     }
 }

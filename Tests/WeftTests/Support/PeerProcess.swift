@@ -6,13 +6,11 @@ import XCTest
 
 /// A `weft node start` child process on 127.0.0.1 with free ports, its own
 /// data directory, and its log captured.
-final class PeerProcess: @unchecked Sendable {   // the log is guarded by logLock
-    let process = Process()
+final class PeerProcess: @unchecked Sendable {   // immutable but for the addresses, set before it is shared
+    private let child: CapturedProcess
+    var process: Process { child.process }
     let name: String
     let dataDir: String
-    private let logPipe = Pipe()
-    private let logLock = NSLock()
-    private var logText = ""
     private(set) var listen: HostPort!
     private(set) var ops: HostPort!
 
@@ -34,7 +32,7 @@ final class PeerProcess: @unchecked Sendable {   // the log is guarded by logLoc
         self.name = name
         self.dataDir = dataDir ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("weft-test-\(name)-\(UUID().uuidString.prefix(8))").path
-        process.executableURL = URL(fileURLWithPath: PeerProcess.binary)
+        var executable = PeerProcess.binary
         var args = ["node", "start", "--peer-id", name, "--listen", "127.0.0.1:\(listenPort)",
                     "--ops-listen", "127.0.0.1:0", "--data-dir", self.dataDir, "--log-level", "info",
                     "--consensus", consensus]
@@ -45,23 +43,12 @@ final class PeerProcess: @unchecked Sendable {   // the log is guarded by logLoc
             var setup: [String] = []
             if let fileLimit { setup.append("ulimit -n \(fileLimit)") }
             if let fileSizeLimitBlocks { setup += ["trap '' XFSZ", "ulimit -f \(fileSizeLimitBlocks)"] }
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            executable = "/bin/sh"
             args = ["-c", (setup + ["exec \"$0\" \"$@\""]).joined(separator: " && "), PeerProcess.binary] + args
         }
-        process.arguments = args
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CORE_") && $0.key != "FABRIC_CFG_PATH" }
         env.merge(environment) { $1 }
-        process.environment = env
-        process.standardError = logPipe
-        process.standardOutput = FileHandle.nullDevice
-        logPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.logLock.lock()
-            self.logText += String(decoding: data, as: UTF8.self)
-            self.logLock.unlock()
-        }
-        try process.run()
+        child = try CapturedProcess(executable, args, environment: env, label: "peer \(name)", captureStdout: false)
         if waitUntilStarted { try waitStarted() }
     }
 
@@ -73,27 +60,12 @@ final class PeerProcess: @unchecked Sendable {   // the log is guarded by logLoc
         guard listen != nil, ops != nil else { throw TestFailure("cannot read addresses from: \(started)") }
     }
 
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-        logPipe.fileHandleForReading.readabilityHandler = nil
-    }
-
-    var log: String { logLock.lock(); defer { logLock.unlock() }; return logText }
+    var log: String { child.log }
 
     /// The first log line containing `text`, waiting for it.
     @discardableResult
     func waitForLog(containing text: String, timeout: Double = 10) throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let line = log.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
-            if !process.isRunning {
-                usleep(100_000)
-                if let line = log.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
-                throw TestFailure("peer \(name) exited (\(process.terminationStatus)) before logging '\(text)':\n\(log)")
-            }
-            usleep(20_000)
-        }
-        throw TestFailure("peer \(name) did not log '\(text)' within \(timeout) s:\n\(log.suffix(3000))")
+        try child.waitForLog(containing: text, timeout: timeout)
     }
 
     static func field(_ key: String, in line: String) -> String? {
@@ -101,13 +73,7 @@ final class PeerProcess: @unchecked Sendable {   // the log is guarded by logLoc
     }
 
     /// Sends SIGTERM and waits for the exit status.
-    func terminate(timeout: Double = 15) throws -> Int32 {
-        kill(process.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        guard !process.isRunning else { throw TestFailure("peer \(name) still running \(timeout) s after SIGTERM") }
-        return process.terminationStatus
-    }
+    func terminate(timeout: Double = 15) throws -> Int32 { try child.terminate(timeout: timeout) }
 
     func killHard() {
         kill(process.processIdentifier, SIGKILL)

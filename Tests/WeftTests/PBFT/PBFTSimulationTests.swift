@@ -150,6 +150,29 @@ final class PBFTSimulationTests: XCTestCase {
         XCTAssertEqual(Set(net.lastHashes).count, 1)
     }
 
+    /// A request whose spread was lost (only its own replica holds it) is
+    /// overtaken by a later one of the same replica: once the later one
+    /// executes, every replica refuses the earlier timestamp, so as it was it
+    /// could never be ordered — its replica's request timer would only start
+    /// view change after view change. Every replica drops it from its pool
+    /// instead, and its own replica spreads it again under a new timestamp:
+    /// it is ordered, once, and nothing stays outstanding.
+    func testARequestOvertakenByALaterOneOfItsReplicaIsStampedAnewAndOrderedOnce() throws {
+        let o = PBFTOptions(n: 4, f: 1, batchSize: 1, requestTimeoutTicks: 400)
+        let net = SimulatedNetwork(options: o, seed: 21)
+        net.submitUnspread("early", at: 1)
+        net.submit("late", at: 1)
+        XCTAssertTrue(net.runUntilQuiet(maxSteps: 50_000), "outstanding: \(net.replicas.map(\.outstandingCount))")
+        for r in 0..<4 {
+            var txids: [String] = []
+            for bytes in net.blocks[r] { txids += try Protos_Block(serializedBytes: bytes).transactions.map(\.txid) }
+            XCTAssertEqual(txids, ["late", "early"], "replica \(r)")
+        }
+        XCTAssertEqual(net.replicas.map(\.view), [0, 0, 0, 0], "no view change was needed")
+        XCTAssertEqual(net.replicas.map(\.counters.overtakenRequests), [0, 1, 0, 0])
+        XCTAssertNil(net.agreementProblem())
+    }
+
     /// A faulty backup rewrites its prepares and commits to another digest, and
     /// prepares and commits batches nobody proposed: the honest replicas commit
     /// exactly what the primary proposed, and agree.

@@ -122,12 +122,27 @@ final class SimulatedNetwork {
     /// A client sends `txid` to replica `at`: it wraps it in a request (its id, the next timestamp) and spreads it.
     @discardableResult
     func submit(_ txid: String, at replica: Int) -> Pbft_request {
+        let r = stamped(Self.transaction(txid), at: replica)
+        submit(request: r, at: replica)
+        return r
+    }
+
+    /// As `submit`, but the spread to the other replicas is lost: only `at` holds the request.
+    @discardableResult
+    func submitUnspread(_ txid: String, at replica: Int) -> Pbft_request {
+        let r = stamped(Self.transaction(txid), at: replica)
+        replicas[replica].receiveRequest(r)
+        drain(replica)
+        return r
+    }
+
+    /// A request of replica `replica` with its next timestamp.
+    private func stamped(_ payload: Data, at replica: Int) -> Pbft_request {
         clientClock[replica] += 1
         var r = Pbft_request()
         r.replicaID = UInt64(replica)
         r.timestamp = Google_Protobuf_Timestamp(seconds: clientClock[replica], nanos: 0)
-        r.payload = Self.transaction(txid)
-        submit(request: r, at: replica)
+        r.payload = payload
         return r
     }
 
@@ -255,6 +270,13 @@ final class SimulatedNetwork {
                     stateTransfer(r, sequence: sequence, id: id, from: from)
                 case .resendRequests(let requests):
                     for request in requests { spread(request, from: r) }
+                case .requestsOvertaken(let requests):
+                    // As the adapter does: its own ones go out again under a new timestamp.
+                    for request in requests where request.replicaID == UInt64(r) {
+                        let again = stamped(request.payload, at: r)
+                        replicas[r].receiveRequest(again)
+                        spread(again, from: r)
+                    }
                 case .persist(let key, let value):
                     stores[r][key] = value
                 case .viewChangeStarted, .newViewInstalled:
@@ -352,6 +374,7 @@ final class SimulatedNetwork {
         case .newViewInstalled(let v): return "newview \(v)"
         case .stateTransfer(let s, let id, let from): return "statetransfer \(s) \(id.prefix(12)) \(from)"
         case .resendRequests(let requests): return "resend \(requests.map(RequestKey.init))"
+        case .requestsOvertaken(let requests): return "overtaken \(requests.map(RequestKey.init))"
         case .persist(let key, let value): return "persist \(key) \(value?.count ?? -1)"
         }
     }

@@ -212,6 +212,23 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         replica.receiveRequest(request)
     }
 
+    /// One of this validator's requests was overtaken by a later one that
+    /// executed first (its spread was lost somewhere): the replicas refuse its
+    /// timestamp now, so it goes out again under a new one. The client waits
+    /// on the new key; were both ever ordered, the block keeps the txid once.
+    private func stampAnew(_ old: Pbft_request) {
+        var request = old
+        request.timestamp = nextRequestStamp()
+        if let client = clients.removeValue(forKey: RequestKey(old)) {
+            clients[RequestKey(request)] = client
+            logger.info("pbft: request for \(client.txid) was overtaken by a later one of this replica; spread again under a new timestamp")
+        }
+        var spread = Pbft_batch_message()
+        spread.request = request
+        broadcast(spread)
+        replica.receiveRequest(request)
+    }
+
     /// A CONSENSUS message from another validator: a spread request or a PBFT protocol message.
     private func replicaMessage(_ message: Message, from sender: PeerID) {
         guard let from = replicaByName[sender.name] else {
@@ -326,6 +343,8 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
                 execute(sequence, batch)
             case .requestsCompleted:
                 break   // clients are answered when their block is durable
+            case .requestsOvertaken(let requests):
+                for request in requests where request.replicaID == selfReplica { stampAnew(request) }
             case .stateTransfer(let sequence, let checkpointID, let replicas):
                 startStateTransfer(sequence: sequence, checkpointID: checkpointID, sources: replicas)
             case .viewChangeStarted(let from, let to, let reason):

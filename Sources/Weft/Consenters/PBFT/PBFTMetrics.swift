@@ -102,6 +102,7 @@ final class PBFTMetrics: Sendable {
             ("cause=\"not_from_primary\"", c.droppedNotFromPrimary),
             ("cause=\"conflicting_digest\"", c.droppedConflictingDigest),
             ("cause=\"duplicate_request\"", c.droppedDuplicateRequest),
+            ("cause=\"overtaken_request\"", c.overtakenRequests),
         ]
         drops.append(("cause=\"not_a_replica\"", s.adapterDrops[.notAReplica] ?? 0))
         drops.append(("cause=\"undecodable\"", s.adapterDrops[.undecodable] ?? 0))

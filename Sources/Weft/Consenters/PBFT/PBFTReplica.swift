@@ -397,7 +397,11 @@ final class PBFTReplica {
             outputs.append(.execute(sequence: n, batch: batch, digest: pp.batchDigest))
             if let batch {
                 let done = pool.executed(batch)
-                if !done.isEmpty { outputs.append(.requestsCompleted(done)) }
+                if !done.completed.isEmpty { outputs.append(.requestsCompleted(done.completed)) }
+                if !done.overtaken.isEmpty {
+                    counters.overtakenRequests += done.overtaken.count
+                    outputs.append(.requestsOvertaken(done.overtaken))
+                }
             }
             restartTimerOnProgress()
             lastProgressTick = now

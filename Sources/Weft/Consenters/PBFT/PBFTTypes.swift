@@ -38,6 +38,11 @@ enum PBFTAction: Sendable {
     case execute(sequence: UInt64, batch: Pbft_request_batch?, digest: String)
     /// Outstanding requests that left the outstanding set because a batch holding them executed.
     case requestsCompleted([RequestKey])
+    /// Outstanding requests overtaken by a later request of the same origin replica
+    /// that executed: every honest replica now refuses their timestamps, so they
+    /// left the outstanding set unordered. The origin replica's host spreads each
+    /// again under a new timestamp; other hosts do nothing.
+    case requestsOvertaken([Pbft_request])
     /// Spread these requests again to every other replica (as `batch_message.request`),
     /// as when they first came from the client: this replica's own requests, still
     /// outstanding when its request timer expired or while its view change waits.
@@ -63,6 +68,8 @@ struct PBFTCounters: Equatable, Sendable {
     var droppedNotFromPrimary = 0
     var droppedConflictingDigest = 0
     var droppedDuplicateRequest = 0
+    /// Outstanding requests dropped because a later one of their replica executed first.
+    var overtakenRequests = 0
     var batchesProposed = 0
     var batchesExecuted = 0
     var checkpointsStable = 0

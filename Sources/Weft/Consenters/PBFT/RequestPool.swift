@@ -89,16 +89,21 @@ struct RequestPool {
     }
 
     /// A batch holding these requests executed: forget them, remember the timestamps.
-    /// Returns the keys that were outstanding here, in batch order.
-    mutating func executed(_ batch: Pbft_request_batch) -> [RequestKey] {
+    /// `completed`: the keys that were outstanding here, in batch order.
+    /// `overtaken`: outstanding requests, in no pending batch, whose origin
+    /// replica has now executed a later timestamp: `add` refuses them from now
+    /// on everywhere, so they could never be ordered; they leave the pool too.
+    mutating func executed(_ batch: Pbft_request_batch) -> (completed: [RequestKey], overtaken: [Pbft_request]) {
         var removed: [RequestKey] = []
+        var advanced: [UInt64] = []
         for r in batch.batch {
             let key = RequestKey(r)
             let wasPending = pending.remove(key) != nil
-            if let last = lastExecuted[key.replica] {
-                if !key.timestampNotAfter(last.0, last.1) { lastExecuted[key.replica] = (key.seconds, key.nanos) }
+            if let last = lastExecuted[key.replica], key.timestampNotAfter(last.0, last.1) {
+                // Not later than what executed before: nothing new about its replica.
             } else {
                 lastExecuted[key.replica] = (key.seconds, key.nanos)
+                if !advanced.contains(key.replica) { advanced.append(key.replica) }
             }
             if let i = index.removeValue(forKey: key) {
                 order[i] = nil
@@ -106,8 +111,24 @@ struct RequestPool {
                 removed.append(key)
             }
         }
+        let overtaken = advanced.isEmpty || index.isEmpty ? [] : removeOvertaken(of: advanced)
         compact()
-        return removed
+        return (removed, overtaken)
+    }
+
+    /// Takes out the outstanding requests of `replicas` that are not in a pending
+    /// batch and not later than their replica's last executed timestamp.
+    private mutating func removeOvertaken(of replicas: [UInt64]) -> [Pbft_request] {
+        var out: [Pbft_request] = []
+        for i in head..<order.count {
+            guard let e = order[i], replicas.contains(e.key.replica), !pending.contains(e.key),
+                  let last = lastExecuted[e.key.replica], e.key.timestampNotAfter(last.0, last.1) else { continue }
+            order[i] = nil
+            index[e.key] = nil
+            unassignedCount -= 1
+            out.append(e.request)
+        }
+        return out
     }
 
     private mutating func compact() {

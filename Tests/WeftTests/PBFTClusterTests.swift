@@ -85,6 +85,27 @@ final class PBFTClusterTests: XCTestCase {
         }
     }
 
+    /// vp1 loses the broadcast of every third request it wraps for its client
+    /// (`lose-spread`): only vp1 holds those, and a later request of vp1's
+    /// executes first, after which every replica refuses the lost one's
+    /// timestamp. vp1 broadcasts each again under a new timestamp: every
+    /// transaction is acknowledged and ordered once, no view change needed.
+    func testARequestWhoseBroadcastWasLostIsStampedAnewAndOrderedOnce() throws {
+        let peers = try Self.cluster(["vp1": ["pbft.test.byzantine": "lose-spread"]])
+        let txids = (0..<60).map { "lost-spread-\($0)" }
+        let outcome = try PBFTClient(peers[1].process.listen, name: "client-lossy").submit(txids, timeout: 30)
+        XCTAssertEqual(outcome.succeeded.sorted(), txids.sorted(), "failures: \(outcome.failures)")
+        XCTAssertGreaterThan(try peers[1].process.metric("weft_pbft_messages_dropped_total{cause=\"overtaken_request\"}"), 0,
+                             "some lost request was overtaken (else this test shows nothing)")
+        try eventually(timeout: 20, "the ledgers reach the same height") {
+            Set(try peers.map { try $0.process.metric("weft_chain_height") }).count == 1
+        }
+        XCTAssertEqual(try peers.map { try $0.process.metric("weft_pbft_view_changes_started_total") }, [0, 0, 0, 0])
+        for peer in peers { XCTAssertEqual(try peer.process.terminate(), 0) }
+        try PBFTLedgers.assertIdentical(peers.map(\.process.dataDir))
+        XCTAssertEqual(try PBFTLedgers.txids(peers[0].process.dataDir).sorted(), txids.sorted(), "each transaction once")
+    }
+
     /// A PRE-PREPARE carries its batch, so batches are cut by bytes too and
     /// stay under every replica's frame limit; a transaction too large for
     /// any batch is answered FAILURE naming the limit, not ordered.

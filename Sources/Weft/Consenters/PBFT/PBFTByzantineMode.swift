@@ -19,6 +19,10 @@ enum PBFTByzantineMode: String {
     /// It answers SYNC_GET_BLOCKS with blocks that do not link, or with a
     /// chain whose last block is altered (it misses the target's hash).
     case badBlocks = "bad-blocks"
+    /// Not a lie but a fault: every third request it wraps for its clients is
+    /// not broadcast, as if the links had lost it, so only it holds that
+    /// request until a later one of its own overtakes it.
+    case loseSpread = "lose-spread"
 
     static let forgedDigest = PBFTDigest.of(Pbft_request_batch())
 

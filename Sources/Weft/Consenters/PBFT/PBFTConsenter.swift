@@ -21,6 +21,8 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     let selfReplica: UInt64
     private let replicaByName: [String: UInt64]
     private let byzantine: PBFTByzantineMode?
+    /// Client requests wrapped so far (`lose-spread` loses every third broadcast).
+    private var wrapped = 0
     /// TLS on: signs this replica's VIEW-CHANGEs and checks everyone's; nil = unsigned, as Fabric with security off.
     private let signatures: PBFTSignatures?
     /// Per sending replica: when a forged message from it was last logged (uptime nanoseconds).
@@ -206,9 +208,12 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         request.replicaID = selfReplica
         let key = RequestKey(request)
         clients[key] = ClientRequest(client: sender, txid: tx.txid, receivedAt: DispatchTime.now().uptimeNanoseconds)
-        var spread = Pbft_batch_message()
-        spread.request = request
-        broadcast(spread)
+        wrapped &+= 1
+        if byzantine != .loseSpread || wrapped % 3 != 0 {
+            var spread = Pbft_batch_message()
+            spread.request = request
+            broadcast(spread)
+        }
         replica.receiveRequest(request)
     }
 

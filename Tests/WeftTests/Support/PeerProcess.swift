@@ -83,6 +83,7 @@ final class PeerProcess: @unchecked Sendable {   // the log is guarded by logLoc
     /// The first log line containing `text`, waiting for it.
     @discardableResult
     func waitForLog(containing text: String, timeout: Double = 10) throws -> String {
+        let timeout = scaled(timeout)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let line = log.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
@@ -103,6 +104,7 @@ final class PeerProcess: @unchecked Sendable {   // the log is guarded by logLoc
     /// Sends SIGTERM and waits for the exit status.
     func terminate(timeout: Double = 15) throws -> Int32 {
         kill(process.processIdentifier, SIGTERM)
+        let timeout = scaled(timeout)
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         guard !process.isRunning else { throw TestFailure("peer \(name) still running \(timeout) s after SIGTERM") }
@@ -140,6 +142,18 @@ final class PeerProcess: @unchecked Sendable {   // the log is guarded by logLoc
     }
 }
 
+/// How much longer the bounded waits of the test support may take:
+/// WEFT_TEST_TIME_SCALE (a number, default 1). scripts/sanitize.sh sets it,
+/// since instrumented code (the tests and the peers they start) is several
+/// times slower; the normal suite keeps its bounds.
+let testTimeScale: Double = {
+    guard let text = ProcessInfo.processInfo.environment["WEFT_TEST_TIME_SCALE"], let scale = Double(text), scale >= 1 else { return 1 }
+    return scale
+}()
+
+/// `seconds` stretched by `testTimeScale`.
+func scaled(_ seconds: Double) -> Double { seconds * testTimeScale }
+
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
@@ -147,6 +161,7 @@ struct TestFailure: Error, CustomStringConvertible {
 
 /// Polls `condition` until it holds or `timeout` passes.
 func eventually(timeout: Double = 10, _ what: String, _ condition: () throws -> Bool) throws {
+    let timeout = scaled(timeout)
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if (try? condition()) == true { return }

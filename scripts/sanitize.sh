@@ -15,6 +15,12 @@ of its own (printed); one there fails the run.
   scripts/sanitize.sh [thread|address|both] [-- extra swift test args, e.g. --filter RingTests]
     default: both
 
+Under ThreadSanitizer every process also gets LD_PRELOAD of
+scripts/tsan-mutex.c (built into the build folder): Synchronization.Mutex
+hands a contended lock over in the kernel, unseen by TSan, which then reports
+the critical sections of two threads as a race; the wrapper tells TSan of
+that hand-over and nothing else (see the file).
+
 Instrumented code is several times slower, so the bounded waits of the test
 support (eventually, waitForLog, terminate) are stretched by
 WEFT_TEST_TIME_SCALE, set here to 4 unless it is set already.
@@ -53,10 +59,21 @@ run() {   # sanitizer scratch [extra swift test args]
     echo "sanitize: $sanitizer: $bin is not instrumented (no $runtime)" >&2
     status=1; return
   fi
+  local preload=
+  if [ "$sanitizer" = thread ]; then
+    preload=$root/$scratch/tsan-mutex.so
+    if ! "${CC:-clang}" -O1 -shared -fPIC -Wall -o "$preload" scripts/tsan-mutex.c -ldl \
+       || ! nm -D "$preload" | grep -F '$s15Synchronization12_MutexHandleV11_unlockSlowyyF' >/dev/null \
+       || ! nm -D "$(dirname "$bin")/weftPackageTests.xctest" | grep -F 'U $s15Synchronization12_MutexHandleV11_unlockSlowyyF' >/dev/null; then
+      echo "sanitize: thread: cannot build scripts/tsan-mutex.c, or the Mutex slow paths it wraps are not what the tests call" >&2
+      status=1; return
+    fi
+  fi
   reports=$(mktemp -d "${TMPDIR:-/tmp}/weft-$sanitizer-reports.XXXXXX")
   chmod 1777 "$reports"   # peers run as nobody by FirstRunTests write there too
-  echo "sanitize: swift test --sanitize=$sanitizer, WEFT_BIN=$bin, WEFT_TEST_TIME_SCALE=$WEFT_TEST_TIME_SCALE, reports in $reports" >&2
+  echo "sanitize: swift test --sanitize=$sanitizer, WEFT_BIN=$bin, WEFT_TEST_TIME_SCALE=$WEFT_TEST_TIME_SCALE${preload:+, LD_PRELOAD=$preload}, reports in $reports" >&2
   start=$SECONDS
+  LD_PRELOAD=${preload:-${LD_PRELOAD:-}} \
   WEFT_BIN=$bin \
   TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:log_path=$reports/report" \
   ASAN_OPTIONS="halt_on_error=1:detect_leaks=0:exitcode=66:log_path=$reports/report" \

@@ -91,13 +91,16 @@ final class OperationsServiceTests: XCTestCase {
     }
 
     func testALedgerThatCannotBeWrittenMakesHealthz503() throws {
-        // RLIMIT_FSIZE of 2 KiB (SIGXFSZ ignored): a 4 KiB block gets EFBIG.
-        let peer = try PeerProcess(name: "full-disk", fileSizeLimitBlocks: 4, consensus: "noops")
+        // RLIMIT_FSIZE of 1 MiB (SIGXFSZ ignored): a 1.5 MiB block gets EFBIG.
+        // Not smaller: ThreadSanitizer's runtime writes a 512 KiB file at
+        // start and maps it; under a smaller limit the instrumented peer
+        // (scripts/sanitize.sh) dies of SIGBUS before it starts.
+        let peer = try PeerProcess(name: "full-disk", fileSizeLimitBlocks: 2048, consensus: "noops")
         XCTAssertEqual(try HTTPGet.request(peer.ops, path: "/healthz").0, 200)
         let (client, _) = try WireClient.handshaken(peer.listen, name: "writer")
         var tx = Protos_Transaction()
         tx.txid = "too-big"
-        tx.payload = Data(repeating: 7, count: 8192)
+        tx.payload = Data(repeating: 7, count: 1536 << 10)
         try client.write(WireClient.frame(type: .chainTransaction, payload: try tx.serializedBytes()))
         var answer: Protos_Response?
         while answer == nil {

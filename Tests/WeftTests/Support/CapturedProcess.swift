@@ -46,6 +46,7 @@ final class CapturedProcess: @unchecked Sendable {   // the log is guarded by lo
     /// The first log line containing `needle`, waiting for it.
     @discardableResult
     func waitForLog(containing needle: String, timeout: Double = 10) throws -> String {
+        let timeout = scaled(timeout)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let line = firstLine(containing: needle) { return line }
@@ -65,6 +66,7 @@ final class CapturedProcess: @unchecked Sendable {   // the log is guarded by lo
 
     /// The exit status, once the process has exited and its output is all in the log.
     func waitForExit(timeout: Double) throws -> Int32 {
+        let timeout = scaled(timeout)
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         guard !process.isRunning else { throw TestFailure("\(label) still running after \(timeout) s:\n\(log.suffix(3000))") }

@@ -106,6 +106,18 @@ final class PeerProcess: @unchecked Sendable {   // immutable but for the addres
     }
 }
 
+/// How much longer the bounded waits of the test support may take:
+/// WEFT_TEST_TIME_SCALE (a number, default 1). scripts/sanitize.sh sets it,
+/// since instrumented code (the tests and the peers they start) is several
+/// times slower; the normal suite keeps its bounds.
+let testTimeScale: Double = {
+    guard let text = ProcessInfo.processInfo.environment["WEFT_TEST_TIME_SCALE"], let scale = Double(text), scale >= 1 else { return 1 }
+    return scale
+}()
+
+/// `seconds` stretched by `testTimeScale`.
+func scaled(_ seconds: Double) -> Double { seconds * testTimeScale }
+
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
@@ -113,6 +125,7 @@ struct TestFailure: Error, CustomStringConvertible {
 
 /// Polls `condition` until it holds or `timeout` passes.
 func eventually(timeout: Double = 10, _ what: String, _ condition: () throws -> Bool) throws {
+    let timeout = scaled(timeout)
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if (try? condition()) == true { return }

@@ -116,6 +116,9 @@ public struct PeerConfig: Sendable, Equatable {
         /// 0 = off.
         public var nullRequestNanos: UInt64 = 0
         public var broadcastTimeoutNanos: UInt64 = 1_000_000_000
+        /// Weft: a txid among the chain's last this-many transactions is not
+        /// ordered again. The same on every validator.
+        public var txidWindow = 1_000_000
         /// Test mode only: how this replica misbehaves; `""` = it does not.
         /// `wrong-digest`: its PREPAREs and COMMITs carry a digest of its own;
         /// `phantom-prepare`: it also prepares and commits sequence numbers it

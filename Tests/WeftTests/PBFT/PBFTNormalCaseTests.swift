@@ -243,7 +243,7 @@ final class PBFTNormalCaseTests: XCTestCase {
     }
 
     func testBlockAssemblerSkipsDuplicatesAndMalformed() {
-        var a = BlockAssembler(height: 0, lastHash: [], knownTxids: ["old"])
+        var a = BlockAssembler(height: 0, lastHash: [], recentTxids: TxidWindow(capacity: 1_000, chainOrder: ["old"]))
         var bad = Pbft_request()
         bad.replicaID = 3
         bad.payload = Data([0xff, 0xff, 0xff])
@@ -274,12 +274,42 @@ final class PBFTNormalCaseTests: XCTestCase {
         XCTAssertEqual(info.currentBlockHash, Data(b1.hash))
         XCTAssertEqual(info.previousBlockHash, Data(b0.hash))
         // The same batches from the same start: the same bytes.
-        var again = BlockAssembler(height: 0, lastHash: [], knownTxids: ["old"])
+        var again = BlockAssembler(height: 0, lastHash: [], recentTxids: TxidWindow(capacity: 1_000, chainOrder: ["old"]))
         XCTAssertEqual(again.assemble(sequence: 1, batch: batch).bytes, b0.bytes)
     }
 }
 
 extension PBFTNormalCaseTests {
+    /// `pbft.general.txidwindow`: duplicates are looked for among the chain's
+    /// last transactions only, so memory stays bounded; a txid that left the
+    /// window is ordered again. Rebuilt from the chain in order (a restart),
+    /// the window is the one the running replica had: the same blocks follow.
+    func testTheTxidWindowKeepsTheChainsLastTransactions() {
+        var window = TxidWindow(capacity: 3)
+        for txid in ["a", "b", "c", "d"] { window.append(txid) }
+        XCTAssertEqual(window.count, 3)
+        XCTAssertFalse(window.contains("a"), "the oldest left")
+        XCTAssertTrue(window.contains("b") && window.contains("c") && window.contains("d"))
+        window.append("e"); window.append("f")
+        XCTAssertEqual(["b", "c", "d", "e", "f"].map(window.contains), [false, false, true, true, true], "a ring: it goes on turning")
+
+        var running = BlockAssembler(height: 0, lastHash: [], recentTxids: TxidWindow(capacity: 3))
+        var chain: [String] = []
+        for (i, txid) in ["t1", "t2", "t3", "t4"].enumerated() {
+            let block = running.assemble(sequence: UInt64(i + 1), batch: PBFTMake.batch([PBFTMake.request(txid, seconds: Int64(i))]))
+            chain += block.included.map(\.txid)
+        }
+        // A restart: the window from the chain, in order.
+        var restarted = BlockAssembler(height: running.height, lastHash: running.lastHash,
+                                       recentTxids: TxidWindow(capacity: 3, chainOrder: chain), previousHash: running.previousHash)
+        let next = PBFTMake.batch([PBFTMake.request("t2", seconds: 10), PBFTMake.request("t1", seconds: 11)])
+        let a = running.assemble(sequence: 5, batch: next)
+        let b = restarted.assemble(sequence: 5, batch: next)
+        XCTAssertEqual(a.duplicates.map(\.txid), ["t2"], "t2 is among the last three")
+        XCTAssertEqual(a.included.map(\.txid), ["t1"], "t1 left the window: ordered again")
+        XCTAssertEqual(a.bytes, b.bytes, "the restarted replica makes the same block")
+    }
+
     /// NEW-VIEW's xset is a map: encoded in key order whatever the dictionary's order.
     func testEncodingIsDeterministicForMaps() {
         var a = Pbft_new_view(), b = Pbft_new_view()

@@ -95,7 +95,7 @@ final class SimulatedNetwork {
         self.options = options
         n = options.n
         replicas = (0..<options.n).map { PBFTReplica(id: UInt64($0), options: options) }
-        assemblers = Array(repeating: BlockAssembler(height: 0, lastHash: [], knownTxids: []), count: options.n)
+        assemblers = Array(repeating: BlockAssembler(height: 0, lastHash: [], recentTxids: TxidWindow(capacity: 1_000_000)), count: options.n)
         blocks = Array(repeating: [], count: options.n)
         executions = Array(repeating: [], count: options.n)
         actionLog = Array(repeating: [], count: options.n)

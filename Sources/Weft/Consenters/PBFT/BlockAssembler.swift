@@ -9,7 +9,7 @@ struct AssembledBlock: Sendable {
     let number: UInt64
     /// Transactions in the block, in batch order.
     let included: [(txid: String, key: RequestKey)]
-    /// Requests whose txid was already in the chain or earlier in this batch.
+    /// Requests whose txid was among the chain's recent ones or earlier in this batch.
     let duplicates: [(txid: String, key: RequestKey)]
     /// Requests whose payload is not a Protos_Transaction with a txid.
     let malformed: [RequestKey]
@@ -23,12 +23,13 @@ struct BlockAssembler: Sendable {
     private(set) var lastHash: [UInt8]
     /// The previousBlockHash of the last block (for BlockchainInfo).
     private(set) var previousHash: [UInt8]
-    private(set) var knownTxids: Set<String>
+    /// The chain's last transactions: a txid among them is a duplicate.
+    private(set) var recentTxids: TxidWindow
 
-    init(height: UInt64, lastHash: [UInt8], knownTxids: Set<String>, previousHash: [UInt8] = []) {
+    init(height: UInt64, lastHash: [UInt8], recentTxids: TxidWindow, previousHash: [UInt8] = []) {
         self.height = height
         self.lastHash = lastHash
-        self.knownTxids = knownTxids
+        self.recentTxids = recentTxids
         self.previousHash = previousHash
     }
 
@@ -48,11 +49,11 @@ struct BlockAssembler: Sendable {
                 malformed.append(key)
                 continue
             }
-            if knownTxids.contains(tx.txid) {
+            if recentTxids.contains(tx.txid) {
                 duplicates.append((tx.txid, key))
                 continue
             }
-            knownTxids.insert(tx.txid)
+            recentTxids.append(tx.txid)
             block.transactions.append(tx)
             included.append((tx.txid, key))
         }
@@ -85,7 +86,7 @@ extension BlockAssembler {
     /// A block that came by state transfer (already checked to link to this
     /// chain): the chain now ends with it.
     mutating func adopt(_ block: Protos_Block, bytes: [UInt8]) {
-        for tx in block.transactions { knownTxids.insert(tx.txid) }
+        for tx in block.transactions { recentTxids.append(tx.txid) }
         previousHash = lastHash
         lastHash = SHA256.hash(bytes)
         height += 1

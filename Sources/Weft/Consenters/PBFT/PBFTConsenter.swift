@@ -116,7 +116,8 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
             lastExecuted = metadata.seqNo
         }
         assembler = BlockAssembler(height: file.recovered.height, lastHash: file.recovered.lastHash,
-                                   knownTxids: Set(records.lazy.flatMap { $0.block.transactions.map(\.txid) }),
+                                   recentTxids: TxidWindow(capacity: config.pbft.txidWindow,
+                                                           chainOrder: records.lazy.flatMap { $0.block.transactions.lazy.map(\.txid) }),
                                    previousHash: records.count >= 2 ? SHA256.hash(records[records.count - 2].bytes) : [])
         ledger = LedgerWriter(file: file, height: file.recovered.height, groupCommitNanos: 0)
         blockServer = try BlockServer(path: ledgerPath, recovered: file.recovered, blocksPerRequest: config.sync.blocksPerRequest)

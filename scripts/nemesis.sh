@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317  # the functions lib.sh runs (lib_wait_for's checks, lib_on_exit's cleanup) look unreachable to it
 # No `set -e`: faults make commands fail on purpose (dd fills the disk until ENOSPC, `wait` returns a
 # killed validator's status, kill/nft may hit a validator that is gone), and the exit status must be the
 # checker's verdict or 77; the steps that must work are checked where they run (|| exit 1, || skip).
@@ -112,7 +113,7 @@ cleanup() {
   wait 2>/dev/null
   for i in $(seq 0 $((n - 1))); do ip netns del "$(ns "$i")" 2>/dev/null; done
   ip netns del "$br" 2>/dev/null
-  if [ $mounted = 1 ]; then
+  if [ "$mounted" = 1 ]; then
     rm -f "$disk_dir/filler"
     cp -a "$disk_dir" "$disk_dir.copy" && umount "$disk_dir" && rmdir "$disk_dir" && mv "$disk_dir.copy" "$disk_dir"
     mounted=0
@@ -121,8 +122,10 @@ cleanup() {
 lib_on_exit cleanup
 
 # The network: a bridge in its own namespace (address .254, from which the sampler reads /metrics).
-ip -n "$br" link add br0 type bridge && ip -n "$br" link set br0 up && ip -n "$br" addr add 10.213.0.254/24 dev br0 \
-  && ip -n "$br" link set lo up || skip "cannot make the bridge"
+if ! { ip -n "$br" link add br0 type bridge && ip -n "$br" link set br0 up && ip -n "$br" addr add 10.213.0.254/24 dev br0 \
+       && ip -n "$br" link set lo up; }; then
+  skip "cannot make the bridge"
+fi
 for i in $(seq 0 $((n - 1))); do
   s=$(ns "$i")
   ip netns add "$s" || exit 1
@@ -137,8 +140,10 @@ for i in $(seq 0 $((n - 1))); do
   ip netns exec "$s" nft add chain inet nemesis out '{ type filter hook output priority 0; }'
 done
 if [[ ",$faults," == *,disk,* ]]; then
-  mkdir -p "$disk_dir" && mount -t tmpfs -o "size=$disk_size" tmpfs "$disk_dir" && mounted=1 \
-    || { echo "nemesis: cannot mount a tmpfs on $disk_dir" >&2; exit 1; }
+  if ! { mkdir -p "$disk_dir" && mount -t tmpfs -o "size=$disk_size" tmpfs "$disk_dir"; }; then
+    echo "nemesis: cannot mount a tmpfs on $disk_dir" >&2; exit 1
+  fi
+  mounted=1
 fi
 
 start_vp() {
@@ -209,7 +214,6 @@ for i in $(seq 0 $((clients - 1))); do
     >"$out/load/client-vp$i.json" 2>"$out/logs/client-vp$i.log" &
   load_pids+=($!)
 done
-load_t0=$(now)
 event load-start - "$clients"
 
 others() { local i=$1 j l=(); for j in $(seq 0 $((n - 1))); do [ "$j" = "$i" ] || l+=("$(ipof "$j")"); done; local IFS=,; echo "${l[*]}"; }

@@ -12,12 +12,12 @@ the reactor, the rings or the fan fails the test that provoked it.
     default: both
 EOF
 )
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 lib_help "$@"
-root=$(cd "$(dirname "$0")/.." && pwd)
 which=${1:-both}; shift || true
 [ "${1:-}" = "--" ] && shift
-cd "$root"
+cd "$lib_root" || exit 1
 status=0
 run() {   # sanitizer scratch [extra swift test args]
   local sanitizer=$1 scratch=$2; shift 2

@@ -12,6 +12,7 @@ all three alike. Prints each round and the median ratios.
 WEFT_SHARED=path names the shared folder (default ../shared).
 EOF
 )
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 lib_help "$@"
 [ $# -ge 2 ] || lib_die "needs two weft binaries"

@@ -1,37 +1,46 @@
 #!/usr/bin/env bash
-# Committed transactions per second through N validators on this machine:
-# PBFT beside noops, in the same run. Each validator gets its own `weft load
-# --mode tx` client process (the connections split evenly), so every
-# validator receives and spreads client transactions; a transaction counts
-# once its RESPONSE SUCCESS came back, i.e. once its block is fsynced on the
-# validator that received it. Prints a Markdown table; writes
-# results/bench-pbft-<time>.md and the raw JSON of every client.
-#
-#   scripts/bench-pbft.sh [--validators N] [--connections C] [--window W] [--duration S]
-#                         [--batchsize B] [--consensus "pbft noops"] [--size BYTES]
-#     --validators N   validators vp0..vp<N-1> (default 4; f = (N-1)/3)
-#     --connections C  client connections in all (default 16)
-#     --window W       transactions in flight per connection (default 256)
-#     --duration S     measured seconds per run (default 10, after 2 s of warm-up)
-#     --batchsize B    pbft.general.batchsize and noops blockSize (default 500)
-#     --consensus L    the consenters to measure, in order (default "pbft noops")
-#     --size BYTES     transaction payload bytes (default 128)
-#     --tls            mutual TLS 1.3 on every link and client (certificates from gen-certs.sh; with
-#                      TLS, PBFT's VIEW-CHANGEs are signed)
-#     --view-change    after the measured run, SIGKILL the primary (vp0) and time the first commit in a
-#                      new view on vp1 (under a small load); PBFT only
-# Also measured: time to the full mesh, RSS per validator (mean and max of process_resident_memory_bytes
-# after the run), and summed over the validators: messages rejected by the overflow policy
-# (weft_messages_rejected_total: 0 with the default backpressure), backpressure pauses
-# (weft_ring_full_total), consenter sends to peers that had gone (weft_outbound_dropped_total: e.g.
-# answers to clients that ended) and PBFT's own drops (weft_pbft_messages_dropped_total: duplicates,
-# outside the watermarks, ...); one JSON object per consenter is appended to results/bench-pbft-scale.jsonl.
-# Environment: WEFT_BIN (default .build/release/weft, built if missing).
 set -euo pipefail
+USAGE=$(cat <<'EOF'
+Committed transactions per second through N validators on this machine:
+PBFT beside noops, in the same run. Each validator gets its own `weft load
+--mode tx` client process (the connections split evenly), so every
+validator receives and spreads client transactions; a transaction counts
+once its RESPONSE SUCCESS came back, i.e. once its block is fsynced on the
+validator that received it. Prints a Markdown table; writes
+results/bench-pbft-<time>.md and the raw JSON of every client.
+
+  scripts/bench-pbft.sh [--validators N] [--connections C] [--window W] [--duration S]
+                        [--batchsize B] [--consensus "pbft noops"] [--size BYTES]
+    --validators N   validators vp0..vp<N-1> (default 4; f = (N-1)/3)
+    --connections C  client connections in all (default 16)
+    --window W       transactions in flight per connection (default 256)
+    --duration S     measured seconds per run (default 10, after 2 s of warm-up)
+    --batchsize B    pbft.general.batchsize and noops blockSize (default 500)
+    --consensus L    the consenters to measure, in order (default "pbft noops")
+    --size BYTES     transaction payload bytes (default 128)
+    --tls            mutual TLS 1.3 on every link and client (certificates from gen-certs.sh; with
+                     TLS, PBFT's VIEW-CHANGEs are signed)
+    --view-change    after the measured run, SIGKILL the primary (vp0) and time the first commit in a
+                     new view on vp1 (under a small load); PBFT only
+Also measured: time to the full mesh, RSS per validator (mean and max of process_resident_memory_bytes
+after the run), and summed over the validators: messages rejected by the overflow policy
+(weft_messages_rejected_total: 0 with the default backpressure), backpressure pauses
+(weft_ring_full_total), consenter sends to peers that had gone (weft_outbound_dropped_total: e.g.
+answers to clients that ended) and PBFT's own drops (weft_pbft_messages_dropped_total: duplicates,
+outside the watermarks, ...); one JSON object per consenter is appended to results/bench-pbft-scale.jsonl.
+WEFT_BIN=path runs that binary instead of this tree's release build. Each validator listens on a port of
+its own choosing (port 0), read from its log.
+EOF
+)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+lib_help "$@"
 n=4 conns=16 window=256 dur=10 batch=500 consensus="pbft noops" size=128 viewchange=0 tls=0
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
+positive() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || lib_die "$1 must be a positive number, not '$2'"; }
 while [ $# -gt 0 ]; do
   case "$1" in
+    --validators|--connections|--window|--duration|--batchsize|--consensus|--size) [ $# -ge 2 ] || lib_die "$1 needs a value" ;;&
+    --validators|--connections|--window|--duration|--batchsize|--size) positive "$1" "$2" ;;&
     --validators) n=$2; shift 2 ;;
     --connections) conns=$2; shift 2 ;;
     --window) window=$2; shift 2 ;;
@@ -41,67 +50,69 @@ while [ $# -gt 0 ]; do
     --size) size=$2; shift 2 ;;
     --view-change) viewchange=1; shift ;;
     --tls) tls=1; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "bench-pbft: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+    *) lib_die "unknown argument '$1'" ;;
   esac
 done
-[ "$n" -ge 1 ] && [ "$conns" -ge "$n" ] || { echo "bench-pbft: need at least one connection per validator" >&2; exit 2; }
-root=$(cd "$(dirname "$0")/.." && pwd)
-bin=${WEFT_BIN:-$root/.build/release/weft}
-[ -x "$bin" ] || swift build -c release --package-path "$root" >&2
+[ "$conns" -ge "$n" ] || lib_die "--connections $conns: need at least one connection per validator ($n)"
+root=$lib_root
+# Set once, so that lib_start_peer does not run the build again for every validator.
+WEFT_BIN=$(lib_weft)
+bin=$WEFT_BIN
 mkdir -p "$root/results"
 stamp=$(date +%Y%m%d-%H%M%S)
 out=$root/results/bench-pbft-$stamp.md
 work=$(mktemp -d /tmp/weft-bench-pbft.XXXXXX)
-tlspeer=() tlsload=()
+tlsload=()
 if [ $tls = 1 ]; then
-  "$root/scripts/gen-certs.sh" --out "$work/certs" $(for i in $(seq 0 $((n - 1))); do echo "vp$i"; done) >/dev/null
+  names=()
+  for i in $(seq 0 $((n - 1))); do names+=("vp$i"); done
+  "$root/scripts/gen-certs.sh" --out "$work/certs" "${names[@]}" >/dev/null
   tlsload=(--id-domain load.weft --tls-cert "$work/certs/load.pem" --tls-key "$work/certs/load.key" --tls-root-cert "$work/certs/ca.pem")
 fi
+# The validators of the consenter being measured (lib.sh also stops them at exit).
 pids=()
 stop_peers() {
-  [ ${#pids[@]} -gt 0 ] && kill -TERM "${pids[@]}" 2>/dev/null || true
-  wait "${pids[@]}" 2>/dev/null || true
+  if [ ${#pids[@]} -gt 0 ]; then
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
   pids=()
 }
-trap 'stop_peers' EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# Starts vp0..vp<N-1> with consenter $1; ports in listen[] and ops[].
+# Starts vp0..vp<N-1> with consenter $1, each on port 0 (vp0 first: the others' root node); the ports
+# they got, read from their logs, in listen[] and ops[].
 start_validators() {
-  local plugin=$1 i
-  local began=$(date +%s.%N)
+  local plugin=$1 i began
+  began=$(date +%s.%N)
   listen=() ops=()
-  for i in $(seq 0 $((n - 1))); do listen+=("$(free_port)"); ops+=("$(free_port)"); done
   for i in $(seq 0 $((n - 1))); do
-    local args=(node start --peer-id "vp$i" --listen "127.0.0.1:${listen[$i]}" --ops-listen "127.0.0.1:${ops[$i]}"
-                --data-dir "$work/$plugin/vp$i" --consensus "$plugin" --log-level warning
+    # Log level info: the "peer started" line names the ports (connections add one line each).
+    local args=(--peer-id "vp$i" --ops-listen 127.0.0.1:0
+                --data-dir "$work/$plugin/vp$i" --consensus "$plugin" --log-level info
                 --set peer.discovery.persist=false
                 --set "pbft.general.N=$n" --set "pbft.general.f=$(((n - 1) / 3))" --set "pbft.general.batchsize=$batch"
                 --set "peer.validator.consensus.noops.blockSize=$batch")
     [ "$i" -gt 0 ] && args+=(--root-node "127.0.0.1:${listen[0]}")
     [ $tls = 1 ] && args+=(--tls --tls-cert "$work/certs/vp$i.pem" --tls-key "$work/certs/vp$i.key" --tls-root-cert "$work/certs/ca.pem")
-    "$bin" "${args[@]}" 2>"$work/$plugin-vp$i.log" &
-    pids+=($!)
+    lib_start_peer "$work/$plugin-vp$i.log" "${args[@]}"
+    pids+=("$lib_peer_pid") listen+=("$lib_peer_port") ops+=("$lib_peer_ops_port")
   done
-  local deadline=$((SECONDS + 60 + 2 * n))
-  while [ $SECONDS -lt $deadline ]; do
-    local full=1
-    for i in $(seq 0 $((n - 1))); do
-      local count
-      count=$(curl -s "http://127.0.0.1:${ops[$i]}/metrics" 2>/dev/null | sed -n 's/^weft_peers_established \([0-9]*\)$/\1/p' || true)
-      [ "${count:-0}" -ge $((n - 1)) ] || { full=0; break; }
-    done
-    for i in $(seq 0 $((n - 1))); do
-      kill -0 "${pids[$i]}" 2>/dev/null || {
-        echo "bench-pbft: vp$i exited at start (a port taken between free_port and bind?): $(tail -3 "$work/$plugin-vp$i.log")" >&2; exit 1; }
-    done
-    [ $full = 1 ] && { mesh_s=$(python3 -c "import time; print(f'{time.time() - $began:.1f}')"); return 0; }
-    sleep 0.2
+  if ! lib_wait_for $((60 + 2 * n)) full_mesh; then
+    echo "bench-pbft: the $plugin mesh of $n did not form within $((60 + 2 * n)) s (logs in $work)" >&2
+    exit 1
+  fi
+  mesh_s=$(python3 -c "import time; print(f'{time.time() - $began:.1f}')")
+}
+# Every validator has the other n-1 established; one that exited ends the run.
+full_mesh() {
+  local i count
+  for i in $(seq 0 $((n - 1))); do
+    kill -0 "${pids[$i]}" 2>/dev/null || { echo "bench-pbft: vp$i exited at start: $(tail -3 "$work/$plugin-vp$i.log")" >&2; exit 1; }
   done
-  echo "bench-pbft: the $plugin mesh of $n did not form within $((60 + 2 * n)) s (logs in $work)" >&2
-  exit 1
+  for i in $(seq 0 $((n - 1))); do
+    count=$(curl -s "http://127.0.0.1:${ops[$i]}/metrics" 2>/dev/null | sed -n 's/^weft_peers_established \([0-9]*\)$/\1/p' || true)
+    [ "${count:-0}" -ge $((n - 1)) ] || return 1
+  done
 }
 
 metric() { curl -s "http://127.0.0.1:$1/metrics" | sed -n "s/^$2 \([0-9.e+]*\)$/\1/p" || true; }
@@ -127,6 +138,7 @@ for plugin in $consensus; do
     "$bin" load --mode tx --target "127.0.0.1:${listen[$i]}" -c "$per" -w "$window" -s "$size" -d "$dur" --warmup 2 \
       --id-prefix "bench-$plugin-$i" ${tlsload[@]+"${tlsload[@]}"} --json --quiet >"$work/$plugin-load$i.json" 2>"$work/$plugin-load$i.err" &
     loads+=($!)
+    lib_track $!
   done
   for p in "${loads[@]}"; do wait "$p" || true; done
   height=$(metric "${ops[0]}" weft_chain_height)
@@ -144,9 +156,11 @@ for plugin in $consensus; do
     h0=$(metric "${ops[1]}" weft_chain_height)
     kill -KILL "${pids[0]}"
     killed_at=$(date +%s.%N)
+    wait "${pids[0]}" 2>/dev/null || true   # reaped here, so bash does not report it as Killed
     "$bin" load --mode tx --target "127.0.0.1:${listen[1]}" -c 1 -w 8 -d 40 --warmup 0 --id-prefix "bench-vc" ${tlsload[@]+"${tlsload[@]}"} --quiet \
       >/dev/null 2>&1 &
     vcload=$!
+    lib_track "$vcload"
     while :; do
       v=$(metric "${ops[1]}" weft_pbft_view); h=$(metric "${ops[1]}" weft_chain_height)
       if [ "${v:-0}" -ge 1 ] && [ "${h:-0}" -gt "${h0:-0}" ]; then

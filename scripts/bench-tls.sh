@@ -12,6 +12,7 @@ writes results/bench-tls-<time>.md.
 WEFT_BIN=path benchmarks that binary instead of this tree's release build.
 EOF
 )
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 lib_help "$@"
 

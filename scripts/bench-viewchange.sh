@@ -1,63 +1,74 @@
 #!/usr/bin/env bash
-# Time to a new view: 4 PBFT validators on 127.0.0.1 under a steady load of
-# client transactions through vp1..vp3; the primary (vp0, or the primary of
-# the view in force if start-up already changed it) is killed (SIGKILL)
-# and the time from the kill to the first batch committed in the new view is
-# measured on the next replica, with the committed tx/s around it (the dip). Repeated
-# --tries times, each on a fresh cluster with the default timeouts
-# (pbft.general.timeout.request 2s, viewchange 2s). Prints a Markdown table
-# (median and max) and writes results/bench-viewchange-<time>.md.
-#
-#   scripts/bench-viewchange.sh [--tries 10] [--rate 3000] [--set KEY=VALUE]...
-#     --tries N   clusters to kill the primary of (default 10)
-#     --rate R    client transactions per second in all, open loop (default 3000)
-#     --set K=V   any config key for every validator (repeatable)
-# Environment: WEFT_BIN (default .build/release/weft, built if missing).
 set -euo pipefail
+USAGE=$(cat <<'EOF'
+Time to a new view: 4 PBFT validators on 127.0.0.1 under a steady load of
+client transactions through vp1..vp3; the primary (vp0, or the primary of
+the view in force if start-up already changed it) is killed (SIGKILL)
+and the time from the kill to the first batch committed in the new view is
+measured on the next replica, with the committed tx/s around it (the dip). Repeated
+--tries times, each on a fresh cluster with the default timeouts
+(pbft.general.timeout.request 2s, viewchange 2s). Prints a Markdown table
+(median and max) and writes results/bench-viewchange-<time>.md.
+
+  scripts/bench-viewchange.sh [--tries 10] [--rate 3000] [--set KEY=VALUE]...
+    --tries N   clusters to kill the primary of (default 10)
+    --rate R    client transactions per second in all, open loop (default 3000)
+    --set K=V   any config key for every validator (repeatable)
+WEFT_BIN=path runs that binary instead of this tree's release build. Each validator listens on a port of
+its own choosing (port 0), read from its log.
+EOF
+)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+lib_help "$@"
 tries=10 rate=3000
 extra=()
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
+    --tries|--rate|--set) [ $# -ge 2 ] || lib_die "$1 needs a value" ;;&
+    --tries|--rate) [[ "$2" =~ ^[1-9][0-9]*$ ]] || lib_die "$1 must be a positive number, not '$2'" ;;&
     --tries) tries=$2; shift 2 ;;
     --rate) rate=$2; shift 2 ;;
     --set) extra+=(--set "$2"); shift 2 ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "bench-viewchange: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+    *) lib_die "unknown argument '$1'" ;;
   esac
 done
-root=$(cd "$(dirname "$0")/.." && pwd)
-bin=${WEFT_BIN:-$root/.build/release/weft}
-[ -x "$bin" ] || swift build -c release --package-path "$root" >&2
+root=$lib_root
+# Set once, so that lib_start_peer does not run the build again for every validator.
+WEFT_BIN=$(lib_weft)
+bin=$WEFT_BIN
 mkdir -p "$root/results"
 out=$root/results/bench-viewchange-$(date +%Y%m%d-%H%M%S).md
 work=$(mktemp -d /tmp/weft-bench-vc.XXXXXX)
+# The validators and clients of the try in progress (lib.sh also stops them, and the measurement, at exit).
 pids=()
 stop_all() {
-  [ ${#pids[@]} -gt 0 ] && kill -KILL "${pids[@]}" 2>/dev/null || true
-  wait 2>/dev/null || true
+  if [ ${#pids[@]} -gt 0 ]; then
+    kill -KILL "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
   pids=()
 }
-trap stop_all EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 for try in $(seq 1 "$tries"); do
   listen=() ops=()
-  for i in 0 1 2 3; do listen+=("$(free_port)"); ops+=("$(free_port)"); done
   for i in 0 1 2 3; do
-    args=(node start --peer-id "vp$i" --listen "127.0.0.1:${listen[$i]}" --ops-listen "127.0.0.1:${ops[$i]}"
-          --data-dir "$work/$try/vp$i" --consensus pbft --log-level warning --set peer.discovery.persist=false
+    # Port 0 and log level info: the "peer started" line names the ports (vp0's is the others' root node).
+    args=(--peer-id "vp$i" --ops-listen 127.0.0.1:0
+          --data-dir "$work/$try/vp$i" --consensus pbft --log-level info --set peer.discovery.persist=false
           --set pbft.general.batchsize=100 --set pbft.general.timeout.batch=50ms ${extra[@]+"${extra[@]}"})
     [ "$i" -gt 0 ] && args+=(--root-node "127.0.0.1:${listen[0]}")
-    "$bin" "${args[@]}" 2>"$work/$try-vp$i.log" &
-    pids+=($!)
+    lib_start_peer "$work/$try-vp$i.log" "${args[@]}"
+    pids+=("$lib_peer_pid") listen+=("$lib_peer_port") ops+=("$lib_peer_ops_port")
   done
-    for i in 1 2 3; do
+  for i in 1 2 3; do
     "$bin" load --mode tx --target "127.0.0.1:${listen[$i]}" -c 2 --rate "$((rate / 3))" -d 150 --warmup 0 --reconnect \
       --id-prefix "vc$try-$i" --quiet --json >"$work/$try-load$i.json" 2>/dev/null &
     pids+=($!)
+    lib_track $!
   done
-  python3 - "${pids[0]}" "${pids[1]}" "${pids[2]}" "${pids[3]}" "${ops[0]}" "${ops[1]}" "${ops[2]}" "${ops[3]}" >>"$work/results.txt" <<'PY'
+  # In the background and waited for, so that SIGTERM stops the run at once rather than after it.
+  python3 - "${pids[0]}" "${pids[1]}" "${pids[2]}" "${pids[3]}" "${ops[0]}" "${ops[1]}" "${ops[2]}" "${ops[3]}" >>"$work/results.txt" <<'PY' &
 import os, signal, sys, time, urllib.request
 validators, all_ops = [int(p) for p in sys.argv[1:5]], sys.argv[5:9]
 def metrics(port):
@@ -113,6 +124,9 @@ time.sleep(3)
 after = (metrics(ops[0]).get("weft_pbft_transactions_executed_total", 0) - x1) / (time.time() - t1)
 print(f"OK {view_at:.3f} {commit_at:.3f} {before:.0f} {after:.0f}")
 PY
+  measure=$!
+  lib_track "$measure"
+  wait "$measure"
   tail -1 "$work/results.txt" | sed "s/^/bench-viewchange: try $try: /" >&2
   stop_all
 done

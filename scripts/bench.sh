@@ -21,6 +21,7 @@ WEFT_BIN=path benchmarks that binary instead of this tree's release build;
 WEFT_SHARED=path names the shared folder (default ../shared).
 EOF
 )
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 lib_help "$@"
 

@@ -1,54 +1,72 @@
 #!/usr/bin/env bash
-# N peers on 127.0.0.1, the first the root node of the others, for local
-# experiments. Ctrl-C (or SIGTERM) stops them all. With --tls every link is
-# mutual TLS 1.3, with a CA and certificates made by gen-certs.sh in the work folder.
-# With --consensus pbft the peers vp0..vp<N-1> are the PBFT replicas (N of them,
-# f = (N-1)/3); --set KEY=VALUE passes any config key to every peer.
-#   scripts/cluster.sh [N] [--consensus echo|noops|pbft] [--base-port 7051] [--tls] [--set KEY=VALUE]...
 set -euo pipefail
-usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; }
-n=4 consensus=echo base=7051 tls=0
+USAGE=$(cat <<'EOF'
+N peers on 127.0.0.1, the first the root node of the others, for local
+experiments. Ctrl-C (or SIGTERM) stops them all. Each peer listens on a port
+of its own choosing (port 0), printed once it is up; --base-port P puts vp<i>
+on P+i and its operations endpoint on P+2000+i instead. With --tls every link is
+mutual TLS 1.3, with a CA and certificates made by gen-certs.sh in the work folder.
+With --consensus pbft the peers vp0..vp<N-1> are the PBFT replicas (N of them,
+f = (N-1)/3); --set KEY=VALUE passes any config key to every peer.
+  scripts/cluster.sh [N] [--consensus echo|noops|pbft] [--base-port P] [--tls] [--set KEY=VALUE]...
+WEFT_BIN=path runs that binary instead of this tree's release build.
+EOF
+)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+lib_help "$@"
+n=4 consensus=echo base='' tls=0
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    -h|--help) usage; exit 0 ;;
+    --consensus|--base-port|--set) [ $# -ge 2 ] || lib_die "$1 needs a value" ;;&
     --consensus) consensus=$2; shift 2 ;;
-    --base-port) base=$2; shift 2 ;;
+    --base-port) [[ "$2" =~ ^[1-9][0-9]*$ ]] || lib_die "--base-port must be a port number, not '$2'"
+                 base=$2; shift 2 ;;
     --tls) tls=1; shift ;;
     --set) extra+=(--set "$2"); shift 2 ;;
-    [0-9]*) n=$1; shift ;;
-    *) echo "cluster.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+    [0-9]*) [[ "$1" =~ ^[1-9][0-9]*$ ]] || lib_die "N must be a positive number, not '$1'"
+            n=$1; shift ;;
+    *) lib_die "unknown argument '$1'" ;;
   esac
 done
-root=$(cd "$(dirname "$0")/.." && pwd)
-bin=${WEFT_BIN:-$root/.build/release/weft}
-[ -x "$bin" ] || swift build -c release --package-path "$root" >&2
+root=$lib_root
+# Set once, so that lib_start_peer does not run the build again for every peer.
+WEFT_BIN=$(lib_weft)
+bin=$WEFT_BIN
 work=$(mktemp -d /tmp/weft-cluster.XXXXXX)
-pids=()
-stop() {
-  trap - INT TERM EXIT
-  echo "cluster: stopping ${#pids[@]} peers" >&2
-  kill -TERM "${pids[@]}" 2>/dev/null || true
-  wait 2>/dev/null || true
-  echo "cluster: logs and data in $work" >&2
-}
-trap stop INT TERM EXIT
+lib_on_exit "echo 'cluster: stopped; logs and data in $work' >&2"
 if [ $tls = 1 ]; then
-  "$root/scripts/gen-certs.sh" --out "$work/certs" $(for i in $(seq 0 $((n - 1))); do echo "vp$i"; done)
+  names=()
+  for i in $(seq 0 $((n - 1))); do names+=("vp$i"); done
+  "$root/scripts/gen-certs.sh" --out "$work/certs" "${names[@]}"
 fi
+ports=() ops=()
 for i in $(seq 0 $((n - 1))); do
-  args=(node start --peer-id "vp$i" --listen "127.0.0.1:$((base + i))" --ops-listen "127.0.0.1:$((base + 2000 + i))"
-        --data-dir "$work/vp$i" --consensus "$consensus")
-  [ "$i" -gt 0 ] && args+=(--root-node "127.0.0.1:$base")
+  args=(--peer-id "vp$i" --data-dir "$work/vp$i" --consensus "$consensus")
+  if [ -n "$base" ]; then
+    args+=(--listen "127.0.0.1:$((base + i))" --ops-listen "127.0.0.1:$((base + 2000 + i))")
+  else
+    args+=(--ops-listen 127.0.0.1:0)
+  fi
+  [ "$i" -gt 0 ] && args+=(--root-node "127.0.0.1:${ports[0]}")
   [ "$consensus" = pbft ] && args+=(--set "pbft.general.N=$n" --set "pbft.general.f=$(((n - 1) / 3))")
   args+=(${extra[@]+"${extra[@]}"})
   [ $tls = 1 ] && args+=(--tls --tls-cert "$work/certs/vp$i.pem" --tls-key "$work/certs/vp$i.key" --tls-root-cert "$work/certs/ca.pem")
-  "$bin" "${args[@]}" 2>"$work/vp$i.log" &
-  pids+=($!)
+  lib_start_peer "$work/vp$i.log" "${args[@]}"
+  ports+=("$lib_peer_port") ops+=("$lib_peer_ops_port")
 done
-echo "cluster: $n peers on 127.0.0.1:$base..$((base + n - 1)), operations on :$((base + 2000))..; logs in $work" >&2
-[ $tls = 1 ] && echo "cluster: TLS; load it with: $bin load --target 127.0.0.1:$base --id-domain load.weft --tls-cert $work/certs/load.pem --tls-key $work/certs/load.key --tls-root-cert $work/certs/ca.pem" >&2
-sleep 2
-for i in $(seq 0 $((n - 1))); do "$bin" node status --ops "127.0.0.1:$((base + 2000 + i))" || true; echo; done
+for i in $(seq 0 $((n - 1))); do echo "cluster: vp$i on 127.0.0.1:${ports[$i]}, operations on 127.0.0.1:${ops[$i]}" >&2; done
+echo "cluster: $n peers; logs in $work" >&2
+[ $tls = 1 ] && echo "cluster: TLS; load it with: $bin load --target 127.0.0.1:${ports[0]} --id-domain load.weft --tls-cert $work/certs/load.pem --tls-key $work/certs/load.key --tls-root-cert $work/certs/ca.pem" >&2
+full_mesh() {   # every peer has the other n-1 established
+  local i count
+  for i in $(seq 0 $((n - 1))); do
+    count=$(curl -s -m 1 "http://127.0.0.1:${ops[$i]}/metrics" 2>/dev/null | sed -n 's/^weft_peers_established \([0-9]*\)$/\1/p' || true)
+    [ "${count:-0}" -ge $((n - 1)) ] || return 1
+  done
+}
+lib_wait_for 30 full_mesh || echo "cluster: the mesh has not formed within 30 s; the peers' views:" >&2
+for i in $(seq 0 $((n - 1))); do "$bin" node status --ops "127.0.0.1:${ops[$i]}" || true; echo; done
 echo "cluster: running; Ctrl-C stops it" >&2
 wait

@@ -14,6 +14,7 @@ nothing on this machine.
 Exit 0 when the real doorbell lost nothing and the unfenced one did.
 EOF
 )
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 lib_help "$@"
 rounds=${1:-3000000}

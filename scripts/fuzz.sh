@@ -11,6 +11,7 @@ target against it and runs it for the given time; exits with libFuzzer's status
 (non-zero on a crash, whose input libFuzzer leaves in .build-fuzz/crash-*).
 EOF
 )
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 lib_help "$@"
 

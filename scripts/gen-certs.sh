@@ -10,6 +10,7 @@ An existing ca.pem/ca.key in the folder is reused, so peers can be added later.
 Keys are EC P-256, certificates good for both TLS server and client use.
 EOF
 )
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 lib_help "$@"
 

@@ -13,6 +13,7 @@ Environment: PROTO_DIR (where the .proto files are, default proto/),
 PROTOC_GEN_SWIFT (a built plugin).
 EOF
 )
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 lib_help "$@"
 [ $# -eq 0 ] || lib_die "takes no arguments, not '$1'"

@@ -12,12 +12,13 @@ Needs N + ~100 file descriptors in each of the two processes: the script
 raises its soft limit to the hard one and says so when that is not enough.
 EOF
 )
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 lib_help "$@"
 cd "$lib_root"
 
 n=${1:-10000}
-[[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -gt 0 ] || { echo "idle-rss: N must be a positive number, not '$n'" >&2; exit 2; }
+[[ "$n" =~ ^[1-9][0-9]*$ ]] || lib_die "N must be a positive number, not '$n'"
 
 ulimit -n "$(ulimit -Hn)"
 if [ "$(ulimit -n)" -lt $((n + 100)) ]; then
@@ -25,7 +26,9 @@ if [ "$(ulimit -n)" -lt $((n + 100)) ]; then
     exit 1
 fi
 
-weft=$(lib_weft)
+# Set once, so that lib_start_peer does not run the build again.
+WEFT_BIN=$(lib_weft)
+weft=$WEFT_BIN
 work=$(mktemp -d /tmp/weft-idle.XXXXXX)
 lib_on_exit "rm -rf '$work'"
 lib_start_peer "$work/peer.log" --peer-id idle-rss --ops-listen 127.0.0.1:0 \

@@ -10,7 +10,8 @@
 #   lib_start_peer LOG ARGS...       `weft node start --listen 127.0.0.1:0 ARGS...` in the background, its
 #                                    stderr appended to LOG; sets lib_peer_pid and lib_peer_port (read from
 #                                    the "peer started" line, so no port is guessed) and lib_peer_ops_port
-#                                    (with --ops-listen 127.0.0.1:0); killed at exit
+#                                    (with --ops-listen 127.0.0.1:0); killed at exit. A --listen in ARGS
+#                                    replaces 127.0.0.1:0 (a fixed address the user asked for)
 #   lib_start_server LOG COMMAND...  another server (e.g. ../shared/bench's refpeer or nio-peer, told to listen
 #                                    on port 0) in the background, stdout and stderr appended to LOG; sets
 #                                    lib_server_pid and lib_server_port (from its "listening on HOST:PORT"
@@ -18,7 +19,8 @@
 #   lib_track PID...                 processes to stop (SIGTERM, then wait) when the script exits
 #   lib_on_exit COMMAND              a command to run when the script exits (after the processes stop);
 #                                    exit, error, Ctrl-C and SIGTERM alike
-#   lib_wait_for SECONDS COMMAND...  runs COMMAND every 0.1 s until it succeeds; fails after SECONDS
+#   lib_wait_for SECONDS COMMAND...  runs COMMAND every 0.1 s until it succeeds; fails after SECONDS (whole
+#                                    seconds; a slow COMMAND is not run again once they have passed)
 
 lib_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 lib_name=$(basename "$0" .sh)
@@ -44,7 +46,7 @@ lib_weft() {
         return
     fi
     if [ -z "${lib_built:-}" ]; then
-        swift build -c release --package-path "$lib_root" --product weft >&2
+        swift build -c release --package-path "$lib_root" --product weft >&2 || return 1
         lib_built=1
     fi
     echo "$lib_root/.build/release/weft"
@@ -72,21 +74,22 @@ trap 'exit 143' TERM
 
 lib_wait_for() {
     local seconds=$1; shift
-    local tries=$((seconds * 10))
+    local tries=$((seconds * 10)) deadline=$((SECONDS + seconds))
     until "$@"; do
         tries=$((tries - 1))
-        [ "$tries" -gt 0 ] || return 1
+        [ "$tries" -gt 0 ] && [ "$SECONDS" -le "$deadline" ] || return 1
         sleep 0.1
     done
 }
 
 lib_start_peer() {
     local log=$1; shift
-    local weft first
-    weft=$(lib_weft)
+    local weft first arg listen=(--listen 127.0.0.1:0)
+    weft=$(lib_weft) || exit $?
+    for arg in "$@"; do [ "$arg" = --listen ] && listen=(); done
     # Only this start's lines count: the log may hold an earlier run's.
     first=$(( $( { wc -l <"$log"; } 2>/dev/null || echo 0) + 1 ))
-    "$weft" node start --listen 127.0.0.1:0 "$@" 2>>"$log" &
+    "$weft" node start ${listen[@]+"${listen[@]}"} "$@" 2>>"$log" &
     lib_peer_pid=$!
     lib_track "$lib_peer_pid"
     lib_peer_port=

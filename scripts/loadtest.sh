@@ -1,51 +1,52 @@
 #!/usr/bin/env bash
-# The load matrix: weft load against a peer with the echo consenter, over
-# connections 1/16/256 x window 1/8/64 x payload 128 B/4 KiB. Writes a Markdown
-# table, a CSV and plots to a results folder: throughput and p99 against the
-# window, one line per connection count, one plot per payload (gnuplot; when
-# it is missing the script prints how to install it and skips the plots).
-#   scripts/loadtest.sh [--target host:port] [--duration S] [--out DIR] [--quick] [--weft BIN]
-#     --target  an already running peer (default: start one on a free port)
-#     --weft    the weft binary to use (default: swift build -c release, .build/release/weft)
-#     --quick   connections 1/16, window 1/8, payload 128 B, 1 s runs
-#     --set K=V pass a config key to the peer this script starts (repeatable),
-#               e.g. --set peer.socket.sendBuffer=262144 to compare knobs
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-target= dur=3 out= quick=0 sets=() weft= args="$*"
+USAGE=$(cat <<'EOF'
+The load matrix: weft load against a peer with the echo consenter, over
+connections 1/16/256 x window 1/8/64 x payload 128 B/4 KiB. Writes a Markdown
+table, a CSV and plots to a results folder: throughput and p99 against the
+window, one line per connection count, one plot per payload (gnuplot; when
+it is missing the script prints how to install it and skips the plots).
+  scripts/loadtest.sh [--target host:port] [--duration S] [--out DIR] [--quick] [--weft BIN]
+    --target  an already running peer (default: start one on a port of its choosing)
+    --weft    the weft binary to use (default: $WEFT_BIN, else swift build -c release, .build/release/weft)
+    --quick   connections 1/16, window 1/8, payload 128 B, 1 s runs
+    --set K=V pass a config key to the peer this script starts (repeatable),
+              e.g. --set peer.socket.sendBuffer=262144 to compare knobs
+EOF
+)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+lib_help "$@"
+root=$lib_root
+target='' dur=3 out='' quick=0 sets=() weft='' args="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
+    --target|--duration|--out|--weft|--set) [ $# -ge 2 ] || lib_die "$1 needs a value" ;;&
     --target) target=$2; shift 2 ;;
-    --duration) dur=$2; shift 2 ;;
+    --duration) [[ "$2" =~ ^[0-9]+(\.[0-9]+)?$ ]] || lib_die "--duration must be a number of seconds, not '$2'"
+                dur=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --quick) quick=1; dur=1; shift ;;
     --weft) weft=$2; shift 2 ;;
     --set) sets+=(--set "$2"); shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "loadtest.sh: unknown argument '$1'" >&2; exit 2 ;;
+    *) lib_die "unknown argument '$1'" ;;
   esac
 done
 conns=(1 16 256) windows=(1 8 64) sizes=(128 4096)
 [ $quick = 1 ] && conns=(1 16) windows=(1 8) sizes=(128)
 out=${out:-$root/results/loadtest-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
-if [ -z "$weft" ]; then
-  swift build -c release --package-path "$root" >&2
-  weft=$root/.build/release/weft
-fi
-[ -x "$weft" ] || { echo "loadtest: no weft binary at $weft" >&2; exit 1; }
+[ -z "$weft" ] || [ -x "$weft" ] || lib_die "--weft: no weft binary at $weft"
+WEFT_BIN=${weft:-$(lib_weft)}
+weft=$WEFT_BIN
 echo "loadtest: $("$weft" version), $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC')" >"$out/about.txt"
 echo "loadtest: command: scripts/loadtest.sh $args" >>"$out/about.txt"
-pid=
-trap '[ -n "$pid" ] && kill -TERM $pid 2>/dev/null; wait 2>/dev/null' EXIT
 if [ -z "$target" ]; then
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   ulimit -n 65536 2>/dev/null || true
-  "$weft" node start --peer-id loadtest --listen "127.0.0.1:$port" --ops-listen "" --consensus echo \
-      --data-dir "$out/peer" --log-level warning --set peer.discovery.persist=false "${sets[@]}" 2>"$out/peer.log" &
-  pid=$!
-  target=127.0.0.1:$port
-  for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+  # Port 0 and log level info: the "peer started" line says which port it got (each connection adds a line).
+  lib_start_peer "$out/peer.log" --peer-id loadtest --ops-listen "" --consensus echo \
+      --data-dir "$out/peer" --log-level info --set peer.discovery.persist=false ${sets[@]+"${sets[@]}"}
+  target=127.0.0.1:$lib_peer_port
 fi
 csv=$out/results.csv
 echo "connections,window,payload,msgs_per_s,mb_per_s,p50_us,p90_us,p99_us,p999_us,max_us,errors" >"$csv"
@@ -53,7 +54,8 @@ total=$(( ${#conns[@]} * ${#windows[@]} * ${#sizes[@]} )); n=0
 for s in "${sizes[@]}"; do for c in "${conns[@]}"; do for w in "${windows[@]}"; do
   n=$((n + 1))
   echo "loadtest: [$n/$total] $c connections x window $w x $s B" >&2
-  json=$("$weft" load --target "$target" -c "$c" -w "$w" -s "$s" -d "$dur" --warmup 1 --json --quiet -t $([ "$c" -ge 16 ] && echo 2 || echo 1) || echo '{}')
+  threads=1; [ "$c" -lt 16 ] || threads=2
+  json=$("$weft" load --target "$target" -c "$c" -w "$w" -s "$s" -d "$dur" --warmup 1 --json --quiet -t "$threads" || echo '{}')
   python3 - "$c" "$w" "$s" "$json" >>"$csv" <<'PY'
 import json, sys
 c, w, s, raw = sys.argv[1:5]
@@ -76,7 +78,7 @@ if ! command -v gnuplot >/dev/null 2>&1; then
 else
   for s in "${sizes[@]}"; do
     # One data file per connection count: window, msgs/s, p99 (rows in window order).
-    plots_tp= plots_p99=
+    plots_tp='' plots_p99=''
     for c in "${conns[@]}"; do
       label="$c connection$([ "$c" = 1 ] || echo s)"
       awk -F, -v s="$s" -v c="$c" 'NR > 1 && $3 == s && $1 == c { print $2 "," $4 "," $8 }' "$csv" | sort -t, -k1,1n >"$out/plot-$s-c$c.dat"

@@ -1,67 +1,79 @@
 #!/usr/bin/env bash
-# A fault campaign against N PBFT validators, each in its own network namespace
-# (as netns-cluster.sh makes them), with load from clients attached to several
-# validators, a reproducible fault schedule, then the checker and a report.
-#
-#   scripts/nemesis.sh [--validators N] [--faults LIST] [--duration S] [--seed N] [--interval S]
-#                      [--hold S] [--clients K] [--window W] [--liveness-bound S] [--out DIR]
-#                      [--disk-size SIZE] [--set KEY=VALUE]...
-#     --validators N    vp0..vp<N-1> at 10.213.0.1..N (default 4; f = (N-1)/3)
-#     --faults LIST     comma-separated, drawn in a seeded order (default all):
-#                       primary  the current primary cut off from every other validator
-#                       minority f validators cut off from the rest
-#                       split    the validators split in two halves (no quorum on either side for N=4)
-#                       oneway   one validator's packets to the others dropped (it still hears them)
-#                       loss     5 % of one validator's packets to and from the others dropped (numgen random)
-#                       pause    SIGSTOP, then SIGCONT at the heal (sockets open, nothing answers)
-#                       kill     SIGKILL, then restart with the same data directory at the heal
-#                       disk     the data directory of vp<N-1> (a tmpfs of --disk-size) filled up, freed at the heal
-#     --duration S      seconds of load (default 60); faults start at 8 s and end by S - 12
-#     --interval S      a fault every S seconds (default 15); each held --hold S (default 60 % of it), then healed
-#     --seed N          the schedule's seed (default: the time); the same seed gives the same schedule
-#     --clients K       weft load clients, attached to vp0..vp<K-1> (default min(N, 4)); -c 2 -w W each
-#     --window W        transactions in flight per client connection (default 16)
-#     --liveness-bound S  the checker's bound (default 60)
-#     --out DIR         where the run's files go (default results/nemesis-<time>)
-#     --set KEY=VALUE   passed to every validator
-# Writes DIR/report.md and DIR/timeline.png (python3-matplotlib, installed if missing),
-# DIR/check.txt (the checker's verdicts), events.tsv, samples.tsv, the logs and the data directories.
-# Exit: the checker's (0 all four verdicts pass, 1 a violation), 77 if namespaces cannot be made here.
-# Needs root, iproute2 and nftables (installed with apt-get if missing).
+# shellcheck disable=SC2317  # the functions lib.sh runs (lib_wait_for's checks, lib_on_exit's cleanup) look unreachable to it
 # No `set -e`: faults make commands fail on purpose (dd fills the disk until ENOSPC, `wait` returns a
 # killed validator's status, kill/nft may hit a validator that is gone), and the exit status must be the
 # checker's verdict or 77; the steps that must work are checked where they run (|| exit 1, || skip).
 set -uo pipefail
+USAGE=$(cat <<'EOF'
+A fault campaign against N PBFT validators, each in its own network namespace
+(as netns-cluster.sh makes them), with load from clients attached to several
+validators, a reproducible fault schedule, then the checker and a report.
+
+  scripts/nemesis.sh [--validators N] [--faults LIST] [--duration S] [--seed N] [--interval S]
+                     [--hold S] [--clients K] [--window W] [--liveness-bound S] [--out DIR]
+                     [--disk-size SIZE] [--set KEY=VALUE]...
+    --validators N    vp0..vp<N-1> at 10.213.0.1..N (default 4; f = (N-1)/3)
+    --faults LIST     comma-separated, drawn in a seeded order (default all):
+                      primary  the current primary cut off from every other validator
+                      minority f validators cut off from the rest
+                      split    the validators split in two halves (no quorum on either side for N=4)
+                      oneway   one validator's packets to the others dropped (it still hears them)
+                      loss     5 % of one validator's packets to and from the others dropped (numgen random)
+                      pause    SIGSTOP, then SIGCONT at the heal (sockets open, nothing answers)
+                      kill     SIGKILL, then restart with the same data directory at the heal
+                      disk     the data directory of vp<N-1> (a tmpfs of --disk-size) filled up, freed at the heal
+    --duration S      seconds of load (default 60); faults start at 8 s and end by S - 12
+    --interval S      a fault every S seconds (default 15); each held --hold S (default 60 % of it), then healed
+    --seed N          the schedule's seed (default: the time); the same seed gives the same schedule
+    --clients K       weft load clients, attached to vp0..vp<K-1> (default min(N, 4)); -c 2 -w W each
+    --window W        transactions in flight per client connection (default 16)
+    --liveness-bound S  the checker's bound (default 60)
+    --out DIR         where the run's files go (default results/nemesis-<time>)
+    --disk-size SIZE  the tmpfs of the disk fault (default 256M)
+    --set KEY=VALUE   passed to every validator
+Writes DIR/report.md and DIR/timeline.png (python3-matplotlib, installed if missing),
+DIR/check.txt (the checker's verdicts), events.tsv, samples.tsv, the logs and the data directories.
+Exit: the checker's (0 all four verdicts pass, 1 a violation), 77 if namespaces cannot be made here,
+2 a wrong argument.
+Needs root, iproute2 and nftables (installed with apt-get if missing).
+WEFT_BIN=path runs that binary instead of this tree's release build.
+EOF
+)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+lib_help "$@"
 n=4 faults="primary,minority,split,oneway,loss,pause,kill,disk" duration=60 seed=$(date +%s) interval=15 hold=""
 clients="" window=16 bound=60 out="" disk_size=256M
 extra=()
+whole() { [[ "$2" =~ ^[0-9]+$ ]] || lib_die "$1 must be a whole number, not '$2'"; }
+number() { [[ "$2" =~ ^[0-9]+(\.[0-9]+)?$ ]] || lib_die "$1 must be a number of seconds, not '$2'"; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    --validators) n=$2; shift 2 ;;
+    --validators|--faults|--duration|--seed|--interval|--hold|--clients|--window|--liveness-bound|--out|--disk-size|--set)
+      [ $# -ge 2 ] || lib_die "$1 needs a value" ;;&
+    --validators) whole "$1" "$2"; n=$2; shift 2 ;;
     --faults) faults=$2; shift 2 ;;
-    --duration) duration=$2; shift 2 ;;
-    --seed) seed=$2; shift 2 ;;
-    --interval) interval=$2; shift 2 ;;
-    --hold) hold=$2; shift 2 ;;
-    --clients) clients=$2; shift 2 ;;
-    --window) window=$2; shift 2 ;;
-    --liveness-bound) bound=$2; shift 2 ;;
+    --duration) number "$1" "$2"; duration=$2; shift 2 ;;
+    --seed) whole "$1" "$2"; seed=$2; shift 2 ;;
+    --interval) number "$1" "$2"; interval=$2; shift 2 ;;
+    --hold) number "$1" "$2"; hold=$2; shift 2 ;;
+    --clients) whole "$1" "$2"; clients=$2; shift 2 ;;
+    --window) whole "$1" "$2"; window=$2; shift 2 ;;
+    --liveness-bound) whole "$1" "$2"; bound=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --disk-size) disk_size=$2; shift 2 ;;
     --set) extra+=(--set "$2"); shift 2 ;;
-    *) echo "nemesis: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    *) lib_die "unknown argument '$1'" ;;
   esac
 done
 # Debian's python3 (its python3-matplotlib draws the timeline), else whatever python3 is on PATH.
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
-[ "$n" -ge 4 ] || { echo "nemesis: --validators must be at least 4" >&2; exit 2; }
+[ "$n" -ge 4 ] || lib_die "--validators must be at least 4, not $n"
 clients=${clients:-$((n < 4 ? n : 4))}
 hold=${hold:-$($py -c "print(round($interval * 0.6, 1))")}
-root=$(cd "$(dirname "$0")/.." && pwd)
-bin=${WEFT_BIN:-$root/.build/release/weft}
-[ -x "$bin" ] || { swift build -c release --package-path "$root" --product weft >&2 || exit 1; }
+root=$lib_root
+bin=$(lib_weft) || exit $?
 [ -n "$out" ] || out=$root/results/nemesis-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"/{data,acked,pids,load,logs} || exit 1
 out=$(cd "$out" && pwd)
@@ -92,25 +104,28 @@ load_pids=() sampler=""
 disk_node=$((n - 1))
 disk_dir="$out/data/vp$disk_node"
 mounted=0
+# At exit, Ctrl-C or SIGTERM (lib.sh runs it): the clients and validators stop (a paused one is
+# continued first), the namespaces go, the tmpfs is unmounted with its contents kept.
 cleanup() {
-  trap - INT TERM EXIT
   [ ${#load_pids[@]} -gt 0 ] && kill -TERM "${load_pids[@]}" 2>/dev/null
   for i in "${!vpid[@]}"; do kill -CONT "${vpid[$i]}" 2>/dev/null; kill -TERM "${vpid[$i]}" 2>/dev/null; done
   touch "$out/stop-sampler"
   wait 2>/dev/null
   for i in $(seq 0 $((n - 1))); do ip netns del "$(ns "$i")" 2>/dev/null; done
   ip netns del "$br" 2>/dev/null
-  if [ $mounted = 1 ]; then
+  if [ "$mounted" = 1 ]; then
     rm -f "$disk_dir/filler"
     cp -a "$disk_dir" "$disk_dir.copy" && umount "$disk_dir" && rmdir "$disk_dir" && mv "$disk_dir.copy" "$disk_dir"
     mounted=0
   fi
 }
-trap cleanup INT TERM EXIT
+lib_on_exit cleanup
 
 # The network: a bridge in its own namespace (address .254, from which the sampler reads /metrics).
-ip -n "$br" link add br0 type bridge && ip -n "$br" link set br0 up && ip -n "$br" addr add 10.213.0.254/24 dev br0 \
-  && ip -n "$br" link set lo up || skip "cannot make the bridge"
+if ! { ip -n "$br" link add br0 type bridge && ip -n "$br" link set br0 up && ip -n "$br" addr add 10.213.0.254/24 dev br0 \
+       && ip -n "$br" link set lo up; }; then
+  skip "cannot make the bridge"
+fi
 for i in $(seq 0 $((n - 1))); do
   s=$(ns "$i")
   ip netns add "$s" || exit 1
@@ -125,8 +140,10 @@ for i in $(seq 0 $((n - 1))); do
   ip netns exec "$s" nft add chain inet nemesis out '{ type filter hook output priority 0; }'
 done
 if [[ ",$faults," == *,disk,* ]]; then
-  mkdir -p "$disk_dir" && mount -t tmpfs -o "size=$disk_size" tmpfs "$disk_dir" && mounted=1 \
-    || { echo "nemesis: cannot mount a tmpfs on $disk_dir" >&2; exit 1; }
+  if ! { mkdir -p "$disk_dir" && mount -t tmpfs -o "size=$disk_size" tmpfs "$disk_dir"; }; then
+    echo "nemesis: cannot mount a tmpfs on $disk_dir" >&2; exit 1
+  fi
+  mounted=1
 fi
 
 start_vp() {
@@ -147,17 +164,14 @@ sampler=$!
 say "$n validators (f = $f) in namespaces ${tag}n1..${tag}n$n; run directory $out"
 
 # The full mesh (DISC peers), read from the sampler's point of view: every /metrics answers.
-deadline=$((SECONDS + 60))
-while :; do
-  ok=1
+full_mesh() {
+  local i c
   for i in $(seq 0 $((n - 1))); do
     c=$(ip netns exec "$br" curl -s -m 1 "http://$(ipof "$i"):9443/metrics" | sed -n 's/^weft_peers_established \([0-9]*\)$/\1/p')
-    [ "${c:-0}" -ge $((n - 1)) ] || { ok=0; break; }
+    [ "${c:-0}" -ge $((n - 1)) ] || return 1
   done
-  [ $ok = 1 ] && break
-  [ $SECONDS -lt $deadline ] || { echo "nemesis: the mesh did not form within 60 s (logs in $out/logs)" >&2; exit 1; }
-  sleep 0.5
-done
+}
+lib_wait_for 60 full_mesh || { echo "nemesis: the mesh did not form within 60 s (logs in $out/logs)" >&2; exit 1; }
 event mesh - "$n"
 say "full mesh; load for ${duration}s from $clients clients; faults: $faults, every ${interval}s held ${hold}s, seed $seed"
 
@@ -200,7 +214,6 @@ for i in $(seq 0 $((clients - 1))); do
     >"$out/load/client-vp$i.json" 2>"$out/logs/client-vp$i.log" &
   load_pids+=($!)
 done
-load_t0=$(now)
 event load-start - "$clients"
 
 others() { local i=$1 j l=(); for j in $(seq 0 $((n - 1))); do [ "$j" = "$i" ] || l+=("$(ipof "$j")"); done; local IFS=,; echo "${l[*]}"; }
@@ -241,6 +254,7 @@ apply() {
   esac
   applied_target=$target
 }
+gone() { ! kill -0 "$1" 2>/dev/null; }
 heal() {
   local kind=$1 target=$2 i
   for i in $(seq 0 $((n - 1))); do nftin "$i" flush table inet nemesis; done
@@ -257,8 +271,7 @@ heal() {
         event restart "vp$target" "${vpid[$target]}"
         say "vp$target reported a failed write ($(tr -d '\n' <<<"$health" | cut -c1-200)); restarting it"
         kill -TERM "${vpid[$target]}"
-        local tries=100
-        while kill -0 "${vpid[$target]}" 2>/dev/null && [ $tries -gt 0 ]; do sleep 0.1; tries=$((tries - 1)); done
+        lib_wait_for 10 gone "${vpid[$target]}"
         kill -KILL "${vpid[$target]}" 2>/dev/null
         wait "${vpid[$target]}" 2>/dev/null
         start_vp "$target"
@@ -282,13 +295,14 @@ for p in "${load_pids[@]}"; do wait "$p"; done
 load_pids=()
 event load-end - -
 say "load ended; waiting (up to ${bound}s) for every validator to reach the same height"
-deadline=$((SECONDS + bound + 5))
-while [ $SECONDS -lt $deadline ]; do
+same_height() {   # the last sample of each validator: all up, all at one height
+  local same up
   same=$(tail -n "$n" "$out/samples.tsv" | awk -F'\t' '$3 == "1" { print $4 }' | sort -u | wc -l)
   up=$(tail -n "$n" "$out/samples.tsv" | awk -F'\t' '$3 == "1"' | wc -l)
-  [ "$same" = 1 ] && [ "$up" = "$n" ] && break
-  sleep 1
-done
+  [ "$same" = 1 ] && [ "$up" = "$n" ]
+}
+# Not reaching it is the checker's to judge (liveness), not a reason to stop here.
+lib_wait_for $((bound + 5)) same_height
 sleep 2
 event stop - -
 for i in $(seq 0 $((n - 1))); do kill -TERM "${vpid[$i]}" 2>/dev/null; done

@@ -17,6 +17,7 @@ shut-down are not counted. Needs valgrind (installed with apt-get if missing
 and root). KEEP=path keeps the callgrind output there.
 EOF
 )
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 lib_help "$@"
 cd "$lib_root"
@@ -42,7 +43,8 @@ if ! command -v valgrind >/dev/null; then
     fi
 fi
 
-weft=$(lib_weft)                       # the load generator (and the peer unless --peer)
+WEFT_BIN=$(lib_weft)                   # the load generator (and the peer unless --peer); built once
+weft=$WEFT_BIN
 work=$(mktemp -d /tmp/weft-per-message.XXXXXX)
 lib_on_exit "[ -n \"\${KEEP:-}\" ] && cp '$work/callgrind.out' \"\$KEEP\"; rm -rf '$work'"
 cp "${peer_binary:-$weft}" "$work/weft"

@@ -32,12 +32,12 @@ Left out (--skip), because they cannot test instrumented code:
                 release build on top)
 EOF
 )
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 lib_help "$@"
-root=$(cd "$(dirname "$0")/.." && pwd)
 which=${1:-both}; shift || true
 [ "${1:-}" = "--" ] && shift
-cd "$root"
+cd "$lib_root" || exit 1
 status=0
 skips=(--skip PackageTests)   # see USAGE for why
 export WEFT_TEST_TIME_SCALE=${WEFT_TEST_TIME_SCALE:-4}

@@ -15,6 +15,7 @@ and open descriptors may not grow by more than 8. Exit 1 when growing.
 WEFT_BIN=path runs that binary instead of this tree's release build.
 EOF
 )
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 lib_help "$@"
 
@@ -29,7 +30,9 @@ done
 [ "$minutes" -gt 0 ] || lib_die "minutes must be at least 1"
 out=${out:-$lib_root/results/soak-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
-weft=$(lib_weft)
+# Set once, so that lib_start_peer does not run the build again at every restart of peer B.
+WEFT_BIN=$(lib_weft)
+weft=$WEFT_BIN
 
 lib_start_peer "$out/a.log" --peer-id soak-a --ops-listen "" --consensus echo --data-dir "$out/a" --log-level info
 a_pid=$lib_peer_pid pa=$lib_peer_port
@@ -52,7 +55,7 @@ next_sample=0 next_churn=5 next_restart=60 start=$SECONDS
 while [ $SECONDS -lt $end ]; do
     t=$((SECONDS - start))
     if [ $t -ge $next_sample ]; then
-        rss=$(awk '/VmRSS/ {print $2}' "/proc/$a_pid/status"); fds=$(ls "/proc/$a_pid/fd" | wc -l); th=$(ls "/proc/$a_pid/task" | wc -l)
+        rss=$(awk '/VmRSS/ {print $2}' "/proc/$a_pid/status"); fds=$(find "/proc/$a_pid/fd" -mindepth 1 -maxdepth 1 | wc -l); th=$(find "/proc/$a_pid/task" -mindepth 1 -maxdepth 1 | wc -l)
         echo "$t,$rss,$fds,$th" >>"$out/samples.csv"
         printf "soak: %4ds  rss %6d KiB  fds %4d  threads %d\n" "$t" "$rss" "$fds" "$th" >&2
         next_sample=$((next_sample + 10))

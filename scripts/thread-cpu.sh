@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# CPU time per thread of a running process over an interval: where a peer's
-# time goes (the reactor thread is named weft-reactor; the consensus fan and
-# the ledger run on libdispatch worker threads, named after the process).
-#   scripts/thread-cpu.sh PID [SECONDS=5]
-# Prints one line per thread that used CPU: thread id, name, % of one core.
 set -euo pipefail
+USAGE=$(cat <<'EOF'
+CPU time per thread of a running process over an interval: where a peer's
+time goes (the reactor thread is named weft-reactor; the consensus fan and
+the ledger run on libdispatch worker threads, named after the process).
+  scripts/thread-cpu.sh PID [SECONDS=5]
+Prints one line per thread that used CPU: thread id, name, % of one core.
+EOF
+)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+lib_help "$@"
 case "${1:-}" in
-  -h|--help|"") sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ]; exit $? ;;
-  -*) echo "thread-cpu: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  "") lib_die "needs the PID of a running process" ;;
+  -*) lib_die "unknown option '$1'" ;;
 esac
 pid=$1 secs=${2:-5}
-[[ "$pid" =~ ^[0-9]+$ ]] || { echo "thread-cpu: PID must be a process id, not '$pid' (see --help)" >&2; exit 2; }
-[[ "$secs" =~ ^[1-9][0-9]*$ ]] || { echo "thread-cpu: SECONDS must be a positive number, not '$secs' (see --help)" >&2; exit 2; }
-[ $# -le 2 ] || { echo "thread-cpu: unexpected argument '$3' (see --help)" >&2; exit 2; }
+[[ "$pid" =~ ^[0-9]+$ ]] || lib_die "PID must be a process id, not '$pid'"
+[[ "$secs" =~ ^[1-9][0-9]*$ ]] || lib_die "SECONDS must be a positive number, not '$secs'"
+[ $# -le 2 ] || lib_die "unexpected argument '$3'"
 [ -d "/proc/$pid" ] || { echo "thread-cpu: no process $pid" >&2; exit 1; }
 hz=$(getconf CLK_TCK)
 snapshot() {   # tid name ticks, one line per thread
@@ -23,12 +29,12 @@ snapshot() {   # tid name ticks, one line per thread
     stat=$(cat "$t/stat" 2>/dev/null) || continue
     name=$(cat "$t/comm" 2>/dev/null || echo '?')
     rest=${stat##*) }
-    set -- $rest
-    echo "${t##*/} $name $(( ${12} + ${13} ))"
+    read -r -a fields <<<"$rest"
+    echo "${t##*/} $name $(( fields[11] + fields[12] ))"
   done
 }
 before=$(snapshot)
-sleep "$secs"
+sleep "$secs"     # the measured interval
 after=$(snapshot)
 join <(echo "$before" | sort -k1,1) <(echo "$after" | sort -k1,1) |
   awk -v hz="$hz" -v s="$secs" '{ d = $5 - $3; if (d > 0) printf "%-8s %-16s %6.1f%%\n", $1, $2, 100 * d / hz / s }' |

@@ -7,6 +7,7 @@ docs/TUNING.md recommends for a Weft peer; changes nothing unless --apply
   scripts/tune-host.sh [--apply]
 EOF
 )
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 lib_help "$@"
 apply=0

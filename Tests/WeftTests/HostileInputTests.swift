@@ -103,7 +103,7 @@ final class HostileInputTests: XCTestCase {
             if try peer.metric("weft_slow_peers_disconnected_total") > 0 { break }
         }
         try eventually("the slow peer is disconnected") { try peer.metric("weft_slow_peers_disconnected_total") == 1 }
-        XCTAssertTrue(peer.log.contains("slow peer"))
+        try peer.waitForLog(containing: "slow peer")
         try healthy.echoCheck(count: 500, tag: 2)
         XCTAssertEqual(try peer.peerNames(), ["healthy"])
     }

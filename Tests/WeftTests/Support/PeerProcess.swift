@@ -72,6 +72,9 @@ final class PeerProcess: @unchecked Sendable {   // immutable but for the addres
         line.split(separator: " ").first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
     }
 
+    /// The exit status, once it has exited and its log is all read.
+    func waitForExit(timeout: Double) throws -> Int32 { try child.waitForExit(timeout: timeout) }
+
     /// Sends SIGTERM and waits for the exit status.
     func terminate(timeout: Double = 15) throws -> Int32 { try child.terminate(timeout: timeout) }
 

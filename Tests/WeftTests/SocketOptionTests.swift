@@ -84,7 +84,17 @@ final class SocketOptionTests: XCTestCase {
             }
             return nil
         }
-        try eventually("b dialed a") { dialEnds() != nil }
+        // A dialed socket gets its options just after connect(), an accepted
+        // one just after accept: the pair can be seen before that (it was,
+        // under AddressSanitizer). SO_LINGER is the last option set.
+        func lingerSet(_ fd: Int32) -> Bool {
+            var value = linger()
+            var length = socklen_t(MemoryLayout<linger>.size)
+            return getsockopt(fd, SOL_SOCKET, SO_LINGER, &value, &length) == 0 && value.l_onoff == 1
+        }
+        try eventually("b dialed a, and both ends have their options") {
+            dialEnds().map { lingerSet($0.accepted) && lingerSet($0.dialed) } ?? false
+        }
         let (accepted, dialed) = try XCTUnwrap(dialEnds())
         checkConnectionKnobs(accepted, "accepted")
         checkConnectionKnobs(dialed, "dialed")

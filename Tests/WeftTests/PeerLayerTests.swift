@@ -255,3 +255,22 @@ final class SocketOptionFailureTests: XCTestCase {
         XCTAssertEqual(Set(named), known.subtracting(["peer.socket.backlog"]))
     }
 }
+
+/// A dialed socket gets its options before `connect`: SO_RCVBUF set after the
+/// SYN does not change the window scale the handshake agreed.
+final class DialOrderTests: XCTestCase {
+    func testADialedSocketIsConfiguredBeforeItConnects() throws {
+        let listener = try Sockets.listen(on: HostPort(host: "127.0.0.1", port: 0), options: SocketOptions()) { _ in }
+        defer { Syscall.close(listener) }
+        guard let target = SocketAddress.local(of: listener) else { throw TestFailure("no listener address") }
+        var connectedWhenConfigured: Bool?
+        let (fd, _) = try Sockets.startConnect(to: target) { fd in
+            var peer = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let rc = withUnsafeMutableBytes(of: &peer) { getpeername(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length) }
+            connectedWhenConfigured = rc == 0
+        }
+        defer { Syscall.close(fd) }
+        XCTAssertEqual(connectedWhenConfigured, false, "configure ran before connect (getpeername: ENOTCONN)")
+    }
+}

@@ -24,8 +24,8 @@ final class Dialer {
     func dial(_ address: SocketAddress, as name: String) -> Result<ConnectionHandle, Failure> {
         guard let handle = links.table.reserve() else { return .failure(.connectionLimit) }
         do {
-            let (fd, connected) = try Sockets.startConnect(to: address)
-            links.applyConnectionOptions(fd)
+            // The socket's knobs before connect (a receive buffer set later does not change the window scale).
+            let (fd, connected) = try Sockets.startConnect(to: address) { links.applyConnectionOptions($0) }
             let c = Connection(fd: fd, handle: handle, direction: .outbound, state: .connecting, remoteAddress: name)
             c.dialedAddress = name
             links.metrics.dialed += 1

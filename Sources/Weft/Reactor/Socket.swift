@@ -126,9 +126,12 @@ public enum Sockets {
 
     /// Starts a non-blocking connect; returns the socket and whether it is
     /// already connected (loopback often is) or still in progress.
-    static func startConnect(to address: SocketAddress) throws -> (fd: Int32, connected: Bool) {
+    /// `configure` runs on the socket before `connect`: options such as
+    /// SO_RCVBUF must be set before the handshake fixes the window scale.
+    static func startConnect(to address: SocketAddress, configure: (Int32) -> Void = { _ in }) throws -> (fd: Int32, connected: Bool) {
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError(call: "socket", errno: errno) }
+        configure(fd)
         if address.withSockAddr({ connect(fd, $0, $1) }) == 0 { return (fd, true) }
         let err = errno
         if err == EINPROGRESS { return (fd, false) }

@@ -61,7 +61,7 @@ run() {   # sanitizer scratch [extra swift test args]
   fi
   local preload=
   if [ "$sanitizer" = thread ]; then
-    preload=$root/$scratch/tsan-mutex.so
+    preload=$lib_root/$scratch/tsan-mutex.so
     if ! "${CC:-clang}" -O1 -shared -fPIC -Wall -o "$preload" scripts/tsan-mutex.c -ldl \
        || ! nm -D "$preload" | grep -F '$s15Synchronization12_MutexHandleV11_unlockSlowyyF' >/dev/null \
        || ! nm -D "$(dirname "$bin")/weftPackageTests.xctest" | grep -F 'U $s15Synchronization12_MutexHandleV11_unlockSlowyyF' >/dev/null; then

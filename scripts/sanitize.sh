@@ -62,6 +62,7 @@ run() {   # sanitizer scratch [extra swift test args]
   local preload=
   if [ "$sanitizer" = thread ]; then
     preload=$lib_root/$scratch/tsan-mutex.so
+    # shellcheck disable=SC2016  # the $ is part of the Swift symbol names, not an expansion
     if ! "${CC:-clang}" -O1 -shared -fPIC -Wall -o "$preload" scripts/tsan-mutex.c -ldl \
        || ! nm -D "$preload" | grep -F '$s15Synchronization12_MutexHandleV11_unlockSlowyyF' >/dev/null \
        || ! nm -D "$(dirname "$bin")/weftPackageTests.xctest" | grep -F 'U $s15Synchronization12_MutexHandleV11_unlockSlowyyF' >/dev/null; then

@@ -43,6 +43,7 @@ public final class Node: @unchecked Sendable {
     // Peer protocol.
     let identity: SelfIdentity
     let discovery: Discovery
+    /// Owned here: the links and the handler chain hold them as `Upward`.
     private let peerLayer: PeerLayer
     private let peerHandler: PeerHandler
 

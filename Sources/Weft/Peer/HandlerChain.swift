@@ -19,7 +19,7 @@ struct HandlerChain {
         self.peer = Upward(peer)
     }
 
-    /// Offers the frame to each link until one takes it; `.pass` if none did.
+    /// Offers the frame to each link until one takes it (the peer handler, last, takes all).
     @inline(__always)
     func handle(_ frame: InboundFrame, from c: Connection) -> Disposition {
         let result = consensus { $0.handle(frame, from: c) }

@@ -34,9 +34,7 @@ final class PeerLayer {
     @inline(__always)
     func receive(_ frame: InboundFrame, from c: Connection) -> Disposition {
         guard c.state == .established else { handleHandshake(frame, from: c); return .handled }
-        let result = chain.handle(frame, from: c)
-        if result == .pass { links.metrics.unhandledMessages += 1; return .handled }
-        return result
+        return chain.handle(frame, from: c)       // its last link takes everything
     }
 
     /// Connected (and secured): a dialer sends its DISC_HELLO first.

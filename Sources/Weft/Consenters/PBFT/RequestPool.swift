@@ -111,7 +111,8 @@ struct RequestPool {
                 removed.append(key)
             }
         }
-        let overtaken = advanced.isEmpty || index.isEmpty ? [] : removeOvertaken(of: advanced)
+        // Only an unassigned request can be overtaken: with none, nothing to scan.
+        let overtaken = advanced.isEmpty || unassignedCount == 0 ? [] : removeOvertaken(of: advanced)
         compact()
         return (removed, overtaken)
     }

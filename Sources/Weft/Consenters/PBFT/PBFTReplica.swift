@@ -400,7 +400,7 @@ final class PBFTReplica {
                 if !done.completed.isEmpty { outputs.append(.requestsCompleted(done.completed)) }
                 if !done.overtaken.isEmpty {
                     counters.overtakenRequests += done.overtaken.count
-                    outputs.append(.requestsOvertaken(done.overtaken))
+                    outputs.append(.requestsUnordered(done.overtaken))
                 }
             }
             restartTimerOnProgress()

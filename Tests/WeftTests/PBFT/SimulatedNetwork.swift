@@ -119,10 +119,6 @@ final class SimulatedNetwork {
         return try! tx.serializedBytes()
     }
 
-    static func txid(of request: Pbft_request) -> String {
-        (try? Protos_Transaction(serializedBytes: request.payload))?.txid ?? ""
-    }
-
     /// A client sends `txid` to replica `at`: it wraps it in a request (its id, the next timestamp) and spreads it.
     @discardableResult
     func submit(_ txid: String, at replica: Int) -> Pbft_request {
@@ -274,10 +270,9 @@ final class SimulatedNetwork {
                     stateTransfer(r, sequence: sequence, id: id, from: from)
                 case .resendRequests(let requests):
                     for request in requests { spread(request, from: r) }
-                case .requestsUnordered(let requests):
-                    // As the adapter does: its own ones not in its chain go out again under a new timestamp.
-                    for request in requests where request.replicaID == UInt64(r)
-                        && !assemblers[r].recentTxids.contains(Self.txid(of: request)) {
+                case .requestsOvertaken(let requests):
+                    // As the adapter does: its own ones go out again under a new timestamp.
+                    for request in requests where request.replicaID == UInt64(r) {
                         let again = stamped(request.payload, at: r)
                         replicas[r].receiveRequest(again)
                         spread(again, from: r)
@@ -379,7 +374,7 @@ final class SimulatedNetwork {
         case .newViewInstalled(let v): return "newview \(v)"
         case .stateTransfer(let s, let id, let from): return "statetransfer \(s) \(id.prefix(12)) \(from)"
         case .resendRequests(let requests): return "resend \(requests.map(RequestKey.init))"
-        case .requestsUnordered(let requests): return "overtaken \(requests.map(RequestKey.init))"
+        case .requestsOvertaken(let requests): return "overtaken \(requests.map(RequestKey.init))"
         case .persist(let key, let value): return "persist \(key) \(value?.count ?? -1)"
         }
     }

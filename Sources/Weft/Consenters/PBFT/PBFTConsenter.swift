@@ -223,12 +223,12 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     /// timestamp now, so it goes out again under a new one. The client waits
     /// on the new key; were both ever ordered, the block keeps the txid once.
     private func stampAnew(_ old: Pbft_request) {
-        // No client waits: answered (its block came by state transfer) or gone with a restart.
-        guard let client = clients.removeValue(forKey: RequestKey(old)) else { return }
         var request = old
         request.timestamp = nextRequestStamp()
-        clients[RequestKey(request)] = client
-        logger.info("pbft: request for \(client.txid) left the outstanding set unordered; spread again under a new timestamp")
+        if let client = clients.removeValue(forKey: RequestKey(old)) {
+            clients[RequestKey(request)] = client
+            logger.info("pbft: request for \(client.txid) was overtaken by a later one of this replica; spread again under a new timestamp")
+        }
         var spread = Pbft_batch_message()
         spread.request = request
         broadcast(spread)
@@ -349,7 +349,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
                 execute(sequence, batch)
             case .requestsCompleted:
                 break   // clients are answered when their block is durable
-            case .requestsUnordered(let requests):
+            case .requestsOvertaken(let requests):
                 for request in requests where request.replicaID == selfReplica { stampAnew(request) }
             case .stateTransfer(let sequence, let checkpointID, let replicas):
                 startStateTransfer(sequence: sequence, checkpointID: checkpointID, sources: replicas)

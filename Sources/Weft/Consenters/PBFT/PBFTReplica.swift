@@ -400,7 +400,7 @@ final class PBFTReplica {
                 if !done.completed.isEmpty { outputs.append(.requestsCompleted(done.completed)) }
                 if !done.overtaken.isEmpty {
                     counters.overtakenRequests += done.overtaken.count
-                    outputs.append(.requestsUnordered(done.overtaken))
+                    outputs.append(.requestsOvertaken(done.overtaken))
                 }
             }
             restartTimerOnProgress()

@@ -38,14 +38,11 @@ enum PBFTAction: Sendable {
     case execute(sequence: UInt64, batch: Pbft_request_batch?, digest: String)
     /// Outstanding requests that left the outstanding set because a batch holding them executed.
     case requestsCompleted([RequestKey])
-    /// Outstanding requests that left the outstanding set without being ordered
-    /// here: overtaken by a later request of the same origin replica that executed
-    /// (every honest replica now refuses their timestamps), or dropped when a state
-    /// transfer replaced this replica's state (the replica cannot tell which of them
-    /// the transferred blocks hold). The origin replica's host spreads again, under
-    /// a new timestamp, each one whose transaction is not in its chain; other hosts
-    /// do nothing.
-    case requestsUnordered([Pbft_request])
+    /// Outstanding requests overtaken by a later request of the same origin replica
+    /// that executed: every honest replica now refuses their timestamps, so they
+    /// left the outstanding set unordered. The origin replica's host spreads each
+    /// again under a new timestamp; other hosts do nothing.
+    case requestsOvertaken([Pbft_request])
     /// Spread these requests again to every other replica (as `batch_message.request`),
     /// as when they first came from the client: this replica's own requests, still
     /// outstanding when its request timer expired or while its view change waits.

@@ -425,9 +425,7 @@ extension PBFTReplica {
         skipExecuted(to: sequence)
         lastDispatched = max(lastDispatched, sequence)
         seqNo = max(seqNo, sequence)
-        let dropped = pool.all.map(\.request)
         pool = RequestPool(keepingTimestampsOf: pool)
-        if !dropped.isEmpty { outputs.append(.requestsUnordered(dropped)) }
         timerDeadline = nil
         lastProgressTick = now
         checkpoints.recordOwn(sequence: sequence, id: checkpointID)

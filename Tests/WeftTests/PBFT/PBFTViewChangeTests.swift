@@ -428,7 +428,9 @@ final class PBFTViewChangeTests: XCTestCase {
     /// was lost (a request lost on its way, and overtaken by a later one from the same
     /// replica, is stale everywhere: Fabric's per-replica timestamp rule).
     func testSafetyUnderDropsAndViewChangesOverSeeds() {
-        for seed in UInt64(100)..<116 {
+        // Seeds 100...115; WEFT_PBFT_SEEDS=FIRST-LAST sweeps another range, as for the agreement test.
+        let seeds = ProcessInfo.processInfo.environment["WEFT_PBFT_SEEDS"] == nil ? 100...115 : PBFTSimulationTests.seeds
+        for seed in seeds {
             let (net, maxLog, maxStore, origins) = runLossy(seed: seed)
             XCTAssertNil(net.agreementProblem(), "seed \(seed)")
             let top = net.heights.max()!

@@ -23,6 +23,10 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     private let byzantine: PBFTByzantineMode?
     /// Client requests wrapped so far (`lose-spread` loses every third broadcast).
     private var wrapped = 0
+    /// Requests stamped anew: old key -> the key their client now waits on. Should the
+    /// old one still be ordered (it was in a batch somewhere when it was overtaken
+    /// here), its client is answered SUCCESS then, not FAILURE for the duplicate later.
+    private var restamped: [RequestKey: RequestKey] = [:]
     /// TLS on: signs this replica's VIEW-CHANGEs and checks everyone's; nil = unsigned, as Fabric with security off.
     private let signatures: PBFTSignatures?
     /// Per sending replica: when a forged message from it was last logged (uptime nanoseconds).
@@ -227,6 +231,8 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         request.timestamp = nextRequestStamp()
         if let client = clients.removeValue(forKey: RequestKey(old)) {
             clients[RequestKey(request)] = client
+            restamped[RequestKey(old)] = RequestKey(request)
+            if restamped.count > 4096 { restamped = restamped.filter { clients[$0.value] != nil } }
             logger.info("pbft: request for \(client.txid) was overtaken by a later one of this replica; spread again under a new timestamp")
         }
         var spread = Pbft_batch_message()
@@ -398,7 +404,8 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         var answers: [Answer] = []
         for (txid, key) in block.included {
-            guard let request = clients.removeValue(forKey: key) else { continue }
+            let waiting = restamped.removeValue(forKey: key).flatMap { clients[$0] != nil ? $0 : nil } ?? key
+            guard let request = clients.removeValue(forKey: waiting) else { continue }
             metrics.commitLatency.observe(sinceNanos: request.receivedAt, nowNanos: now)
             answers.append(Answer(client: request.client, txid: txid, duplicate: false))
         }

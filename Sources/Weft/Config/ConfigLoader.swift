@@ -1,25 +1,6 @@
 import Foundation
 import Yams
 
-/// A config key: its dotted path, its default as text, and how a text value
-/// is checked and stored.
-public struct ConfigKey: Sendable {
-    public let path: String
-    public let defaultText: String
-    public let help: String
-    let apply: @Sendable (inout PeerConfig, String) throws(ConfigError) -> Void
-
-    /// `CORE_` + the path upper-cased with `_` for `.`.
-    public var environmentName: String { "CORE_" + path.uppercased().replacingOccurrences(of: ".", with: "_") }
-}
-
-public struct ConfigError: Error, CustomStringConvertible, Equatable {
-    public let key: String
-    public let reason: String
-    public init(key: String, reason: String) { self.key = key; self.reason = reason }
-    public var description: String { "config key '\(key)': \(reason)" }
-}
-
 /// core.yaml, then `CORE_*` environment variables, then flags (`--set key=value`
 /// and the named flags), each over the one before (PROTOCOL.md section 6).
 public enum ConfigLoader {

@@ -264,9 +264,6 @@ final class Discovery {
     }
 }
 
-/// Reactor-owned objects carried through another thread untouched.
-struct UncheckedBox<T>: @unchecked Sendable { let value: T }
-
 extension Discovery.Known {
     /// The connection to this address, if it is still open.
     func connection(in port: DiscoveryPort) -> Connection? { handle.flatMap { port.connection($0) } }

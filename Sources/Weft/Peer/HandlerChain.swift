@@ -1,12 +1,6 @@
 import Foundation
 import Logging
 
-/// A link of the handler chain (Fabric's `MessageHandler`), run on the reactor
-/// thread for each message of an established peer.
-protocol MessageHandler: AnyObject {
-    func handle(_ frame: InboundFrame, from c: Connection) -> Disposition
-}
-
 /// The chain itself: the consensus handler (the engine's inlet), then the
 /// peer handler (Fabric's order). The node owns both; the chain calls them
 /// as `Upward`, so walking it per frame costs no retain or release.

@@ -1,28 +1,6 @@
 import CWeftLinux
 import Glibc
 
-/// Something the event loop calls when its descriptor is ready.
-public protocol EventHandler: AnyObject {
-    func handleEvents(_ events: UInt32)
-}
-
-/// What the loop calls once per turn, around its sleep.
-public protocol EventLoopHooks: AnyObject {
-    /// Runs before `epoll_wait`; returns true when it left work that must not
-    /// wait (the loop then polls without blocking).
-    func beforeSleep() -> Bool
-    /// Runs right after `epoll_wait` returns, before any handler.
-    func afterSleep()
-}
-
-/// Readiness bits, as epoll reports them.
-public enum Readiness {
-    public static let readable = EPOLLIN.rawValue
-    public static let writable = EPOLLOUT.rawValue
-    public static let error = EPOLLERR.rawValue
-    public static let hangUp = EPOLLHUP.rawValue
-}
-
 /// The whole event loop, in the manner of redis' `ae.c`: file events (epoll,
 /// level-triggered), timers (a min-heap that sets the epoll timeout), and a
 /// `beforeSleep` hook that runs once per turn before the loop blocks.

@@ -12,11 +12,3 @@ struct InboundItem: Sendable {
     /// A sampled message's push time (MonotonicClock), else 0: ring-to-recvMsg latency.
     var sampledAt: UInt64 = 0
 }
-
-/// What the consenter asked the reactor to send: to one connection, or
-/// (`handle` nil) to every established peer that `target` includes.
-struct OutboundItem: Sendable {
-    let message: Message
-    let handle: ConnectionHandle?
-    let target: BroadcastTarget
-}

@@ -3,56 +3,6 @@ import Logging
 import Glibc
 import Synchronization
 
-/// `logging.format`: how each event is written to stderr.
-public enum LogFormat: String, Sendable, Equatable, CaseIterable {
-    /// One line per event: `time level logger : key=value … [source] message`.
-    case text
-    /// One JSON object per line: `time`, `level`, `logger`, `message`, then the event's fields.
-    case json
-}
-
-/// The peer's log output: the level, changeable at run time (`PUT /logspec`),
-/// and the format. `bootstrap` installs it as swift-log's handler; an embedder
-/// with a logging system of its own may leave it alone (then /logspec changes
-/// only what `WeftLogging.level` reports).
-public enum WeftLogging {
-    private static let current = Atomic<UInt8>(WeftLogging.code(.info))
-
-    /// The level every handler of `bootstrap` filters at, now.
-    public static var level: Logger.Level {
-        get { Logger.Level.allCases[Int(current.load(ordering: .relaxed))] }
-        set { current.store(code(newValue), ordering: .relaxed) }
-    }
-
-    static func code(_ level: Logger.Level) -> UInt8 { UInt8(Logger.Level.allCases.firstIndex(of: level)!) }
-
-    /// Installs the handler for the whole process (once, at start).
-    public static func bootstrap(format: LogFormat, level: Logger.Level, stream: LogStream = .standardError) {
-        self.level = level
-        LoggingSystem.bootstrap { label in WeftLogHandler(label: label, format: format, stream: stream) }
-    }
-}
-
-/// Where log lines go: stderr, or (tests) a closure.
-public struct LogStream: Sendable {
-    let write: @Sendable (String) -> Void
-    public init(_ write: @escaping @Sendable (String) -> Void) { self.write = write }
-
-    public static let standardError = LogStream { line in
-        // One write(2) per line, so lines from threads do not interleave.
-        var line = line
-        line.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return }
-                offset += n
-            }
-        }
-    }
-}
-
 /// swift-log handler for both formats; the level is `WeftLogging.level`.
 public struct WeftLogHandler: LogHandler {
     public let label: String

@@ -1,10 +1,15 @@
 // PBFT core: the host's contract (for the adapter that runs PBFTReplica in the peer).
 //
+// Core/ is the protocol alone: no Dispatch, no Glibc, no clock, no file or socket
+// (CoreIsPureTests greps for them). Host/ (PBFTHost and its parts) is everything
+// around it, reaching the world through ports: Communicator, PBFTClock, PBFTLedger,
+// PBFTRecordStore; PBFTConsenter builds the real ones.
+//
 // Files: PBFTOptions (knobs, quorum), PBFTTypes (RequestKey, PBFTAction, PBFTCounters),
 // PBFTDigest / PBFTEncoding (batch digest; deterministic encoding), RequestPool
 // (outstanding requests), MessageLog (certificates), Checkpoints, PBFTReplica (normal
 // case, checkpoints), ViewChange + ViewChangeRules (view change, NEW-VIEW, fetch,
-// state transfer, null requests), Persistence (records), BlockAssembler (blocks).
+// state transfer, null requests), Persistence (records), PBFTReady (outputs by kind).
 //
 // Inputs, all on one serial queue:
 // - receiveRequest(_:) for a client's request (wrapped by this validator: its replica id,
@@ -23,8 +28,10 @@
 //   of a `.stateTransfer`; executions still queued below it are to be dropped.
 // - stateTransferFailed(sequence:) when the host cannot start a `.stateTransfer` (its
 //   checkpoint id does not decode): the replica drops that target and asks for another.
-// Outputs: takeActions() after each input, carried out in order. `.persist` records are
-// written before anything that follows them is sent. Every message is encoded with
+// Outputs: takeReady() after each input: a PBFTReady whose `records` are stored before
+// any of its `messages` is sent (a host that cannot store them sends nothing), then its
+// `committed` batches executed in order, then its `notices` handled. (takeActions() gives
+// the same outputs unsorted, in the order they were made.) Every message is encoded with
 // PBFTEncoding.bytes (NEW-VIEW's xset is a map).
 //
 // Restart: PBFTReplica(id:options:lastExecuted:lastCheckpointID:restoring:) with the

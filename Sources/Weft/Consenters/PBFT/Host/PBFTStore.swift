@@ -10,7 +10,7 @@ import Glibc
 /// kernel has it), as Fabric v0.6's LevelDB writes without sync did; a host
 /// that loses power may come back with older records. Syncing each record
 /// would put a disk flush in front of every PREPARE and COMMIT.
-final class PBFTStore {
+final class PBFTStore: PBFTRecordStore {
     let directory: String
     private(set) var writes = 0
 

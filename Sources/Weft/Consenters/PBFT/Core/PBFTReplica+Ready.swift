@@ -1,0 +1,4 @@
+extension PBFTReplica {
+    /// Everything the replica asked for since the last call, sorted into a `PBFTReady`.
+    func takeReady() -> PBFTReady { PBFTReady(takeActions()) }
+}

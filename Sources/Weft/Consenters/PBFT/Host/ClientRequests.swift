@@ -1,0 +1,95 @@
+/// This validator's own clients: whose request waits under which key, and the
+/// answers held back until the block that settles them is durable. A client
+/// is answered once: SUCCESS when its transaction is in a durable block,
+/// FAILURE for a duplicate txid, a failed write, or a shutdown.
+final class ClientRequests {
+    struct Waiting {
+        let client: PeerID
+        let txid: String
+        /// `PBFTClock.monotonicNanos()` when it came: the commit latency's start.
+        let receivedAt: UInt64
+    }
+
+    struct Answer {
+        let client: PeerID
+        let txid: String
+        let duplicate: Bool
+    }
+
+    private var waiting: [RequestKey: Waiting] = [:]
+    /// Requests stamped anew: old key -> the key their client now waits on. Should the
+    /// old one still be ordered (it was in a batch somewhere when it was overtaken
+    /// here), its client is answered SUCCESS then, not FAILURE for the duplicate later.
+    private var restamped: [RequestKey: RequestKey] = [:]
+    /// One entry per block appended, in append order, until its outcome is known.
+    private var held: [[Answer]] = []
+    private var heldHead = 0
+
+    var count: Int { waiting.count }
+
+    func wait(_ key: RequestKey, _ request: Waiting) { waiting[key] = request }
+
+    /// The client waiting on `old` now waits on `new`; nil if none waited.
+    func restamp(from old: RequestKey, to new: RequestKey) -> Waiting? {
+        guard let request = waiting.removeValue(forKey: old) else { return nil }
+        waiting[new] = request
+        restamped[old] = new
+        if restamped.count > 4096 { restamped = restamped.filter { waiting[$0.value] != nil } }
+        return request
+    }
+
+    /// The answers a block assembled here settles: its transactions by request key
+    /// (following re-stamps), and the duplicates it skipped. `settled` sees each.
+    func answers(for block: AssembledBlock, settled: (Waiting) -> Void) -> [Answer] {
+        var answers: [Answer] = []
+        for (txid, key) in block.included {
+            let key = restamped.removeValue(forKey: key).flatMap { waiting[$0] != nil ? $0 : nil } ?? key
+            guard let request = waiting.removeValue(forKey: key) else { continue }
+            settled(request)
+            answers.append(Answer(client: request.client, txid: txid, duplicate: false))
+        }
+        for (txid, key) in block.duplicates {
+            guard let request = waiting.removeValue(forKey: key) else { continue }
+            answers.append(Answer(client: request.client, txid: txid, duplicate: true))
+        }
+        return answers
+    }
+
+    /// The answers blocks fetched by state transfer settle, one list per block:
+    /// by txid, since the keys the requests were ordered under are not in a block.
+    func answers(forFetched blocks: [Protos_Block]) -> [[Answer]] {
+        var byTxid: [String: [RequestKey]] = [:]
+        for (key, request) in waiting { byTxid[request.txid, default: []].append(key) }
+        return blocks.map { block in
+            block.transactions.flatMap { tx in
+                (byTxid.removeValue(forKey: tx.txid) ?? []).compactMap { key in
+                    waiting.removeValue(forKey: key).map { Answer(client: $0.client, txid: tx.txid, duplicate: false) }
+                }
+            }
+        }
+    }
+
+    /// Holds the answers of the block just appended until its outcome.
+    func hold(_ answers: [Answer]) { held.append(answers) }
+
+    /// Pairs the ledger's outcomes (in append order) with the answers they release.
+    func release(_ outcomes: [Result<Void, Error>]) -> [(answers: [Answer], result: Result<Void, Error>)] {
+        var released: [(answers: [Answer], result: Result<Void, Error>)] = []
+        for result in outcomes {
+            guard heldHead < held.count else { break }
+            released.append((held[heldHead], result))
+            heldHead += 1
+        }
+        if heldHead > 1024 && heldHead * 2 > held.count {
+            held.removeFirst(heldHead)
+            heldHead = 0
+        }
+        return released
+    }
+
+    /// Every client still waiting (at shutdown); none waits afterwards.
+    func takeAllWaiting() -> [Waiting] {
+        defer { waiting.removeAll() }
+        return Array(waiting.values)
+    }
+}

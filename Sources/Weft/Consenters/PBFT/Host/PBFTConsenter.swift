@@ -1,0 +1,133 @@
+import Dispatch
+import Foundation
+import Logging
+
+/// Fabric v0.6's PBFT, batch mode (PROTOCOL.md section 8), as a `Consenter`.
+///
+/// The protocol is `PBFTReplica` (Core: a deterministic state machine with no
+/// I/O); everything around it is `PBFTHost`, which reaches the world through
+/// ports. This adapter only builds the real ports — the fan's communicator,
+/// the system clock, the durable ledger file, the record files — recovers the
+/// replica from them, and drives the host from the fan's queue: each message,
+/// a 10 ms tick, and the ledger's "durable" callback.
+public final class PBFTConsenter: Consenter, @unchecked Sendable {
+    /// The logical clock's period: every PBFT timeout is a whole number of ticks.
+    static let tickNanos: UInt64 = 10_000_000
+
+    let settings: PBFTHostSettings
+    let metrics = PBFTMetrics()
+    private let logger: Logger
+    private let ledger: FileLedger
+    private let store: PBFTStore
+    private let signatures: PBFTSignatures?
+    private let byzantine: ByzantineSeam?
+    // Built here, handed to the host at start.
+    private var recovered: (replica: PBFTReplica, assembler: BlockAssembler)?
+    // Fan-queue state.
+    private var host: PBFTHost?
+    private var ticker: DispatchSourceTimer?
+
+    /// Checks the PBFT settings against this peer's name and opens (and
+    /// recovers) the ledger; a bad setting or a corrupt ledger throws, naming it.
+    public init(config: PeerConfig, logger: Logger = Logger(label: "weft.pbft")) throws {
+        let pbft = config.pbft
+        var options = try PBFTOptions(pbft)
+        // A PRE-PREPARE carries its whole batch: keep it a frame below the
+        // limit every replica enforces (64 KiB for the envelopes around it).
+        options.maxBatchBytes = max(1, config.limits.maxFrameSize - 65_536)
+        options.viewChangesVerified = config.tls.enabled  // PBFTSignatures checks every VIEW-CHANGE, relayed ones too
+        let names = try PBFTConsenter.replicaNames(pbft)
+        guard let index = names.firstIndex(of: config.peerID) else {
+            throw ConfigError(key: "peer.id", reason: "'\(config.peerID)' is not a PBFT replica (replicas: \(names.joined(separator: ", ")); see pbft.general.validators)")
+        }
+        let selfReplica = UInt64(index)
+        settings = PBFTHostSettings(options: options, replicaNames: names, selfReplica: selfReplica,
+                                    maxTransactionBytes: options.maxBatchBytes / 2,
+                                    blocksPerRequest: config.sync.blocksPerRequest,
+                                    syncTimeoutTicks: Int(max(1, config.sync.requestTimeoutNanos / Self.tickNanos)))
+        byzantine = pbft.byzantine.isEmpty ? nil : PBFTByzantineMode(rawValue: pbft.byzantine).map(ByzantineSeam.init)
+        self.logger = logger
+        signatures = try PBFTConsenter.signatures(config, selfReplica: selfReplica, replicaNames: names)
+
+        let ledgerPath = (config.fileSystemPath as NSString).appendingPathComponent("ledger/blocks")
+        let file = try BlockFile(path: ledgerPath) { logger.warning("\($0)") }
+        let blocks = file.recovered.records
+        var lastExecuted: UInt64 = 0
+        if let last = blocks.last?.block, let metadata = try? Pbft_metadata(serializedBytes: last.consensusMetadata) {
+            lastExecuted = metadata.seqNo
+        }
+        let assembler = BlockAssembler(height: file.recovered.height, lastHash: file.recovered.lastHash,
+                                       recentTxids: TxidWindow(capacity: pbft.txidWindow,
+                                                               chainOrder: blocks.lazy.flatMap { $0.block.transactions.lazy.map(\.txid) }),
+                                       previousHash: blocks.count >= 2 ? SHA256.hash(blocks[blocks.count - 2].bytes) : [])
+        ledger = FileLedger(writer: LedgerWriter(file: file, height: file.recovered.height, groupCommitNanos: 0),
+                            server: try BlockServer(path: ledgerPath, recovered: file.recovered, blocksPerRequest: config.sync.blocksPerRequest))
+        store = try PBFTStore(directory: (config.fileSystemPath as NSString).appendingPathComponent("pbft"))
+        let stored = try store.load()
+        let replica = PBFTReplica(id: selfReplica, options: options, lastExecuted: lastExecuted,
+                                  lastCheckpointID: blocks.isEmpty ? "" : assembler.checkpointID, restoring: stored)
+        recovered = (replica, assembler)
+        if !stored.isEmpty {
+            logger.notice("pbft: restored \(stored.count) records from \(store.directory): view \(replica.view), low watermark \(replica.lowWatermark)")
+        }
+        logger.info("pbft: replica \(selfReplica) of \(options.n) (f \(options.f), quorum \(options.quorum), K \(options.k), L \(options.logSize)); ledger \(ledgerPath): height \(file.recovered.height), last sequence \(lastExecuted)")
+        file.forgetRecoveredBlocks()
+        metrics.update(from: replica, outstanding: 0)
+    }
+
+    /// The replica names in id order, checked against N.
+    static func replicaNames(_ settings: PeerConfig.PBFT) throws(ConfigError) -> [String] {
+        if !settings.validators.isEmpty && settings.validators.count != settings.n {
+            throw ConfigError(key: "pbft.general.validators",
+                              reason: "names \(settings.validators.count) replicas but pbft.general.N is \(settings.n)")
+        }
+        return settings.replicaNames
+    }
+
+    /// TLS on: this replica signs its VIEW-CHANGEs with its TLS key and checks everyone's.
+    private static func signatures(_ config: PeerConfig, selfReplica: UInt64, replicaNames: [String]) throws -> PBFTSignatures? {
+        guard config.tls.enabled else { return nil }
+        let signer = try MessageSigner(keyFile: config.tls.keyFile)
+        guard let own = SignatureVerifier(certificateFile: config.tls.certFile) else {
+            throw ConfigError(key: "peer.tls.cert.file", reason: "'\(config.tls.certFile)' holds no usable PEM certificate")
+        }
+        return PBFTSignatures(signer: signer, ownKey: own, selfReplica: selfReplica, replicaNames: replicaNames)
+    }
+
+    public var chainHeight: UInt64 { ledger.durableHeight }
+
+    public var failedHealthChecks: [String] { metrics.failedHealthChecks(quorum: settings.options.quorum) + ledger.writer.failedHealthChecks }
+
+    public func writeMetrics(to text: inout String) {
+        metrics.write(to: &text)
+        ledger.writer.writeMetrics(to: &text)
+    }
+
+    public func start(_ context: FanContext) throws {
+        guard let (replica, assembler) = recovered else { return }
+        recovered = nil
+        let host = PBFTHost(settings: settings, replica: replica, assembler: assembler, network: context.communicator,
+                            clock: SystemClock(), ledger: ledger, records: store, signatures: signatures,
+                            byzantine: byzantine, metrics: metrics, logger: logger)
+        self.host = host
+        ledger.writer.onDurable = { [weak self] in
+            guard let self else { return }
+            context.queue.async { self.host?.answerDurable() }
+        }
+        let timer = DispatchSource.makeTimerSource(queue: context.queue)
+        timer.schedule(deadline: .now() + .nanoseconds(Int(Self.tickNanos)), repeating: .nanoseconds(Int(Self.tickNanos)))
+        timer.setEventHandler { [weak self] in self?.host?.tick() }
+        timer.resume()
+        ticker = timer
+    }
+
+    public func recvMsg(_ message: consuming Message, from sender: PeerID) {
+        host?.receive(message, from: sender)
+    }
+
+    /// Shutdown: what is committed is written and answered; clients still waiting get FAILURE.
+    public func stop() {
+        ticker?.cancel()
+        if let host { host.stop() } else { ledger.finish() }
+    }
+}

@@ -1,0 +1,39 @@
+extension PBFTHost {
+    /// A committed batch becomes the next block (a null request, none).
+    func execute(_ sequence: UInt64, _ batch: Pbft_request_batch?) {
+        guard let batch else {
+            replica.executed(sequence: sequence, checkpointID: assembler.checkpointID)
+            return
+        }
+        let block = assembler.assemble(sequence: sequence, batch: batch)
+        let now = clock.monotonicNanos()
+        let answers = clients.answers(for: block) { metrics.commitLatency.observe(sinceNanos: $0.receivedAt, nowNanos: now) }
+        if !block.duplicates.isEmpty {
+            logger.notice("pbft: sequence \(sequence): \(block.duplicates.count) transactions skipped, their txids already in the chain")
+        }
+        clients.hold(answers)
+        ledger.append(block.bytes)
+        metrics.executed(transactions: block.included.count)
+        replica.executed(sequence: sequence, checkpointID: assembler.checkpointID)
+    }
+
+    /// Answers the clients of every block whose outcome the ledger reported (in append order).
+    func answerDurable() {
+        for (answers, result) in clients.release(ledger.takeOutcomes()) {
+            for held in answers {
+                switch result {
+                case .success where held.duplicate:
+                    answer(held.client, .failure, "\(held.txid): duplicate txid (already in the chain)")
+                case .success:
+                    answer(held.client, .success, held.txid)
+                case .failure(let error):
+                    if !ledgerFailureLogged {
+                        ledgerFailureLogged = true
+                        logger.critical("pbft: ledger write failed: \(error); this validator acknowledges nothing more (its clients are answered FAILURE) until it is restarted once the cause is fixed; the restart truncates a torn tail and catches up by state transfer")
+                    }
+                    answer(held.client, .failure, "\(held.txid): ledger write failed: \(error)")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,6 @@
+/// Where the replica's `PBFTReady.records` are kept across restarts: a port,
+/// so the whole-host simulator can lose what was not made durable.
+protocol PBFTRecordStore: AnyObject {
+    /// Stores `value` under `key`, or removes the key (nil).
+    func apply(key: String, value: [UInt8]?) throws
+}

@@ -80,6 +80,7 @@ final class ConsensusFan: @unchecked Sendable {
                     reactorWaker.forceWake()
                 }
             }
+            if count > 0 { consenter.endOfBurst() }
             communicator.inBatch = false
             if count > 0 {
                 delivered.add(count & 63, ordering: .relaxed)

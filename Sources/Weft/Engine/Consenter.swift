@@ -12,6 +12,10 @@ public protocol Consenter: AnyObject, Sendable {
     /// (`unicast(message, …)` as its last use) passes the frame on without
     /// the fan thread ever touching the frame's reference count.
     func recvMsg(_ message: consuming Message, from sender: PeerID)
+    /// The fan delivered every message it had (a burst ended): a consenter
+    /// that batches work per burst — one fsync before its sends, say — does
+    /// it here. Still on the fan's queue, before the reactor is woken to write.
+    func endOfBurst()
     /// Shutdown: every queued message has been delivered; finish what is
     /// pending (write blocks, answer clients) before returning.
     func stop()
@@ -29,6 +33,7 @@ public protocol Consenter: AnyObject, Sendable {
 extension Consenter {
     public func start(_ context: FanContext) throws {}
     public func stop() {}
+    public func endOfBurst() {}
     public var chainHeight: UInt64 { 0 }
     public var failedHealthChecks: [String] { [] }
     public func writeMetrics(to text: inout String) {}

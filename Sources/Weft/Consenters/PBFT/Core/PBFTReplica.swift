@@ -392,6 +392,9 @@ final class PBFTReplica {
         while stateTransferTarget == nil {
             let n = lastDispatched + 1
             guard inWindow(n), isCommitted(view: view, sequence: n), let pp = log[view, n]?.prePrepare else { return }
+            // A certificate restored without its batch (the record was lost) is never
+            // executed as an empty block: wait; f+1 checkpoints past it bring a transfer.
+            guard pp.batchDigest.isEmpty || log.batch(pp.batchDigest) != nil else { return }
             lastDispatched = n
             let batch: Pbft_request_batch? = pp.batchDigest.isEmpty ? nil : pp.requestBatch
             outputs.append(.execute(sequence: n, batch: batch, digest: pp.batchDigest))

@@ -64,6 +64,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
                             server: try BlockServer(path: ledgerPath, recovered: file.recovered, blocksPerRequest: config.sync.blocksPerRequest))
         store = try PBFTStore(directory: (config.fileSystemPath as NSString).appendingPathComponent("pbft"))
         let stored = try store.load()
+        if let mended = store.mended { logger.warning("pbft: records: \(mended)") }
         let replica = PBFTReplica(id: selfReplica, options: options, lastExecuted: lastExecuted,
                                   lastCheckpointID: blocks.isEmpty ? "" : assembler.checkpointID, restoring: stored)
         recovered = (replica, assembler)
@@ -112,7 +113,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         self.host = host
         ledger.writer.onDurable = { [weak self] in
             guard let self else { return }
-            context.queue.async { self.host?.answerDurable() }
+            context.queue.async { self.host?.ledgerSettled() }
         }
         let timer = DispatchSource.makeTimerSource(queue: context.queue)
         timer.schedule(deadline: .now() + .nanoseconds(Int(Self.tickNanos)), repeating: .nanoseconds(Int(Self.tickNanos)))
@@ -124,6 +125,9 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     public func recvMsg(_ message: consuming Message, from sender: PeerID) {
         host?.receive(message, from: sender)
     }
+
+    /// One sync for the records the whole burst readied, then its sends.
+    public func endOfBurst() { host?.flush() }
 
     /// Shutdown: what is committed is written and answered; clients still waiting get FAILURE.
     public func stop() {

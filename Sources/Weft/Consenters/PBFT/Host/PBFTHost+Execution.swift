@@ -1,8 +1,10 @@
 extension PBFTHost {
     /// A committed batch becomes the next block (a null request, none).
+    /// The replica hears of it once the block is durable (`releaseDurable`).
     func execute(_ sequence: UInt64, _ batch: Pbft_request_batch?) {
         guard let batch else {
-            replica.executed(sequence: sequence, checkpointID: assembler.checkpointID)
+            durability.hold(.executed(sequence: sequence, checkpointID: assembler.checkpointID), untilHeight: assembler.height)
+            releaseDurable()
             return
         }
         let block = assembler.assemble(sequence: sequence, batch: batch)
@@ -14,7 +16,28 @@ extension PBFTHost {
         clients.hold(answers)
         ledger.append(block.bytes)
         metrics.executed(transactions: block.included.count)
-        replica.executed(sequence: sequence, checkpointID: assembler.checkpointID)
+        durability.hold(.executed(sequence: sequence, checkpointID: assembler.checkpointID), untilHeight: assembler.height)
+    }
+
+    /// Tells the replica of every execution and transfer whose blocks are durable now.
+    func releaseDurable() {
+        for step in durability.release(durableHeight: ledger.durableHeight) {
+            switch step {
+            case .executed(let sequence, let checkpointID):
+                replica.executed(sequence: sequence, checkpointID: checkpointID)
+            case .transferred(let sequence, let checkpointID):
+                replica.stateTransferCompleted(sequence: sequence, checkpointID: checkpointID)
+            }
+        }
+    }
+
+    /// The ledger reported outcomes: answers the clients of those blocks (in
+    /// append order), tells the replica what is durable now, and carries out
+    /// what that readies (a checkpoint).
+    func ledgerSettled() {
+        answerDurable()
+        releaseDurable()
+        performAll()
     }
 
     /// Answers the clients of every block whose outcome the ledger reported (in append order).

@@ -9,16 +9,18 @@ extension PBFTHost {
         }
     }
 
-    /// Records first: a replica that cannot store them sends nothing, now or later.
+    /// Records first, durable with one sync: a replica that cannot store them
+    /// sends nothing, now or later.
     func perform(_ ready: PBFTReady) {
         guard storeFailure == nil else { return }
-        for (key, value) in ready.records {
-            do { try records.apply(key: key, value: value) } catch {
-                storeFailure = "\(error)"
-                metrics.storeFailed("\(error)")
-                logger.critical("pbft: cannot record \(key): \(error); this replica stops taking part until restarted")
-                return
-            }
+        do {
+            for (key, value) in ready.records { try records.apply(key: key, value: value) }
+            if !ready.records.isEmpty { try records.sync() }
+        } catch {
+            storeFailure = "\(error)"
+            metrics.storeFailed("\(error)")
+            logger.critical("pbft: cannot record its state: \(error); this replica stops taking part until restarted")
+            return
         }
         for outgoing in ready.messages { send(outgoing) }
         for (sequence, batch, _) in ready.committed { execute(sequence, batch) }

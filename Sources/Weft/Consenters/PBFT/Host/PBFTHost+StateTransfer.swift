@@ -64,6 +64,7 @@ extension PBFTHost {
         metrics.blocksFetched(done.fetched.count)
         let source = done.source.map { settings.replicaNames[Int($0)] } ?? "?"
         logger.notice("pbft: state transfer done: height \(assembler.height) (sequence \(done.sequence)), \(done.fetched.count) blocks from \(source)")
-        replica.stateTransferCompleted(sequence: done.sequence, checkpointID: done.checkpointID)
+        durability.hold(.transferred(sequence: done.sequence, checkpointID: done.checkpointID), untilHeight: assembler.height)
+        releaseDurable()
     }
 }

@@ -28,6 +28,7 @@ final class PBFTHost {
     let transfers: StateTransferClient
     let replicaByName: [String: UInt64]
     var stamper = RequestStamper()
+    var durability = DurabilityGate()
     var ticks = 0
     var stopped = false
     /// Set once a PBFT record could not be written: the replica stops taking
@@ -65,6 +66,7 @@ final class PBFTHost {
     // MARK: inputs
 
     /// A CHAIN_TRANSACTION, CONSENSUS, SYNC_GET_BLOCKS or SYNC_BLOCKS message.
+    /// What it readies waits for `flush()`, at the end of the burst.
     func receive(_ message: Message, from sender: PeerID) {
         switch message.type {
         case .chainTransaction:
@@ -81,8 +83,11 @@ final class PBFTHost {
         default:
             return
         }
-        performAll()
     }
+
+    /// The end of a burst of messages: what they readied is stored with one
+    /// sync, then sent (group commit).
+    func flush() { performAll() }
 
     /// A client's transaction: checked, stamped, kept for the answer, spread to every replica.
     private func clientTransaction(_ message: Message, from sender: PeerID) {

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""The nemesis checker: four verdicts on a finished run, one line each.
+"""The nemesis checker: five verdicts on a finished run, one line each.
 
-    scripts/nemesis-check.py RUN_DIR [--weft BIN] [--liveness-bound S] [--rss-limit-mb M] [--fd-limit F]
+    scripts/nemesis-check.py RUN_DIR [--weft BIN] [--liveness-bound S] [--progress-bound S]
+                             [--rss-limit-mb M] [--fd-limit F]
 
 RUN_DIR is what scripts/nemesis.sh leaves (it can also be put together by hand):
   data/vp<i>/            each validator's data directory (peer.fileSystemPath), validators stopped
   acked/*.txt            every txid acknowledged to a client, one a line (weft load --acked)
   events.tsv             t<TAB>kind<TAB>node<TAB>detail: start (detail pid), kill (pid), exit (pid status),
-                         fault/heal (what), load-end, ...
+                         fault/heal (node: the fault's kind, detail: its targets), byzantine (node, mode),
+                         load-start, load-end, ...
+  command.txt            the command line (its --seed is quoted in a progress failure)
   samples.tsv            t node up height seq view tx_executed rss_kb fds (once a second per validator)
 
 Verdicts:
@@ -16,10 +19,17 @@ Verdicts:
   acked      every acknowledged txid is in the final chain exactly once, and no txid is in it twice.
   liveness   after the last heal, every live validator commits a new block within the bound, and
              after the load ends every live validator reaches the same height within the bound.
+  progress   per fault: in every window of the load (each fault, each healed gap between faults) in
+             which a quorum (N+f+2)/2 of correct, connected validators exists for at least the progress
+             bound, those validators commit a new block within the bound of the window's start
+             (default 2 x (timeout.request + timeout.viewchange) = 8 s). A window that breaks it is a
+             FAIL naming the seed, the fault and its time.
   processes  no validator process ended except those the schedule killed or restarted (after a failed
              write on a full disk), the others exiting 0 at the SIGTERM at the end; and each one's RSS
              and open descriptors stayed under the limits.
-Exit 0 when all four pass, 1 otherwise (2: the run directory is unusable).
+Validators named by a `byzantine` event are not correct: their ledgers are left out of safety and
+liveness, and they never count toward a quorum.
+Exit 0 when all five pass, 1 otherwise (2: the run directory is unusable).
 """
 import argparse
 import collections
@@ -58,6 +68,8 @@ def main():
     ap.add_argument("run")
     ap.add_argument("--weft", default=os.environ.get("WEFT_BIN") or os.path.join(os.path.dirname(__file__), "..", ".build", "release", "weft"))
     ap.add_argument("--liveness-bound", type=float, default=60.0, help="seconds (default 60)")
+    ap.add_argument("--progress-bound", type=float, default=8.0,
+                    help="seconds within which a quorum of correct, connected validators commits again (default 8)")
     ap.add_argument("--rss-limit-mb", type=float, default=1024.0, help="per validator (default 1024)")
     ap.add_argument("--fd-limit", type=int, default=512, help="per validator (default 512)")
     args = ap.parse_args()
@@ -67,6 +79,9 @@ def main():
         print(f"nemesis-check: no data/vp* in {run}", file=sys.stderr)
         return 2
     failures = 0
+    events = read_tsv(os.path.join(run, "events.tsv")) if os.path.exists(os.path.join(run, "events.tsv")) else []
+    byzantine = sorted({e[2] for e in events if e[1] == "byzantine"})
+    data_dirs = [d for d in data_dirs if os.path.basename(d) not in byzantine]
 
     # 1. Safety.
     ledgers = {}
@@ -126,8 +141,7 @@ def main():
               f"{longest} exactly once; {sum(counts.values()):,} transactions in {len(ledgers[longest])} blocks, none twice")
 
     # 3. Liveness, from the samples and the events.
-    events = read_tsv(os.path.join(run, "events.tsv"))
-    samples = read_tsv(os.path.join(run, "samples.tsv"))
+    samples = [s for s in read_tsv(os.path.join(run, "samples.tsv")) if s[1] not in byzantine]
     heals = [float(e[0]) for e in events if e[1] == "heal"]
     load_end = [float(e[0]) for e in events if e[1] == "load-end"]
     stop = [float(e[0]) for e in events if e[1] == "stop"]
@@ -179,7 +193,10 @@ def main():
               f"committed again within {worst:.1f} s; after the load ended at {load_end[-1]:.1f} s all reached the same height "
               f"in {converged_at - load_end[-1]:.1f} s")
 
-    # 4. Processes.
+    # 4. Progress, fault by fault.
+    failures += check_progress(run, events, samples, byzantine, args.progress_bound)
+
+    # 5. Processes.
     started = {}   # pid -> node
     killed, exits, gone = set(), {}, {}
     for e in events:
@@ -224,6 +241,78 @@ def main():
               f"max RSS {max(max_rss.values()) / 1024:.0f} MB (limit {args.rss_limit_mb:.0f}), "
               f"max descriptors {max(max_fds.values()) if max_fds else 0} (limit {args.fd_limit})")
     return 1 if failures else 0
+
+
+def check_progress(run, events, samples, byzantine, bound):
+    """The progress verdict: prints its line, returns 1 on a FAIL."""
+    names = sorted({e[2] for e in events if e[1] == "start"}, key=lambda v: int(v[2:]))
+    n = len(names)
+    f = (n - 1) // 3
+    quorum = (n + f + 2) // 2
+    seed = "?"
+    try:
+        words = open(os.path.join(run, "command.txt")).read().split()
+        seed = words[words.index("--seed") + 1]
+    except (OSError, ValueError, IndexError):
+        pass
+    load_start = next((float(e[0]) for e in events if e[1] == "load-start"), None)
+    load_end = next((float(e[0]) for e in events if e[1] == "load-end"), None)
+    if n < 4 or load_start is None or load_end is None:
+        print("progress: FAIL no validators or no load-start/load-end events")
+        return 1
+    # The windows: each fault from its start to its heal, and the healed gaps between them.
+    windows, open_faults = [], {}
+    cursor = load_start
+    for e in events:
+        t, kind = float(e[0]), e[1]
+        if kind == "fault":
+            if not open_faults and t > cursor:
+                windows.append((cursor, t, "healed", ""))
+            open_faults[(e[2], e[3])] = t
+        elif kind == "heal" and (e[2], e[3]) in open_faults:
+            windows.append((open_faults.pop((e[2], e[3])), t, e[2], e[3]))
+            if not open_faults:
+                cursor = t
+    if not open_faults and load_end > cursor:
+        windows.append((cursor, load_end, "healed", ""))
+    heights = collections.defaultdict(list)   # node -> [(t, up, height)]
+    for s in samples:
+        heights[s[1]].append((float(s[0]), s[2] == "1", int(s[3]) if s[3] not in ("", "-") else None))
+    correct = [v for v in names if v not in byzantine]
+
+    def best(nodes, t0, t1):
+        """The highest height any of `nodes` reported in [t0, t1]."""
+        hs = [h for v in nodes for t, up, h in heights[v] if t0 <= t <= t1 and up and h is not None]
+        return max(hs) if hs else None
+
+    why, checked, skipped = [], 0, 0
+    for start, end, kind, targets in sorted(windows):
+        cut = {v for v in targets.split(",") if v}
+        if kind == "split":
+            sides = [[v for v in correct if v in cut], [v for v in correct if v not in cut]]
+            side = max(sides, key=len)
+        elif kind in ("loss", "healed"):
+            side = correct
+        else:
+            side = [v for v in correct if v not in cut]
+        if len(side) < quorum or end - start < bound:
+            skipped += 1
+            continue
+        checked += 1
+        base = best(side, start - 1.5, start)
+        moved = [t for t in sorted({t for v in side for t, _, _ in heights[v]}) if start < t <= end
+                 and (best(side, t, t) or 0) > (base or 0)]
+        if not moved or moved[0] - start > bound:
+            waited = (moved[0] if moved else end) - start
+            what = "between faults" if kind == "healed" else f"{kind} {targets}"
+            why.append(f"seed {seed}: {what} at {start:.1f}-{end:.1f} s: a quorum of {len(side)} correct, connected "
+                       f"validators ({','.join(side)}) committed nothing for {waited:.1f} s (height {base})")
+    if why:
+        print(f"progress: FAIL (bound {bound:.0f} s) " + "; ".join(why))
+        return 1
+    print(f"progress: PASS (bound {bound:.0f} s) in each of {checked} windows with a quorum of correct, connected validators "
+          f"for at least the bound, commits resumed within it ({skipped} windows without a quorum or shorter than the bound)")
+    return 0
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ A fault campaign against N PBFT validators, each in its own network namespace
 validators, a reproducible fault schedule, then the checker and a report.
 
   scripts/nemesis.sh [--validators N] [--faults LIST] [--duration S] [--seed N] [--interval S]
-                     [--hold S] [--clients K] [--window W] [--liveness-bound S] [--out DIR]
-                     [--disk-size SIZE] [--set KEY=VALUE]...
+                     [--hold S] [--clients K] [--window W] [--liveness-bound S] [--progress-bound S]
+                     [--byzantine MODE] [--out DIR] [--disk-size SIZE] [--set KEY=VALUE]...
     --validators N    vp0..vp<N-1> at 10.213.0.1..N (default 4; f = (N-1)/3)
     --faults LIST     comma-separated, drawn in a seeded order (default all):
                       primary  the current primary cut off from every other validator
@@ -27,13 +27,17 @@ validators, a reproducible fault schedule, then the checker and a report.
     --seed N          the schedule's seed (default: the time); the same seed gives the same schedule
     --clients K       weft load clients, attached to vp0..vp<K-1> (default min(N, 4)); -c 2 -w W each
     --window W        transactions in flight per client connection (default 16)
-    --liveness-bound S  the checker's bound (default 60)
+    --liveness-bound S  the checker's bound after the last heal (default 60)
+    --progress-bound S  the checker's bound per fault: a quorum of correct, connected validators
+                      commits again within it (default 8 = 2 x (timeout.request + timeout.viewchange))
+    --byzantine MODE  vp<N-1> lies (pbft.test.byzantine=MODE: wrong-digest, phantom-prepare,
+                      equivocate, forge-view-change, bad-blocks, ...); the checker counts it faulty
     --out DIR         where the run's files go (default results/nemesis-<time>)
     --disk-size SIZE  the tmpfs of the disk fault (default 256M)
     --set KEY=VALUE   passed to every validator
 Writes DIR/report.md and DIR/timeline.png (python3-matplotlib, installed if missing),
 DIR/check.txt (the checker's verdicts), events.tsv, samples.tsv, the logs and the data directories.
-Exit: the checker's (0 all four verdicts pass, 1 a violation), 77 if namespaces cannot be made here,
+Exit: the checker's (0 all five verdicts pass, 1 a violation), 77 if namespaces cannot be made here,
 2 a wrong argument.
 Needs root, iproute2 and nftables (installed with apt-get if missing).
 WEFT_BIN=path runs that binary instead of this tree's release build.
@@ -43,13 +47,13 @@ EOF
 source "$(dirname "$0")/lib.sh"
 lib_help "$@"
 n=4 faults="primary,minority,split,oneway,loss,pause,kill,disk" duration=60 seed=$(date +%s) interval=15 hold=""
-clients="" window=16 bound=60 out="" disk_size=256M
+clients="" window=16 bound=60 progress_bound=8 byzantine="" out="" disk_size=256M
 extra=()
 whole() { [[ "$2" =~ ^[0-9]+$ ]] || lib_die "$1 must be a whole number, not '$2'"; }
 number() { [[ "$2" =~ ^[0-9]+(\.[0-9]+)?$ ]] || lib_die "$1 must be a number of seconds, not '$2'"; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --validators|--faults|--duration|--seed|--interval|--hold|--clients|--window|--liveness-bound|--out|--disk-size|--set)
+    --validators|--faults|--duration|--seed|--interval|--hold|--clients|--window|--liveness-bound|--progress-bound|--byzantine|--out|--disk-size|--set)
       [ $# -ge 2 ] || lib_die "$1 needs a value" ;;&
     --validators) whole "$1" "$2"; n=$2; shift 2 ;;
     --faults) faults=$2; shift 2 ;;
@@ -60,6 +64,8 @@ while [ $# -gt 0 ]; do
     --clients) whole "$1" "$2"; clients=$2; shift 2 ;;
     --window) whole "$1" "$2"; window=$2; shift 2 ;;
     --liveness-bound) whole "$1" "$2"; bound=$2; shift 2 ;;
+    --progress-bound) number "$1" "$2"; progress_bound=$2; shift 2 ;;
+    --byzantine) [[ "$2" =~ ^[a-z-]+$ ]] || lib_die "--byzantine takes a mode name, not '$2'"; byzantine=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --disk-size) disk_size=$2; shift 2 ;;
     --set) extra+=(--set "$2"); shift 2 ;;
@@ -153,12 +159,14 @@ start_vp() {
               --set "pbft.general.N=$n" --set "pbft.general.f=$f" --set pbft.general.timeout.batch=200ms)
   [ "$i" -gt 0 ] && args+=(--root-node "$(ipof 0):7051")
   args+=(${extra[@]+"${extra[@]}"})
+  [ -n "$byzantine" ] && [ "$i" -eq $((n - 1)) ] && args+=(--set "pbft.test.byzantine=$byzantine")
   ip netns exec "$(ns "$i")" "$bin" "${args[@]}" 2>>"$out/logs/$name.log" &
   vpid[$i]=$!
   echo "${vpid[$i]}" >"$out/pids/$name"
   event start "$name" "${vpid[$i]}"
 }
 for i in $(seq 0 $((n - 1))); do start_vp "$i"; done
+[ -n "$byzantine" ] && event byzantine "vp$((n - 1))" "$byzantine"
 ip netns exec "$br" $py "$root/scripts/nemesis-sample.py" "$out" "$n" 1 2>"$out/logs/sampler.log" &
 sampler=$!
 say "$n validators (f = $f) in namespaces ${tag}n1..${tag}n$n; run directory $out"
@@ -318,9 +326,9 @@ if [ $mounted = 1 ]; then
   cp -a "$disk_dir" "$disk_dir.copy" && umount "$disk_dir" && rmdir "$disk_dir" && mv "$disk_dir.copy" "$disk_dir" && mounted=0
 fi
 {
-  echo "scripts/nemesis.sh --validators $n --faults $faults --duration $duration --interval $interval --hold $hold --seed $seed --clients $clients --window $window --liveness-bound $bound --disk-size $disk_size ${extra[*]+${extra[*]}}"
+  echo "scripts/nemesis.sh --validators $n --faults $faults --duration $duration --interval $interval --hold $hold --seed $seed --clients $clients --window $window --liveness-bound $bound --progress-bound $progress_bound${byzantine:+ --byzantine $byzantine} --disk-size $disk_size ${extra[*]+${extra[*]}}"
 } >"$out/command.txt"
-WEFT_BIN=$bin $py "$root/scripts/nemesis-check.py" "$out" --liveness-bound "$bound" | tee "$out/check.txt"
+WEFT_BIN=$bin $py "$root/scripts/nemesis-check.py" "$out" --liveness-bound "$bound" --progress-bound "$progress_bound" | tee "$out/check.txt"
 verdict=${PIPESTATUS[0]}
 $py "$root/scripts/nemesis-report.py" "$out" || echo "nemesis: the report could not be made (see above)" >&2
 say "report: $out/report.md"

@@ -482,6 +482,11 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
             replica.stateTransferFailed(sequence: sequence)
             return
         }
+        if let why = fresh.refusal {
+            logger.warning("pbft: state transfer to sequence \(sequence) refused: \(why)")
+            replica.stateTransferFailed(sequence: sequence)
+            return
+        }
         logger.notice("pbft: state transfer: from height \(assembler.height) to height \(fresh.targetHeight) (sequence \(sequence)), sources \(fresh.sources.map { replicaNames[Int($0)] })")
         metrics.stateTransferStarted()
         transfer = fresh

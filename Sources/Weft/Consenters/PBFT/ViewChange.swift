@@ -423,6 +423,9 @@ extension PBFTReplica {
         guard let t = stateTransferTarget, t.sequence == sequence, t.id == checkpointID else { return }
         stateTransferTarget = nil
         skipExecuted(to: sequence)
+        // The ledger now ends at this checkpoint: announce it (idle, and on reconnection), not the id before.
+        lastExecutedID = checkpointID
+        lastExecutedTick = now
         lastDispatched = max(lastDispatched, sequence)
         seqNo = max(seqNo, sequence)
         pool = RequestPool(keepingTimestampsOf: pool)

@@ -185,14 +185,20 @@ extension PBFTReplica {
             return
         }
 
-        guard !activeView, vc.view == view, (viewChanges[view]?.count ?? 0) >= options.viewChangeQuorum else { return }
-        if !newViewTimerStarted {
+        guard !activeView, vc.view == view else { return }
+        let held = viewChanges[view]?.count ?? 0
+        // The new-view timer starts at f+1 VIEW-CHANGEs for this view (one correct replica
+        // besides us wants it), not N-f: a VIEW-CHANGE lost to us for good (its sender has
+        // moved to a later view and resends only that one) would otherwise leave us in this
+        // view without a timer, for ever (issue 21, L2). Early expiry only costs a view.
+        if held >= options.f + 1, !newViewTimerStarted {
             // (The VIEW-CHANGE is still resent until the view is installed: a replica whose
             // NEW-VIEW was lost gets it again from the primary that way.)
             newViewTimerStarted = true
             timerDeadline = now + UInt64(newViewTimeout)
             newViewTimeout = min(newViewTimeout, 1 << 40) * 2  // doubles per failed attempt (bounded: no overflow)
         }
+        guard held >= options.viewChangeQuorum else { return }
         if isPrimary { sendNewView() } else { processNewView() }
     }
 

@@ -40,4 +40,43 @@ final class PBFTViewChangeLivenessTests: XCTestCase {
         XCTAssertNil(net.agreementProblem(among: live))
         XCTAssertEqual(txids(net, 2), Set((0..<6).map { "tx\($0)" }))
     }
+
+    /// Issue 21, L1. N=4, K=10: everyone is stable at 10; 0, 1 and 2 execute
+    /// 11...15 and traffic stops; 3 missed them and transfers to the idle
+    /// checkpoint (15, id15): h=15, C={15}, while the others hold h=10, C={10}.
+    /// Then the primary 0 crashes: the view change must still find a checkpoint
+    /// to start from (15 has one holder in C sets that hold only K-multiples,
+    /// and only two of the three have h <= 10).
+    func testANewViewIsBuiltWhenOneReplicaTransferredToAnIdleCheckpoint() {
+        let o = PBFTOptions(n: 4, f: 1, k: 10, logMultiplier: 4, batchSize: 1, batchTimeoutTicks: 1,
+                            requestTimeoutTicks: 20, viewChangeTimeoutTicks: 20, resendViewChangeTicks: 8)
+        let net = SimulatedNetwork(options: o, seed: 91)
+        for t in 0..<10 { net.submit("tx\(t)", at: t % 4) }
+        XCTAssertTrue(net.runUntilQuiet())
+        XCTAssertTrue(net.run(maxSteps: 5_000) { net.replicas.allSatisfy { $0.lowWatermark == 10 } })
+        net.outboundHook = { e in
+            guard e.to == 3, case .pbft(let m) = e.payload else { return [e] }
+            switch m.payload {
+            case .prePrepare(let p) where p.sequenceNumber > 10: return []
+            case .prepare(let p) where p.sequenceNumber > 10: return []
+            case .commit(let c) where c.sequenceNumber > 10: return []
+            default: return [e]
+            }
+        }
+        // Only the primary holds them (their spread is lost): 3 has nothing outstanding, no timer.
+        for t in 10..<15 { net.submitUnspread("tx\(t)", at: 0) }
+        XCTAssertTrue(net.run(maxSteps: 20_000) { net.replicas[3].lastExecuted == 15 }, "3 at \(net.replicas[3].lastExecuted)")
+        XCTAssertTrue(net.actionLog[3].contains { $0.hasPrefix("transferred 15") })
+        XCTAssertEqual(net.replicas.map(\.lowWatermark), [10, 10, 10, 15])
+        net.outboundHook = nil
+        net.isolated = [0]
+        for t in 15..<21 { net.submit("tx\(t)", at: [1, 2, 3][t % 3]) }
+        let live = [1, 2, 3]
+        let settled = net.run(maxSteps: 60_000) {
+            live.allSatisfy { net.replicas[$0].activeView && net.replicas[$0].outstandingCount == 0 && net.replicas[$0].view > 0 }
+        }
+        XCTAssertTrue(settled, "views \(net.replicas.map(\.view)) active \(net.replicas.map(\.activeView)) outstanding \(net.replicas.map(\.outstandingCount))")
+        XCTAssertNil(net.agreementProblem(among: live))
+        for r in live { XCTAssertEqual(txids(net, r), Set((0..<21).map { "tx\($0)" }), "replica \(r)") }
+    }
 }

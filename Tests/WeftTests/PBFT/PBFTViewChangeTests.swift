@@ -394,7 +394,7 @@ final class PBFTViewChangeTests: XCTestCase {
 
     /// Random drops, duplication, reordering, slow executors and an isolated replica
     /// (view changes): run on the same seed twice, with the trace compared.
-    private func runLossy(seed: UInt64) -> (SimulatedNetwork, maxLog: Int, maxStore: Int, origins: [Int]) {
+    func runLossy(seed: UInt64) -> (SimulatedNetwork, maxLog: Int, maxStore: Int, origins: [Int]) {
         var choice = SplitMix64(seed: seed)
         let o = PBFTOptions(n: 4, f: 1, k: 5, logMultiplier: 2, batchSize: 1 + choice.below(3), batchTimeoutTicks: 1,
                             requestTimeoutTicks: 20 + choice.below(10), viewChangeTimeoutTicks: 20, resendViewChangeTicks: 8)

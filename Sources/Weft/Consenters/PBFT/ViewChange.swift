@@ -127,12 +127,7 @@ extension PBFTReplica {
         var vc = Pbft_view_change()
         vc.view = view
         vc.h = lowWatermark
-        vc.cset = checkpoints.ownSorted.map {
-            var c = Pbft_view_change.C()
-            c.sequenceNumber = $0.sequence
-            c.id = $0.id
-            return c
-        }
+        vc.cset = viewChangeCheckpoints
         vc.pset = pset.keys.sorted().map { pset[$0]! }
         vc.qset = qset.keys.sorted().map { qset[$0]! }
         vc.replicaID = id
@@ -327,8 +322,7 @@ extension PBFTReplica {
             if nv.replicaID != id { startViewChange(to: view + 1, reason: .badNewView) }
             return
         }
-        if lowWatermark < cp.sequence { moveWatermarks(to: cp.sequence, id: cp.id) }
-        if lastDispatched < cp.sequence { requestStateTransfer(sequence: cp.sequence, id: cp.id, replicas: cp.replicas) }
+        startFrom(cp)
         var missing: [String] = []
         for n in xset.keys.sorted() where n > lowWatermark {
             let d = xset[n]!

@@ -63,6 +63,8 @@ final class SimulatedNetwork {
     private(set) var duplicateTxids: [[String]]
     /// Per replica: its persisted records.
     private(set) var stores: [[String: [UInt8]]]
+    /// Per replica: every NEW-VIEW it sent (broadcast or to one replica), in order.
+    private(set) var newViewsSent: [[Pbft_new_view]]
     /// Per replica: request keys reported completed.
     private(set) var completed: [[RequestKey]]
     private var pool: [Envelope] = []
@@ -79,6 +81,10 @@ final class SimulatedNetwork {
     var partition: [Int]?
     /// Sees every message a replica sends and returns what actually leaves (faulty replicas).
     var outboundHook: ((Envelope) -> [Envelope])?
+    /// Crash at a send: given a replica and a message it broadcasts, the replicas that
+    /// still get it before the process dies (nil: no crash). The actions after it are
+    /// lost, and the replica restarts from the records stored before it.
+    var crashAtBroadcast: ((Int, Pbft_message) -> Set<UInt64>?)?
     /// Replicas whose state machines receive nothing (crashed or silenced).
     var isolated: Set<UInt64> = []
     var deliveriesPerTick = 20
@@ -99,6 +105,7 @@ final class SimulatedNetwork {
         actionLog = Array(repeating: [], count: options.n)
         duplicateTxids = Array(repeating: [], count: options.n)
         completed = Array(repeating: [], count: options.n)
+        newViewsSent = Array(repeating: [], count: options.n)
         stores = Array(repeating: [:], count: options.n)
         requestLinks = Array(repeating: Array(repeating: [], count: options.n), count: options.n)
         executeQueues = Array(repeating: [], count: options.n)
@@ -253,8 +260,16 @@ final class SimulatedNetwork {
             }
             for a in actions {
                 actionLog[r].append(Self.summary(a))
+                if case .broadcast(let m) = a, case .newView(let nv) = m.payload { newViewsSent[r].append(nv) }
+                if case .send(let m, _) = a, case .newView(let nv) = m.payload { newViewsSent[r].append(nv) }
                 switch a {
                 case .broadcast(let m):
+                    if let reached = crashAtBroadcast?(r, m) {
+                        for to in reached.sorted() { send(Envelope(from: UInt64(r), to: to, payload: .pbft(m))) }
+                        actionLog[r].append("crashed")
+                        restart(r)
+                        return
+                    }
                     for to in 0..<n where to != r { send(Envelope(from: UInt64(r), to: UInt64(to), payload: .pbft(m))) }
                 case .send(let m, let to):
                     send(Envelope(from: UInt64(r), to: to, payload: .pbft(m)))

@@ -230,6 +230,7 @@ extension PBFTReplica {
         nv.xset = xset
         nv.replicaID = id
         newViews[view] = nv
+        persist(PBFTPersistence.newViewKey, PBFTEncoding.bytes(nv))  // before it leaves: never another for this view
         broadcast(.newView(nv))
         processNewView()
     }

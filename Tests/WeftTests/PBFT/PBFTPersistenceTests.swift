@@ -110,3 +110,42 @@ final class PBFTPersistenceTests: XCTestCase {
         XCTAssertTrue(net.actionLog[2].contains("restarted"))
     }
 }
+
+extension PBFTPersistenceTests {
+    /// Issue 21, R1. The primary of view 1 builds its NEW-VIEW from the
+    /// VIEW-CHANGEs of 1, 2 and 3 (0's are lost to it), and dies while
+    /// broadcasting it: only replica 2 gets it. Restarted from its records, it
+    /// must send that same NEW-VIEW again, never another one for view 1 (here
+    /// one from the VIEW-CHANGEs of 0, 1 and 2: 3's are lost to it after the crash).
+    func testARestartedPrimaryResendsTheSameNewView() {
+        let o = PBFTOptions(n: 4, f: 1, batchSize: 1, requestTimeoutTicks: 10,
+                            viewChangeTimeoutTicks: 200, resendViewChangeTicks: 5)
+        let net = SimulatedNetwork(options: o, seed: 43)
+        var crashed = false
+        net.outboundHook = { e in
+            guard case .pbft(let m) = e.payload else { return [e] }
+            switch m.payload {
+            case .prePrepare(let pp) where pp.view == 0: return []  // view 0 orders nothing
+            case .viewChange where e.to == 1 && e.from == (crashed ? 3 : 0): return []
+            default: return [e]
+            }
+        }
+        net.crashAtBroadcast = { r, m in
+            guard r == 1, !crashed, case .newView = m.payload else { return nil }
+            crashed = true
+            return [2]
+        }
+        net.submit("a", at: 2)
+        XCTAssertTrue(net.run(maxSteps: 40_000) { crashed })
+        net.run(steps: 20_000)
+        let sent = net.newViewsSent[1].filter { $0.view == 1 }
+        XCTAssertGreaterThan(sent.count, 1, "sent before the crash and again after")
+        XCTAssertEqual(Set(sent.map { PBFTEncoding.bytes($0) }).count, 1,
+                       "one NEW-VIEW for view 1, byte for byte: vsets \(sent.map { $0.vset.map(\.replicaID) })")
+        net.outboundHook = nil
+        net.submit("b", at: 3)
+        XCTAssertTrue(net.runUntilQuiet())
+        XCTAssertNil(net.agreementProblem())
+        XCTAssertEqual(net.heights, [2, 2, 2, 2])
+    }
+}

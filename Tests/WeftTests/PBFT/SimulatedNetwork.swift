@@ -63,13 +63,13 @@ final class SimulatedNetwork {
     private(set) var duplicateTxids: [[String]]
     /// Per replica: its persisted records.
     private(set) var stores: [[String: [UInt8]]]
+    /// Per replica: every NEW-VIEW it sent (broadcast or to one replica), in order.
+    private(set) var newViewsSent: [[Pbft_new_view]]
     /// Per replica: request keys reported completed.
     private(set) var completed: [[RequestKey]]
     private var pool: [Envelope] = []
     private var requestLinks: [[[Pbft_request]]]  // [from][to] FIFO
     private var executeQueues: [[Execution]]
-    /// Per replica: assembler and chain length at each checkpoint sequence (for state transfer).
-    private var snapshots: [[UInt64: (assembler: BlockAssembler, blocks: Int, executions: Int)]]
     private var rng: SplitMix64
     private var clientClock: [Int64]
 
@@ -81,6 +81,10 @@ final class SimulatedNetwork {
     var partition: [Int]?
     /// Sees every message a replica sends and returns what actually leaves (faulty replicas).
     var outboundHook: ((Envelope) -> [Envelope])?
+    /// Crash at a send: given a replica and a message it broadcasts, the replicas that
+    /// still get it before the process dies (nil: no crash). The actions after it are
+    /// lost, and the replica restarts from the records stored before it.
+    var crashAtBroadcast: ((Int, Pbft_message) -> Set<UInt64>?)?
     /// Replicas whose state machines receive nothing (crashed or silenced).
     var isolated: Set<UInt64> = []
     var deliveriesPerTick = 20
@@ -101,10 +105,10 @@ final class SimulatedNetwork {
         actionLog = Array(repeating: [], count: options.n)
         duplicateTxids = Array(repeating: [], count: options.n)
         completed = Array(repeating: [], count: options.n)
+        newViewsSent = Array(repeating: [], count: options.n)
         stores = Array(repeating: [:], count: options.n)
         requestLinks = Array(repeating: Array(repeating: [], count: options.n), count: options.n)
         executeQueues = Array(repeating: [], count: options.n)
-        snapshots = Array(repeating: [:], count: options.n)
         rng = SplitMix64(seed: seed)
         clientClock = Array(repeating: 0, count: options.n)
     }
@@ -256,8 +260,16 @@ final class SimulatedNetwork {
             }
             for a in actions {
                 actionLog[r].append(Self.summary(a))
+                if case .broadcast(let m) = a, case .newView(let nv) = m.payload { newViewsSent[r].append(nv) }
+                if case .send(let m, _) = a, case .newView(let nv) = m.payload { newViewsSent[r].append(nv) }
                 switch a {
                 case .broadcast(let m):
+                    if let reached = crashAtBroadcast?(r, m) {
+                        for to in reached.sorted() { send(Envelope(from: UInt64(r), to: to, payload: .pbft(m))) }
+                        actionLog[r].append("crashed")
+                        restart(r)
+                        return
+                    }
                     for to in 0..<n where to != r { send(Envelope(from: UInt64(r), to: UInt64(to), payload: .pbft(m))) }
                 case .send(let m, let to):
                     send(Envelope(from: UInt64(r), to: to, payload: .pbft(m)))
@@ -303,32 +315,82 @@ final class SimulatedNetwork {
             blocks[r].append(block.bytes)
             duplicateTxids[r].append(contentsOf: block.duplicates.map(\.txid))
         }
-        if x.sequence % options.k == 0 {
-            snapshots[r][x.sequence] = (assemblers[r], blocks[r].count, executions[r].count)
-            snapshots[r] = snapshots[r].filter { $0.key + options.logSize * 2 >= x.sequence }
-        }
         replicas[r].executed(sequence: x.sequence, checkpointID: assemblers[r].checkpointID)
         drain(r)
     }
 
-    /// Copies the chain up to `sequence` from the first listed replica that has that checkpoint.
+    /// As the host does (PROTOCOL.md section 9), with the real `StateTransfer`: the
+    /// blocks from this chain's height up to the height the checkpoint id names,
+    /// from the listed replicas' chains in turn, every link and the target's hash
+    /// checked. The executions (for the agreement check) are the source's up to `sequence`.
     private func stateTransfer(_ r: Int, sequence: UInt64, id: String, from: [UInt64]) {
         if refuseNextTransfer.remove(r) != nil {
             actionLog[r].append("transfer \(sequence) refused")
             replicas[r].stateTransferFailed(sequence: sequence)
             return
         }
-        for source in from.map(Int.init) {
-            guard let snap = snapshots[source][sequence], snap.assembler.checkpointID == id else { continue }
-            assemblers[r] = snap.assembler
-            blocks[r] = Array(blocks[source].prefix(snap.blocks))
-            executions[r] = Array(executions[source].prefix(snap.executions))
-            executeQueues[r].removeAll()
-            actionLog[r].append("transferred \(sequence) from \(source)")
-            replicas[r].stateTransferCompleted(sequence: sequence, checkpointID: id)
+        guard var transfer = StateTransfer(sequence: sequence, checkpointID: id, sources: from, height: assemblers[r].height,
+                                           lastHash: assemblers[r].lastHash, correlationID: 1) else {
+            actionLog[r].append("transfer \(sequence) refused: not a BlockchainInfo")
+            replicas[r].stateTransferFailed(sequence: sequence)
             return
         }
-        actionLog[r].append("transfer \(sequence) unavailable")
+        if let why = transfer.refusal {
+            actionLog[r].append("transfer \(sequence) refused: \(why)")
+            replicas[r].stateTransferFailed(sequence: sequence)
+            return
+        }
+        var servedBy: Int?
+        for _ in 0..<(2 * from.count) where !transfer.isComplete {
+            guard let source = transfer.source.map(Int.init) else { break }
+            let start = Int(transfer.nextBlock), end = min(Int(transfer.targetHeight), blocks[source].count)
+            guard start < end else { transfer.nextSource(bad: false); continue }
+            var answer = Protos_SyncBlocks()
+            answer.range = transfer.nextRange(per: end - start)
+            answer.blocks = blocks[source][start..<end].map { try! Protos_Block(serializedBytes: $0) }
+            switch transfer.receive(answer, from: UInt64(source)) {
+            case .progress where transfer.isComplete: servedBy = source
+            case .progress, .ignored: transfer.nextSource(bad: false)
+            case .badSource: transfer.nextSource(bad: true)
+            }
+        }
+        guard transfer.isComplete else {
+            actionLog[r].append("transfer \(sequence) unavailable")
+            return
+        }
+        for (block, bytes) in transfer.fetched {
+            assemblers[r].adopt(block, bytes: bytes)
+            blocks[r].append(bytes)
+        }
+        let source = servedBy ?? from.map(Int.init).first { executions[$0].last.map { $0.sequence >= sequence } ?? false }
+        if let source {
+            let theirs = executions[source].prefix { $0.sequence <= sequence }
+            if theirs.count > executions[r].count { executions[r] = Array(theirs) }
+        }
+        executeQueues[r].removeAll()
+        actionLog[r].append("transferred \(sequence) from \(source.map(String.init) ?? "own chain")")
+        replicas[r].stateTransferCompleted(sequence: sequence, checkpointID: id)
+    }
+
+    /// The host's greeting to a replica that (re)connected: every other replica
+    /// tells it where it stands (`PBFTConsenter` does it on each new connection).
+    func reconnect(_ r: Int) {
+        for other in 0..<n where other != r && !isolated.contains(UInt64(other)) {
+            replicas[other].announceCheckpoint(to: UInt64(r))
+            drain(other)
+        }
+    }
+
+    /// Replica `r` restarts from an empty disk: no ledger, no records.
+    func wipe(_ r: Int) {
+        executeQueues[r].removeAll()
+        blocks[r] = []
+        executions[r] = []
+        stores[r] = [:]
+        assemblers[r] = BlockAssembler(height: 0, lastHash: [], recentTxids: TxidWindow(capacity: 1_000_000))
+        replicas[r] = PBFTReplica(id: UInt64(r), options: options)
+        actionLog[r].append("wiped")
+        drain(r)
     }
 
     /// Replica `r` crashes and restarts from its ledger and its persisted records;

@@ -101,6 +101,7 @@ final class PBFTReplica {
         self.newViewTimeout = options.viewChangeTimeoutTicks
         // The starting state is a checkpoint (Fabric's genesis checkpoint): view changes need one.
         checkpoints.recordOwn(sequence: lastExecuted, id: lastCheckpointID)
+        lastExecutedID = lastCheckpointID  // what a restarted replica announces and puts in its C set
         armNullRequestTimer()
     }
 

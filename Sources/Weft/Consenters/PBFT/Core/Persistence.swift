@@ -10,10 +10,11 @@ import SwiftProtobuf
 /// replica is built with `PBFTReplica(id:options:lastExecuted:lastCheckpointID:restoring:)`
 /// from every record still stored.
 ///
-/// Keys: "view", "installed", "viewchange", "stable", "pset", "qset", "batch.<digest, base64url>",
+/// Keys: "view", "installed", "viewchange", "newview", "stable", "pset", "qset", "batch.<digest, base64url>",
 /// "chkpt.<sequence>". Values: decimal text for the view and the installed one,
 /// "<sequence> <id>" for the last stable checkpoint (h), an
-/// encoded `pbft.view_change` for this replica's own VIEW-CHANGE, encoded `pbft.PQset` for P and Q, an encoded
+/// encoded `pbft.view_change` for this replica's own VIEW-CHANGE, an encoded `pbft.new_view`
+/// for the last NEW-VIEW it sent as primary, encoded `pbft.PQset` for P and Q, an encoded
 /// `pbft.request_batch` for a batch, the checkpoint id's text for a checkpoint.
 enum PBFTPersistence {
     static let viewKey = "view"
@@ -23,6 +24,9 @@ enum PBFTPersistence {
     static let installedKey = "installed"
     /// This replica's VIEW-CHANGE for "view" (encoded `pbft.view_change`), resent after a restart.
     static let viewChangeKey = "viewchange"
+    /// The last NEW-VIEW this replica built as primary (encoded `pbft.new_view`), stored before
+    /// it is sent: a restarted primary resends it, never a different one for the same view.
+    static let newViewKey = "newview"
     /// The last stable checkpoint, h: "<sequence> <id>" (id "" when unknown).
     static let stableKey = "stable"
 
@@ -152,6 +156,19 @@ extension PBFTReplica {
             if leader == id { seqNo = max(seqNo, e.sequenceNumber) }
         }
         if view > installedView { resumeViewChange(records) }
+        restoreOwnNewView(records)
+    }
+
+    /// The NEW-VIEW this replica sent as primary of the stored view: kept (to answer
+    /// lagging replicas) and, while the view is not installed here (a crash between
+    /// sending it and installing it), sent again as it was and installed.
+    func restoreOwnNewView(_ records: [String: [UInt8]]) {
+        guard let bytes = records[PBFTPersistence.newViewKey], let nv = try? Pbft_new_view(serializedBytes: bytes),
+              nv.view == view, nv.replicaID == id, isPrimary else { return }
+        newViews[view] = nv
+        guard !activeView else { return }
+        broadcast(.newView(nv))
+        processNewView()
     }
 
     /// Restarted during a view change (the stored view was never installed here): not

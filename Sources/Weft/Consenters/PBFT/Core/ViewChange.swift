@@ -127,12 +127,7 @@ extension PBFTReplica {
         var vc = Pbft_view_change()
         vc.view = view
         vc.h = lowWatermark
-        vc.cset = checkpoints.ownSorted.map {
-            var c = Pbft_view_change.C()
-            c.sequenceNumber = $0.sequence
-            c.id = $0.id
-            return c
-        }
+        vc.cset = viewChangeCheckpoints
         vc.pset = pset.keys.sorted().map { pset[$0]! }
         vc.qset = qset.keys.sorted().map { qset[$0]! }
         vc.replicaID = id
@@ -185,14 +180,20 @@ extension PBFTReplica {
             return
         }
 
-        guard !activeView, vc.view == view, (viewChanges[view]?.count ?? 0) >= options.viewChangeQuorum else { return }
-        if !newViewTimerStarted {
+        guard !activeView, vc.view == view else { return }
+        let held = viewChanges[view]?.count ?? 0
+        // The new-view timer starts at f+1 VIEW-CHANGEs for this view (one correct replica
+        // besides us wants it), not N-f: a VIEW-CHANGE lost to us for good (its sender has
+        // moved to a later view and resends only that one) would otherwise leave us in this
+        // view without a timer, for ever (issue 21, L2). Early expiry only costs a view.
+        if held >= options.f + 1, !newViewTimerStarted {
             // (The VIEW-CHANGE is still resent until the view is installed: a replica whose
             // NEW-VIEW was lost gets it again from the primary that way.)
             newViewTimerStarted = true
             timerDeadline = now + UInt64(newViewTimeout)
             newViewTimeout = min(newViewTimeout, 1 << 40) * 2  // doubles per failed attempt (bounded: no overflow)
         }
+        guard held >= options.viewChangeQuorum else { return }
         if isPrimary { sendNewView() } else { processNewView() }
     }
 
@@ -229,6 +230,7 @@ extension PBFTReplica {
         nv.xset = xset
         nv.replicaID = id
         newViews[view] = nv
+        persist(PBFTPersistence.newViewKey, PBFTEncoding.bytes(nv))  // before it leaves: never another for this view
         broadcast(.newView(nv))
         processNewView()
     }
@@ -321,8 +323,7 @@ extension PBFTReplica {
             if nv.replicaID != id { startViewChange(to: view + 1, reason: .badNewView) }
             return
         }
-        if lowWatermark < cp.sequence { moveWatermarks(to: cp.sequence, id: cp.id) }
-        if lastDispatched < cp.sequence { requestStateTransfer(sequence: cp.sequence, id: cp.id, replicas: cp.replicas) }
+        startFrom(cp)
         var missing: [String] = []
         for n in xset.keys.sorted() where n > lowWatermark {
             let d = xset[n]!
@@ -423,6 +424,9 @@ extension PBFTReplica {
         guard let t = stateTransferTarget, t.sequence == sequence, t.id == checkpointID else { return }
         stateTransferTarget = nil
         skipExecuted(to: sequence)
+        // The ledger now ends at this checkpoint: announce it (idle, and on reconnection), not the id before.
+        lastExecutedID = checkpointID
+        lastExecutedTick = now
         lastDispatched = max(lastDispatched, sequence)
         seqNo = max(seqNo, sequence)
         pool = RequestPool(keepingTimestampsOf: pool)

@@ -49,7 +49,7 @@ enum ViewChangeRules {
     /// For each n in (h, h+L]: the digest d of some <n, d, v> in a P set such that
     /// (A1) `quorum` view-changes have h < n and no P entry for n in a later view or
     /// the same view with another digest, and (A2) f+1 have <n, d, v' >= v> in Q;
-    /// else null ("") if `quorum` view-changes have no P entry for n; else nil (no
+    /// else null ("") if `quorum` view-changes have h < n and no P entry for n; else nil (no
     /// NEW-VIEW possible yet). Null entries above the last assigned digest are dropped.
     static func assignSequenceNumbers(_ vset: [Pbft_view_change], h: UInt64, logSize: UInt64,
                                       f: Int, quorum: Int) -> [UInt64: String]? {
@@ -83,7 +83,9 @@ enum ViewChangeRules {
                     continue nLoop
                 }
             }
-            let withoutEntry = vset.filter { !$0.pset.contains { $0.sequenceNumber == n } }.count
+            // Castro and Liskov's "m.h < n" (Fabric lacks it): a VIEW-CHANGE at or above n has
+            // no P entry for n because it collected it, which says nothing about what prepared.
+            let withoutEntry = vset.filter { $0.h < n && !$0.pset.contains { $0.sequenceNumber == n } }.count
             if withoutEntry >= quorum {
                 xset[n] = ""
                 continue nLoop

@@ -13,6 +13,9 @@ extension PBFTHost {
         case .invalidCheckpoint:
             logger.error("pbft: state transfer to sequence \(sequence): the checkpoint id is not a BlockchainInfo; not started")
             replica.stateTransferFailed(sequence: sequence)
+        case .refused(let why):
+            logger.warning("pbft: state transfer to sequence \(sequence) refused: \(why)")
+            replica.stateTransferFailed(sequence: sequence)
         case .started(let transfer):
             logger.notice("pbft: state transfer: from height \(assembler.height) to height \(transfer.targetHeight) (sequence \(sequence)), sources \(transfer.sources.map { settings.replicaNames[Int($0)] })")
             metrics.stateTransferStarted()

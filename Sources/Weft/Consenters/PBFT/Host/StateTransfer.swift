@@ -39,7 +39,22 @@ struct StateTransfer {
 
     var source: UInt64? { sourceIndex < sources.count ? sources[sourceIndex] : nil }
     var nextBlock: UInt64 { startHeight + UInt64(fetched.count) }
-    var isComplete: Bool { nextBlock >= targetHeight }
+    /// The chain reaches the target's height and ends in its hash. A local chain
+    /// already at or past that height is compared too (PROTOCOL.md section 9):
+    /// one that does not end in the target's hash is never complete (`refusal`).
+    var isComplete: Bool { nextBlock >= targetHeight && refusal == nil }
+
+    /// Why no source can complete this transfer: the local chain is already at or
+    /// past the target's height (nothing to fetch) and does not end in the hash the
+    /// checkpoint names, or is longer (its block at that height is not at hand here).
+    /// The host refuses such a target (`stateTransferFailed`); nil otherwise.
+    var refusal: String? {
+        guard fetched.isEmpty, startHeight >= targetHeight else { return nil }
+        if startHeight > targetHeight {
+            return "the local chain (height \(startHeight)) is already past the target height \(targetHeight)"
+        }
+        return startHash == targetHash ? nil : "the local chain at height \(targetHeight) does not end in the hash the checkpoint names"
+    }
 
     /// The next range to ask for, at most `per` blocks.
     func nextRange(per: Int) -> Protos_SyncBlockRange {
@@ -64,7 +79,7 @@ struct StateTransfer {
         guard sender == source, answer.range.correlationID == correlationID, answer.range.start == nextBlock else { return .ignored }
         guard !answer.blocks.isEmpty else { return .badSource("answered with no blocks") }
         for block in answer.blocks {
-            guard !isComplete else { break }
+            guard nextBlock < targetHeight else { break }
             let previous = fetched.last.map { SHA256.hash($0.bytes) } ?? startHash
             guard Array(block.previousBlockHash) == previous else {
                 return .badSource("block \(nextBlock) does not link to block \(nextBlock == 0 ? 0 : nextBlock - 1)")
@@ -72,7 +87,7 @@ struct StateTransfer {
             guard let bytes: [UInt8] = try? block.serializedBytes() else { return .badSource("block \(nextBlock) does not encode") }
             fetched.append((block, bytes))
         }
-        if isComplete, SHA256.hash(fetched.last?.bytes ?? []) != targetHash {
+        if nextBlock >= targetHeight, SHA256.hash(fetched.last?.bytes ?? []) != targetHash {
             return .badSource("the blocks up to height \(targetHeight) do not end in the hash the checkpoint names")
         }
         return .progress

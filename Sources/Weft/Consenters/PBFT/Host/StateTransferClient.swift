@@ -18,6 +18,8 @@ final class StateTransferClient {
         case underWay
         /// The checkpoint id is not an encoded BlockchainInfo.
         case invalidCheckpoint
+        /// No source can complete it: the local chain is at or past the target's height with another hash.
+        case refused(String)
         case started(StateTransfer)
     }
 
@@ -29,6 +31,7 @@ final class StateTransferClient {
                                         height: height, lastHash: lastHash, correlationID: started << 32) else {
             return .invalidCheckpoint
         }
+        if let why = fresh.refusal { return .refused(why) }
         current = fresh
         return .started(fresh)
     }

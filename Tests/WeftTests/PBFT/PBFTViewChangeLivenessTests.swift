@@ -1,0 +1,82 @@
+import Foundation
+import XCTest
+@testable import Weft
+
+/// View changes that must not wedge (issue 21, holes L1 and L2).
+final class PBFTViewChangeLivenessTests: XCTestCase {
+    private func txids(_ net: SimulatedNetwork, _ r: Int) -> Set<String> {
+        Set(net.blocks[r].flatMap { try! Protos_Block(serializedBytes: $0).transactions.map(\.txid) })
+    }
+
+    /// Issue 21, L2. N=4, replica 1 (the primary of view 1) is dead: 0, 2 and 3
+    /// send VIEW-CHANGE(1). 2 holds three and starts its new-view timer, but its
+    /// own VIEW-CHANGE(1), and every resend of it, is lost to 0 and 3. 2 moves on
+    /// to view 2; 0 and 3 hold two VIEW-CHANGEs for view 1 and one for view 2.
+    /// The three must still end in one view with every request ordered.
+    func testALostViewChangeDoesNotWedgeTheViewChange() {
+        let o = PBFTOptions(n: 4, f: 1, k: 5, logMultiplier: 2, batchSize: 1, batchTimeoutTicks: 1,
+                            requestTimeoutTicks: 20, viewChangeTimeoutTicks: 20, resendViewChangeTicks: 8)
+        let net = SimulatedNetwork(options: o, seed: 77)
+        net.isolated = [1]
+        net.outboundHook = { e in
+            guard case .pbft(let m) = e.payload else { return [e] }
+            switch m.payload {
+            case .viewChange(let vc) where e.from == 2 && vc.view == 1:
+                return []  // the blip: 2's VIEW-CHANGE(1) never reaches 0 and 3
+            case .prePrepare(let pp) where pp.view == 0:
+                return []  // the primary of view 0 orders nothing: all three time out into view 1
+            default:
+                return [e]
+            }
+        }
+        for t in 0..<6 { net.submit("tx\(t)", at: [0, 2, 3][t % 3]) }
+        XCTAssertTrue(net.run(maxSteps: 20_000) { net.replicas[2].view >= 2 }, "replica 2 left view 1 on its new-view timer")
+        let live = [0, 2, 3]
+        let settled = net.run(maxSteps: 60_000) {
+            live.allSatisfy { net.replicas[$0].activeView && net.replicas[$0].outstandingCount == 0 }
+                && Set(live.map { net.replicas[$0].view }).count == 1
+        }
+        XCTAssertTrue(settled, "views \(net.replicas.map(\.view)) active \(net.replicas.map(\.activeView)) outstanding \(net.replicas.map(\.outstandingCount))")
+        XCTAssertNil(net.agreementProblem(among: live))
+        XCTAssertEqual(txids(net, 2), Set((0..<6).map { "tx\($0)" }))
+    }
+
+    /// Issue 21, L1. N=4, K=10: everyone is stable at 10; 0, 1 and 2 execute
+    /// 11...15 and traffic stops; 3 missed them and transfers to the idle
+    /// checkpoint (15, id15): h=15, C={15}, while the others hold h=10, C={10}.
+    /// Then the primary 0 crashes: the view change must still find a checkpoint
+    /// to start from (15 has one holder in C sets that hold only K-multiples,
+    /// and only two of the three have h <= 10).
+    func testANewViewIsBuiltWhenOneReplicaTransferredToAnIdleCheckpoint() {
+        let o = PBFTOptions(n: 4, f: 1, k: 10, logMultiplier: 4, batchSize: 1, batchTimeoutTicks: 1,
+                            requestTimeoutTicks: 20, viewChangeTimeoutTicks: 20, resendViewChangeTicks: 8)
+        let net = SimulatedNetwork(options: o, seed: 91)
+        for t in 0..<10 { net.submit("tx\(t)", at: t % 4) }
+        XCTAssertTrue(net.runUntilQuiet())
+        XCTAssertTrue(net.run(maxSteps: 5_000) { net.replicas.allSatisfy { $0.lowWatermark == 10 } })
+        net.outboundHook = { e in
+            guard e.to == 3, case .pbft(let m) = e.payload else { return [e] }
+            switch m.payload {
+            case .prePrepare(let p) where p.sequenceNumber > 10: return []
+            case .prepare(let p) where p.sequenceNumber > 10: return []
+            case .commit(let c) where c.sequenceNumber > 10: return []
+            default: return [e]
+            }
+        }
+        // Only the primary holds them (their spread is lost): 3 has nothing outstanding, no timer.
+        for t in 10..<15 { net.submitUnspread("tx\(t)", at: 0) }
+        XCTAssertTrue(net.run(maxSteps: 20_000) { net.replicas[3].lastExecuted == 15 }, "3 at \(net.replicas[3].lastExecuted)")
+        XCTAssertTrue(net.actionLog[3].contains { $0.hasPrefix("transferred 15") })
+        XCTAssertEqual(net.replicas.map(\.lowWatermark), [10, 10, 10, 15])
+        net.outboundHook = nil
+        net.isolated = [0]
+        for t in 15..<21 { net.submit("tx\(t)", at: [1, 2, 3][t % 3]) }
+        let live = [1, 2, 3]
+        let settled = net.run(maxSteps: 60_000) {
+            live.allSatisfy { net.replicas[$0].activeView && net.replicas[$0].outstandingCount == 0 && net.replicas[$0].view > 0 }
+        }
+        XCTAssertTrue(settled, "views \(net.replicas.map(\.view)) active \(net.replicas.map(\.activeView)) outstanding \(net.replicas.map(\.outstandingCount))")
+        XCTAssertNil(net.agreementProblem(among: live))
+        for r in live { XCTAssertEqual(txids(net, r), Set((0..<21).map { "tx\($0)" }), "replica \(r)") }
+    }
+}

@@ -71,7 +71,7 @@ final class NemesisTests: XCTestCase {
 
     /// scripts/nemesis.sh: 4 validators in namespaces, load from 2 clients,
     /// three faults in about a minute (a kill and restart, the primary cut
-    /// off, a paused validator), then the checker's four verdicts.
+    /// off, a paused validator), then the checker's five verdicts.
     func testShortNemesisCampaign() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("weft-nemesis-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
@@ -87,12 +87,38 @@ final class NemesisTests: XCTestCase {
             "== \(name)\n" + ((try? String(contentsOfFile: "\(out)/logs/\(name)", encoding: .utf8)).map { String($0.suffix(1500)) } ?? "")
         }.joined(separator: "\n")
         XCTAssertEqual(status, 0, text + "\n" + logs)
-        for verdict in ["safety: PASS", "acked: PASS", "liveness: PASS", "processes: PASS"] {
+        for verdict in ["safety: PASS", "acked: PASS", "liveness: PASS", "progress: PASS", "processes: PASS"] {
             XCTAssertTrue(text.contains(verdict), "\(verdict)\n\(text)")
         }
         let faults = try String(contentsOfFile: out + "/events.tsv", encoding: .utf8).split(separator: "\n").filter { $0.contains("\tfault\t") }
         XCTAssertEqual(faults.count, 3, "\(faults)")
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/report.md"))
+    }
+
+    /// scripts/nemesis.sh at N=7 (f=2) with one byzantine validator (vp6
+    /// sends PREPAREs and COMMITs for digests of its own making): the primary
+    /// cut off, a kill and restart, a pause, under load from three clients.
+    /// Every verdict — progress per fault included — must pass among the six
+    /// correct validators.
+    func testSevenValidatorCampaignWithOneByzantine() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("weft-nemesis7-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let (status, text) = try runProcess("/bin/bash", [Self.scripts.appendingPathComponent("nemesis.sh").path,
+                                                          "--validators", "7", "--byzantine", "wrong-digest",
+                                                          "--faults", "primary,kill,pause", "--duration", "50",
+                                                          "--interval", "12", "--hold", "9", "--seed", "7", "--clients", "3",
+                                                          "--window", "8", "--liveness-bound", "45", "--out", out],
+                                            environment: ["WEFT_BIN": PeerProcess.binary])
+        if status == 77 {
+            throw XCTSkip("network namespaces unavailable: " + (text.split(separator: "\n").first { $0.contains("SKIP") }.map(String.init) ?? text))
+        }
+        XCTAssertEqual(status, 0, text)
+        for verdict in ["safety: PASS 6 ledgers", "acked: PASS", "liveness: PASS", "progress: PASS", "processes: PASS"] {
+            XCTAssertTrue(text.contains(verdict), "\(verdict)\n\(text)")
+        }
+        let events = try String(contentsOfFile: out + "/events.tsv", encoding: .utf8)
+        XCTAssertTrue(events.contains("\tbyzantine\tvp6\twrong-digest"), events)
+        XCTAssertGreaterThanOrEqual(events.split(separator: "\n").filter { $0.contains("\tfault\t") }.count, 2, events)
     }
 
     /// A full disk (issue 16): vp3's data directory is a 16 MiB tmpfs that is

@@ -35,11 +35,12 @@ struct BlockAssembler: Sendable {
                 malformed.append(key)
                 continue
             }
-            if recentTxids.contains(tx.txid) {
+            let digest = TxidDigest(tx.txid)
+            if recentTxids.contains(digest) {
                 duplicates.append((tx.txid, key))
                 continue
             }
-            recentTxids.append(tx.txid)
+            recentTxids.append(digest)
             block.transactions.append(tx)
             included.append((tx.txid, key))
         }

@@ -376,7 +376,7 @@ final class SimulatedNetwork {
     /// tells it where it stands (`PBFTConsenter` does it on each new connection).
     func reconnect(_ r: Int) {
         for other in 0..<n where other != r && !isolated.contains(UInt64(other)) {
-            replicas[other].announceCheckpoint(to: UInt64(r))
+            replicas[other].welcome(UInt64(r))
             drain(other)
         }
     }

@@ -301,7 +301,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
             // announced while it was away: tell it where this one stands, so a
             // restarted replica catches up even on an idle network.
             for newcomer in connected.subtracting(connectedReplicas).sorted() {
-                replica.announceCheckpoint(to: newcomer)
+                replica.welcome(newcomer)
                 // Requests spread before this replica was connected never
                 // reached it; the primary among them would time them out into
                 // a view change.

@@ -159,6 +159,38 @@ final class PBFTRecoveryTests: XCTestCase {
         try PBFTLedgers.assertIdentical((live + [restarted]).map(\.process.dataDir))
     }
 
+    /// Issue 21, L5: the primary vp0 is killed, the others move to view 1, vp0
+    /// restarts (and catches up to an idle checkpoint); then vp2 freezes. vp0 must
+    /// take part in view 1 at once: vp1, vp3 and vp0 commit 300 more.
+    func testARestartedPrimaryTakesPartInTheCurrentViewAtOnce() throws {
+        let fast = ["pbft.general.batchsize": "10", "pbft.general.timeout.batch": "200ms"]
+        let peers = try PBFTClusterTests.cluster(["vp0": fast, "vp1": fast, "vp2": fast, "vp3": fast])
+        XCTAssertEqual(try PBFTClient(peers[1].process.listen, name: "client-l5a").submit((0..<400).map { "l5a-\($0)" }, timeout: 60).succeeded.count, 400)
+        let vp0 = peers[0].process
+        vp0.killHard()
+        let rest = Array(peers.dropFirst())
+        XCTAssertEqual(try PBFTClient(peers[1].process.listen, name: "client-l5b").submit((0..<300).map { "l5b-\($0)" }, timeout: 60).succeeded.count, 300)
+        try waitAll(rest, "view 1", { $0.allSatisfy { $0 == 1 } }, metric: "weft_pbft_view")
+        let restarted = try PBFTPeer.start("vp0", dataDir: vp0.dataDir, listenPort: vp0.listen.port,
+                                           settings: fast.merging(["peer.discovery.rootnode": peers[1].process.listen.description]) { $1 })
+        try PBFTClusterTests.waitForMesh([restarted] + rest)
+        let height = try rest.map { try $0.process.metric("weft_chain_height") }.max()!
+        try waitAll([restarted], "vp0 catches up to height \(height)", { $0[0] >= height })
+        // It learns view 1's NEW-VIEW and installs it (before any other view change).
+        try waitAll([restarted], "vp0 installs view 1", { $0[0] >= 1 }, metric: "weft_pbft_new_views_installed_total")
+        XCTAssertEqual(try restarted.process.metric("weft_pbft_view"), 1)
+        kill(peers[2].process.process.processIdentifier, SIGSTOP)
+        defer { kill(peers[2].process.process.processIdentifier, SIGCONT) }
+        let outcome = try PBFTClient(peers[3].process.listen, name: "client-l5c").submit((0..<300).map { "l5c-\($0)" }, timeout: 60)
+        let live = [restarted, peers[1], peers[3]]
+        XCTAssertEqual(outcome.succeeded.count, 300, PBFTPeer.describe(live))
+        try converge(live)
+        kill(peers[2].process.process.processIdentifier, SIGCONT)
+        for peer in live + [peers[2]] { _ = try peer.process.terminate() }
+        try PBFTLedgers.assertIdentical(live.map(\.process.dataDir))
+        try PBFTLedgers.assertEachOnce(outcome.succeeded, in: peers[1].process.dataDir)
+    }
+
     /// A replica that cannot record its PBFT state stops taking part (it must
     /// not send what it could not record), says why on /healthz, and the
     /// other three go on committing.

@@ -2,26 +2,6 @@ import Foundation
 import SwiftProtobuf
 @testable import Weft
 
-/// SplitMix64: a small seedable PRNG (Swift's system generator cannot be seeded).
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..<n (n > 0).
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-
-    /// True with probability p.
-    mutating func chance(_ p: Double) -> Bool { p > 0 && Double(next() >> 11) / Double(1 << 53) < p }
-}
-
 /// N PBFT replicas over a seeded, adversarial in-memory network: the next
 /// delivery is picked at random from everything in flight (reordering), with
 /// optional duplication, drops and partitions. Each replica executes into a
@@ -319,46 +299,26 @@ final class SimulatedNetwork {
         drain(r)
     }
 
-    /// As the host does (PROTOCOL.md section 9), with the real `StateTransfer`: the
-    /// blocks from this chain's height up to the height the checkpoint id names,
-    /// from the listed replicas' chains in turn, every link and the target's hash
-    /// checked. The executions (for the agreement check) are the source's up to `sequence`.
+    /// As the host does, through `SimulatedStateTransfer` (the real `StateTransfer`);
+    /// the executions (for the agreement check) are the source's up to `sequence`.
     private func stateTransfer(_ r: Int, sequence: UInt64, id: String, from: [UInt64]) {
         if refuseNextTransfer.remove(r) != nil {
             actionLog[r].append("transfer \(sequence) refused")
             replicas[r].stateTransferFailed(sequence: sequence)
             return
         }
-        guard var transfer = StateTransfer(sequence: sequence, checkpointID: id, sources: from, height: assemblers[r].height,
-                                           lastHash: assemblers[r].lastHash, correlationID: 1) else {
-            actionLog[r].append("transfer \(sequence) refused: not a BlockchainInfo")
-            replicas[r].stateTransferFailed(sequence: sequence)
-            return
-        }
-        if let why = transfer.refusal {
-            actionLog[r].append("transfer \(sequence) refused: \(why)")
-            replicas[r].stateTransferFailed(sequence: sequence)
-            return
-        }
-        var servedBy: Int?
-        for _ in 0..<(2 * from.count) where !transfer.isComplete {
-            guard let source = transfer.source.map(Int.init) else { break }
-            let start = Int(transfer.nextBlock), end = min(Int(transfer.targetHeight), blocks[source].count)
-            guard start < end else { transfer.nextSource(bad: false); continue }
-            var answer = Protos_SyncBlocks()
-            answer.range = transfer.nextRange(per: end - start)
-            answer.blocks = blocks[source][start..<end].map { try! Protos_Block(serializedBytes: $0) }
-            switch transfer.receive(answer, from: UInt64(source)) {
-            case .progress where transfer.isComplete: servedBy = source
-            case .progress, .ignored: transfer.nextSource(bad: false)
-            case .badSource: transfer.nextSource(bad: true)
+        let outcome = SimulatedStateTransfer.run(sequence: sequence, id: id, sources: from, chains: blocks,
+                                                 height: assemblers[r].height, lastHash: assemblers[r].lastHash)
+        guard case .done(let fetched, let servedBy) = outcome else {
+            if case .refused(let why) = outcome {
+                actionLog[r].append("transfer \(sequence) refused: \(why)")
+                replicas[r].stateTransferFailed(sequence: sequence)
+            } else {
+                actionLog[r].append("transfer \(sequence) unavailable")
             }
-        }
-        guard transfer.isComplete else {
-            actionLog[r].append("transfer \(sequence) unavailable")
             return
         }
-        for (block, bytes) in transfer.fetched {
+        for (block, bytes) in fetched {
             assemblers[r].adopt(block, bytes: bytes)
             blocks[r].append(bytes)
         }
@@ -376,7 +336,7 @@ final class SimulatedNetwork {
     /// tells it where it stands (`PBFTConsenter` does it on each new connection).
     func reconnect(_ r: Int) {
         for other in 0..<n where other != r && !isolated.contains(UInt64(other)) {
-            replicas[other].announceCheckpoint(to: UInt64(r))
+            replicas[other].welcome(UInt64(r))
             drain(other)
         }
     }
@@ -424,37 +384,5 @@ final class SimulatedNetwork {
             }
         }
         return nil
-    }
-
-    static func summary(_ a: PBFTAction) -> String {
-        switch a {
-        case .broadcast(let m): return "broadcast " + summary(m)
-        case .send(let m, let to): return "send \(to) " + summary(m)
-        case .execute(let s, let b, let d): return "execute \(s) \(b?.batch.count ?? -1) \(d.prefix(12))"
-        case .requestsCompleted(let keys): return "completed \(keys)"
-        case .viewChangeStarted(let f, let t, let r): return "viewchange \(f)->\(t) \(r)"
-        case .newViewInstalled(let v): return "newview \(v)"
-        case .stateTransfer(let s, let id, let from): return "statetransfer \(s) \(id.prefix(12)) \(from)"
-        case .resendRequests(let requests): return "resend \(requests.map(RequestKey.init))"
-        case .requestsOvertaken(let requests): return "overtaken \(requests.map(RequestKey.init))"
-        case .persist(let key, let value): return "persist \(key) \(value?.count ?? -1)"
-        }
-    }
-
-    static func summary(_ m: Pbft_message) -> String {
-        switch m.payload {
-        case .prePrepare(let p): return "pp v\(p.view) n\(p.sequenceNumber) \(p.batchDigest.prefix(12)) r\(p.replicaID)"
-        case .prepare(let p): return "p v\(p.view) n\(p.sequenceNumber) \(p.batchDigest.prefix(12)) r\(p.replicaID)"
-        case .commit(let p): return "c v\(p.view) n\(p.sequenceNumber) \(p.batchDigest.prefix(12)) r\(p.replicaID)"
-        case .checkpoint(let c): return "ckpt n\(c.sequenceNumber) \(c.id.prefix(16)) r\(c.replicaID)"
-        case .viewChange(let v):
-            return "vc v\(v.view) h\(v.h) C\(v.cset.map(\.sequenceNumber)) P\(v.pset.map { "\($0.sequenceNumber)/\($0.view)" }) Q\(v.qset.count) r\(v.replicaID)"
-        case .newView(let v):
-            return "nv v\(v.view) X\(v.xset.keys.sorted().map { "\($0):\(v.xset[$0]!.prefix(6))" }) r\(v.replicaID)"
-        case .fetchRequestBatch(let f): return "fetch \(f.batchDigest.prefix(12)) r\(f.replicaID)"
-        case .returnRequestBatch(let b): return "return \(b.batch.count)"
-        case .requestBatch: return "request_batch"
-        case nil: return "empty"
-        }
     }
 }

@@ -155,7 +155,12 @@ extension PBFTReplica {
             }
             if leader == id { seqNo = max(seqNo, e.sequenceNumber) }
         }
-        if view > installedView { resumeViewChange(records) }
+        if view > installedView {
+            resumeViewChange(records)
+        } else if let vc = records[PBFTPersistence.viewChangeKey].flatMap({ try? Pbft_view_change(serializedBytes: $0) }),
+                  vc.view == view, vc.replicaID == id {
+            viewChanges[view, default: [:]][id] = vc  // for replicas that ask (or reconnect) later
+        }
         restoreOwnNewView(records)
     }
 

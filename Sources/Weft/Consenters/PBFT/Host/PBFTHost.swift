@@ -170,7 +170,7 @@ final class PBFTHost {
     private func lookAtConnections() {
         let connected = Set(network.peers().compactMap { replicaByName[$0.name] })
         for newcomer in connected.subtracting(connectedReplicas).sorted() {
-            replica.announceCheckpoint(to: newcomer)
+            replica.welcome(newcomer)
             resendOwnRequests(to: newcomer)
         }
         connectedReplicas = connected

@@ -15,7 +15,9 @@ struct StartCommand: ParsableCommand {
         (CORE_PEER_DISCOVERY_ROOTNODE for peer.discovery.rootnode), then flags. \
         SIGTERM or SIGINT stops the peer gracefully; a second signal exits at once. \
         Under systemd (Type=notify) it sends READY=1 to $NOTIFY_SOCKET once its \
-        listeners are bound, and STOPPING=1 when it starts to stop.
+        listeners are bound, and STOPPING=1 when it starts to stop. \
+        FABRIC_LOGGING_SPEC (Fabric's `info:gossip=debug`) sets the level under \
+        CORE_LOGGING_LEVEL and --log-level; terms naming loggers are ignored, with a warning.
         """)
 
     @OptionGroup var options: ConfigOptions
@@ -27,6 +29,9 @@ struct StartCommand: ParsableCommand {
         let logger = Logger(label: "weft")
         for name in ConfigLoader.unknownEnvironment(environment) {
             logger.warning("environment variable \(name) names no config key; ignored")
+        }
+        if let spec = environment[FabricLoggingSpec.variable], let parsed = try? FabricLoggingSpec(spec) {
+            for warning in parsed.warnings { logger.warning("\(warning)") }
         }
         do {
             let data = try DataDirectory.prepare(&config, explicit: setKeys.contains("peer.fileSystemPath"), environment: environment)

@@ -190,6 +190,11 @@ public enum ConfigLoader {
             for (key, value) in try flattenYAML(text, origin: path) { try set(&config, key, value, origin: path); setKeys.insert(key) }
             sources.append(path)
         }
+        // Fabric's FABRIC_LOGGING_SPEC, under CORE_LOGGING_LEVEL (set below) and the flags.
+        if let spec = environment[FabricLoggingSpec.variable], let level = try FabricLoggingSpec(spec).level {
+            config.logLevel = level.rawValue
+            setKeys.insert("logging.level")
+        }
         for key in keys {
             if let value = environment[key.environmentName] { try set(&config, key.path, value, origin: key.environmentName); setKeys.insert(key.path) }
         }

@@ -7,6 +7,16 @@ import XCTest
 /// What a reading of the operator's side found wrong (issue 23): each is
 /// checked on the real binary.
 final class OperatorFixesTests: XCTestCase {
+    func testStatusOfAnUnreachablePeerSaysSoAndExitsOne() throws {
+        let port = try TestSockets.freePorts(1)[0]
+        let run = try runWeft(["node", "status", "--ops", "127.0.0.1:\(port)"])
+        XCTAssertEqual(run.status, 1, run.output)
+        XCTAssertTrue(run.output.contains("cannot reach the operations endpoint at 127.0.0.1:\(port)"), run.output)
+        XCTAssertFalse(run.output.contains("Usage:"), "not a usage error: \(run.output)")
+        // A malformed flag still is one.
+        XCTAssertEqual(try runWeft(["node", "status", "--ops", "nowhere"]).status, 64)
+    }
+
     func testTextLogTimestampsCarryMilliseconds() throws {
         let peer = try PeerProcess(name: "millis")
         let started = try peer.waitForLog(containing: "peer started")

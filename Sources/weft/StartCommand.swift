@@ -21,6 +21,10 @@ struct StartCommand: ParsableCommand {
         """)
 
     @OptionGroup var options: ConfigOptions
+    @Option(name: .customLong("ready-file"), help: ArgumentHelp(
+        "Once the peer listens, write {\"pid\",\"listen\",\"address\",\"operations\"} as JSON to this file (atomically; removed at a graceful stop).",
+        valueName: "path"))
+    var readyFile: String?
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
@@ -56,12 +60,20 @@ struct StartCommand: ParsableCommand {
                 node.stop()
             } else {
                 logger.warning("second signal \(signal): exiting now")
+                if let readyFile { unlink(readyFile) }
                 Glibc.exit(1)
             }
         }
         // Listeners (peers, operations) are bound and listening once Node.init returns.
+        if let readyFile {
+            do { try ReadyFile.write(ReadyFile.contents(of: node), to: readyFile) } catch {
+                logger.critical("cannot start: --ready-file: \(error)")
+                throw ExitCode(64)
+            }
+        }
         StartCommand.notifySystemd("READY=1\nSTATUS=serving peers on \(node.boundAddress)\nMAINPID=\(getpid())", logger)
         try node.run()
+        if let readyFile { unlink(readyFile) }
         withExtendedLifetime(signals) {}
     }
 

@@ -39,7 +39,7 @@ final class OperationsTLSTests: XCTestCase {
 
         var (status, body) = try putLogSpec(peer, "debug", anonymous)
         XCTAssertEqual(status, 403, body)
-        XCTAssertTrue(body.contains("none was presented"), body)
+        XCTAssertTrue(body.contains("PUT /logspec needs a client certificate") && body.contains("none was presented"), body)
         (status, body) = try HTTPGet.request(peer.ops, path: "/healthz", tls: anonymous)
         XCTAssertEqual(status, 403, "reads are closed without operations.tls.openReads: \(body)")
 

@@ -29,7 +29,7 @@ after the run), and summed over the validators: messages rejected by the overflo
 answers to clients that ended) and PBFT's own drops (weft_pbft_messages_dropped_total: duplicates,
 outside the watermarks, ...); one JSON object per consenter is appended to results/bench-pbft-scale.jsonl.
 WEFT_BIN=path runs that binary instead of this tree's release build. Each validator listens on a port of
-its own choosing (port 0), read from its log.
+its own choosing (port 0), read from its ready file (--ready-file).
 EOF
 )
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -80,13 +80,13 @@ stop_peers() {
 }
 
 # Starts vp0..vp<N-1> with consenter $1, each on port 0 (vp0 first: the others' root node); the ports
-# they got, read from their logs, in listen[] and ops[].
+# they got, read from their ready files, in listen[] and ops[].
 start_validators() {
   local plugin=$1 i began
   began=$(date +%s.%N)
   listen=() ops=()
   for i in $(seq 0 $((n - 1))); do
-    # Log level info: the "peer started" line names the ports (connections add one line each).
+    # Port 0: lib_start_peer reads the ports from the ready file; info logs each connection once.
     local args=(--peer-id "vp$i" --ops-listen 127.0.0.1:0
                 --data-dir "$work/$plugin/vp$i" --consensus "$plugin" --log-level info
                 --set peer.discovery.persist=false

@@ -44,7 +44,7 @@ tls_load=(--id-domain load.weft --tls-cert "$work/certs/load.pem" --tls-key "$wo
 server_pid='' port=''
 start_peer() {   # mode; sets server_pid and port
   local extra=(); [ "$1" = tls ] && extra=("${tls_peer[@]}")
-  # Info, not error: the "peer started" line names the port (connections add one line each, at the handshake).
+  # Port 0: lib_start_peer reads the port from the ready file; info logs each connection once, at the handshake.
   lib_start_peer "$work/peer.log" --peer-id bench --ops-listen "" --data-dir "$work/peer" \
     --consensus echo --log-level info --set peer.discovery.persist=false "${extra[@]}"
   server_pid=$lib_peer_pid port=$lib_peer_port

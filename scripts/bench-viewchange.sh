@@ -15,7 +15,7 @@ measured on the next replica, with the committed tx/s around it (the dip). Repea
     --rate R    client transactions per second in all, open loop (default 3000)
     --set K=V   any config key for every validator (repeatable)
 WEFT_BIN=path runs that binary instead of this tree's release build. Each validator listens on a port of
-its own choosing (port 0), read from its log.
+its own choosing (port 0), read from its ready file (--ready-file).
 EOF
 )
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -53,7 +53,7 @@ stop_all() {
 for try in $(seq 1 "$tries"); do
   listen=() ops=()
   for i in 0 1 2 3; do
-    # Port 0 and log level info: the "peer started" line names the ports (vp0's is the others' root node).
+    # Port 0: lib_start_peer reads the ports from the ready file (vp0's is the others' root node).
     args=(--peer-id "vp$i" --ops-listen 127.0.0.1:0
           --data-dir "$work/$try/vp$i" --consensus pbft --log-level info --set peer.discovery.persist=false
           --set pbft.general.batchsize=100 --set pbft.general.timeout.batch=50ms ${extra[@]+"${extra[@]}"})

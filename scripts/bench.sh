@@ -16,7 +16,7 @@ the ratios; writes results/bench-<time>.{md,jsonl}.
 Servers: weft (echo consenter), refpeer (C: epoll + SPSC rings, the near-limit
 for this design), nio-peer (SwiftNIO + swift-protobuf + DispatchQueue).
 Configs: 16 connections x window 8 x 128 B; 1 connection x window 1 x 128 B.
-Each server listens on a port of its own choosing (port 0), read from its log.
+Each server listens on a port of its own choosing (port 0), read from its ready file (weft) or its log (the other servers).
 WEFT_BIN=path benchmarks that binary instead of this tree's release build;
 WEFT_SHARED=path names the shared folder (default ../shared).
 EOF
@@ -55,7 +55,7 @@ lib_on_exit "rm -rf '$work'"
 server_pid='' port=''
 start_server() {   # name; sets server_pid and port
   case "$1" in
-    # Info, not error: the "peer started" line names the port (connections add one line each, at the handshake).
+    # Port 0: lib_start_peer reads the port from the ready file; info logs each connection once, at the handshake.
     weft) lib_start_peer "$work/weft.log" --peer-id bench --ops-listen "" --data-dir "$work/weft" \
             --consensus echo --log-level info --set peer.discovery.persist=false
           server_pid=$lib_peer_pid port=$lib_peer_port ;;

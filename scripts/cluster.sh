@@ -6,16 +6,20 @@ experiments. Ctrl-C (or SIGTERM) stops them all. Each peer listens on a port
 of its own choosing (port 0), printed once it is up; --base-port P puts vp<i>
 on P+i and its operations endpoint on P+2000+i instead. With --tls every link is
 mutual TLS 1.3, with a CA and certificates made by gen-certs.sh in the work folder.
-With --consensus pbft the peers vp0..vp<N-1> are the PBFT replicas (N of them,
-f = (N-1)/3); --set KEY=VALUE passes any config key to every peer.
-  scripts/cluster.sh [N] [--consensus echo|noops|pbft] [--base-port P] [--tls] [--set KEY=VALUE]...
+The consenter is pbft when N >= 4 (vp0..vp<N-1> are the PBFT replicas, N of
+them, f = (N-1)/3), else noops (PBFT needs 3f+1 = 4 to tolerate a fault):
+validating peers that commit blocks either way; --consensus picks another
+(echo only answers each message: a network test aid). --set KEY=VALUE passes
+any config key to every peer. Ports are read from each peer's --ready-file,
+so any logging.format and logging.level work (CORE_LOGGING_FORMAT=json too).
+  scripts/cluster.sh [N] [--consensus pbft|noops|echo] [--base-port P] [--tls] [--set KEY=VALUE]...
 WEFT_BIN=path runs that binary instead of this tree's release build.
 EOF
 )
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 lib_help "$@"
-n=4 consensus=echo base='' tls=0
+n=4 consensus='' base='' tls=0
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -30,6 +34,10 @@ while [ $# -gt 0 ]; do
     *) lib_die "unknown argument '$1'" ;;
   esac
 done
+if [ -z "$consensus" ]; then
+  if [ "$n" -ge 4 ]; then consensus=pbft; else consensus=noops; fi
+fi
+echo "cluster: $n peers, consenter $consensus" >&2
 root=$lib_root
 # Set once, so that lib_start_peer does not run the build again for every peer.
 WEFT_BIN=$(lib_weft)

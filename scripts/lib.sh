@@ -8,10 +8,11 @@
 #                                    $(lib_weft) it runs `swift build` each time, so a script that starts
 #                                    several peers sets WEFT_BIN=$(lib_weft) once
 #   lib_start_peer LOG ARGS...       `weft node start --listen 127.0.0.1:0 ARGS...` in the background, its
-#                                    stderr appended to LOG; sets lib_peer_pid and lib_peer_port (read from
-#                                    the "peer started" line, so no port is guessed) and lib_peer_ops_port
-#                                    (with --ops-listen 127.0.0.1:0); killed at exit. A --listen in ARGS
-#                                    replaces 127.0.0.1:0 (a fixed address the user asked for)
+#                                    stderr appended to LOG; sets lib_peer_pid and lib_peer_port and
+#                                    lib_peer_ops_port (empty when the listener is off), read from the
+#                                    peer's --ready-file LOG.ready (JSON), never from the log: any log format
+#                                    or level works, and no port is guessed; killed at exit. A --listen in
+#                                    ARGS replaces 127.0.0.1:0 (a fixed address the user asked for)
 #   lib_start_server LOG COMMAND...  another server (e.g. ../shared/bench's refpeer or nio-peer, told to listen
 #                                    on port 0) in the background, stdout and stderr appended to LOG; sets
 #                                    lib_server_pid and lib_server_port (from its "listening on HOST:PORT"
@@ -84,26 +85,28 @@ lib_wait_for() {
 
 lib_start_peer() {
     local log=$1; shift
-    local weft first arg listen=(--listen 127.0.0.1:0)
+    local weft arg listen=(--listen 127.0.0.1:0) ready
+    ready="$log.ready"
     weft=$(lib_weft) || exit $?
     for arg in "$@"; do [ "$arg" = --listen ] && listen=(); done
-    # Only this start's lines count: the log may hold an earlier run's.
-    first=$(( $( { wc -l <"$log"; } 2>/dev/null || echo 0) + 1 ))
-    "$weft" node start ${listen[@]+"${listen[@]}"} "$@" 2>>"$log" &
+    # An earlier run's file must not be taken for this one's.
+    rm -f "$ready"
+    "$weft" node start ${listen[@]+"${listen[@]}"} --ready-file "$ready" "$@" 2>>"$log" &
     lib_peer_pid=$!
     lib_track "$lib_peer_pid"
     lib_peer_port=
-    local deadline=$((SECONDS + 30)) line
-    while [ -z "$lib_peer_port" ]; do
-        line=$(tail -n +"$first" "$log" 2>/dev/null | grep -m1 'peer started' || true)
-        lib_peer_port=$(sed -n 's/.*listen=[^ ]*:\([0-9][0-9]*\).*/\1/p' <<<"$line")
-        # shellcheck disable=SC2034  # for the caller
-        lib_peer_ops_port=$(sed -n 's/.*operations=[^ ]*:\([0-9][0-9]*\).*/\1/p' <<<"$line")
-        [ -n "$lib_peer_port" ] && break
+    local deadline=$((SECONDS + 30)) json
+    until [ -s "$ready" ]; do
         kill -0 "$lib_peer_pid" 2>/dev/null || { tail -5 "$log" >&2; echo "$lib_name: the peer exited at start (log: $log)" >&2; exit 1; }
-        [ "$SECONDS" -lt "$deadline" ] || { echo "$lib_name: no 'peer started' line in $log within 30 s (is the log level info or lower?)" >&2; exit 1; }
+        [ "$SECONDS" -lt "$deadline" ] || { echo "$lib_name: no ready file $ready within 30 s (log: $log)" >&2; exit 1; }
         sleep 0.1
     done
+    # One JSON line with sorted keys, written atomically: {"address":…,"listen":"H:P","operations":"H:P"|null,"pid":N}
+    json=$(cat "$ready")
+    lib_peer_port=$(sed -n 's/.*"listen":"[^"]*:\([0-9][0-9]*\)".*/\1/p' <<<"$json")
+    # shellcheck disable=SC2034  # for the caller
+    lib_peer_ops_port=$(sed -n 's/.*"operations":"[^"]*:\([0-9][0-9]*\)".*/\1/p' <<<"$json")
+    [ -n "$lib_peer_port" ] || { echo "$lib_name: no listen address in $ready: $json" >&2; exit 1; }
 }
 
 lib_start_server() {

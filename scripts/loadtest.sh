@@ -43,7 +43,7 @@ echo "loadtest: $("$weft" version), $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M U
 echo "loadtest: command: scripts/loadtest.sh $args" >>"$out/about.txt"
 if [ -z "$target" ]; then
   ulimit -n 65536 2>/dev/null || true
-  # Port 0 and log level info: the "peer started" line says which port it got (each connection adds a line).
+  # Port 0: lib_start_peer reads the port it got from its ready file.
   lib_start_peer "$out/peer.log" --peer-id loadtest --ops-listen "" --consensus echo \
       --data-dir "$out/peer" --log-level info --set peer.discovery.persist=false ${sets[@]+"${sets[@]}"}
   target=127.0.0.1:$lib_peer_port

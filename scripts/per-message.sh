@@ -50,15 +50,15 @@ lib_on_exit "[ -n \"\${KEEP:-}\" ] && cp '$work/callgrind.out' \"\$KEEP\"; rm -r
 cp "${peer_binary:-$weft}" "$work/weft"
 strip --strip-debug "$work/weft"
 
-# Port 0: the peer's "peer started" line says which port it got.
+# Port 0: the peer's ready file (JSON, not the log) says which port it got.
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/callgrind.out" \
-    "$work/weft" node start --peer-id per-message --listen 127.0.0.1:0 --ops-listen "" \
+    "$work/weft" node start --peer-id per-message --listen 127.0.0.1:0 --ops-listen "" --ready-file "$work/ready.json" \
     --data-dir "$work/data" --consensus echo --log-level info --set peer.discovery.persist=false \
     2>"$work/valgrind.log" &
 peer=$!
 lib_track "$peer"
 port=
-read_port() { port=$(grep -m1 'peer started' "$work/valgrind.log" | sed -n 's/.*listen=[^ ]*:\([0-9][0-9]*\).*/\1/p'); [ -n "$port" ]; }
+read_port() { port=$(sed -n 's/.*"listen":"[^"]*:\([0-9][0-9]*\)".*/\1/p' "$work/ready.json" 2>/dev/null); [ -n "$port" ]; }
 lib_wait_for 60 read_port || { tail -5 "$work/valgrind.log" >&2; echo "per-message: the peer did not start" >&2; exit 1; }
 
 callgrind_control -i on "$peer" >/dev/null

@@ -24,7 +24,7 @@ struct ConfigOptions: ParsableArguments {
     var dataDir: String?
     @Option(name: .customLong("ops-listen"), help: "peer.operations.listenAddress (empty = off).")
     var opsListen: String?
-    @Option(name: .customLong("log-level"), help: "logging.level: trace, debug, info, warning, error, critical.")
+    @Option(name: .customLong("log-level"), help: ArgumentHelp("logging.level: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) (over CORE_LOGGING_LEVEL and FABRIC_LOGGING_SPEC).", valueName: "level"))
     var logLevel: String?
     @Flag(name: .customLong("tls"), help: "peer.tls.enabled: mutual TLS 1.3 on every peer link.")
     var tls = false

@@ -15,10 +15,16 @@ struct StartCommand: ParsableCommand {
         (CORE_PEER_DISCOVERY_ROOTNODE for peer.discovery.rootnode), then flags. \
         SIGTERM or SIGINT stops the peer gracefully; a second signal exits at once. \
         Under systemd (Type=notify) it sends READY=1 to $NOTIFY_SOCKET once its \
-        listeners are bound, and STOPPING=1 when it starts to stop.
+        listeners are bound, and STOPPING=1 when it starts to stop. \
+        FABRIC_LOGGING_SPEC (Fabric's `info:gossip=debug`) sets the level under \
+        CORE_LOGGING_LEVEL and --log-level; terms naming loggers are ignored, with a warning.
         """)
 
     @OptionGroup var options: ConfigOptions
+    @Option(name: .customLong("ready-file"), help: ArgumentHelp(
+        "Once the peer listens, write {\"pid\",\"listen\",\"address\",\"operations\"} as JSON to this file (atomically; removed at a graceful stop).",
+        valueName: "path"))
+    var readyFile: String?
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
@@ -27,6 +33,9 @@ struct StartCommand: ParsableCommand {
         let logger = Logger(label: "weft")
         for name in ConfigLoader.unknownEnvironment(environment) {
             logger.warning("environment variable \(name) names no config key; ignored")
+        }
+        if let spec = environment[FabricLoggingSpec.variable], let parsed = try? FabricLoggingSpec(spec) {
+            for warning in parsed.warnings { logger.warning("\(warning)") }
         }
         do {
             let data = try DataDirectory.prepare(&config, explicit: setKeys.contains("peer.fileSystemPath"), environment: environment)
@@ -51,12 +60,20 @@ struct StartCommand: ParsableCommand {
                 node.stop()
             } else {
                 logger.warning("second signal \(signal): exiting now")
+                if let readyFile { unlink(readyFile) }
                 Glibc.exit(1)
             }
         }
         // Listeners (peers, operations) are bound and listening once Node.init returns.
+        if let readyFile {
+            do { try ReadyFile.write(ReadyFile.contents(of: node), to: readyFile) } catch {
+                logger.critical("cannot start: --ready-file: \(error)")
+                throw ExitCode(64)
+            }
+        }
         StartCommand.notifySystemd("READY=1\nSTATUS=serving peers on \(node.boundAddress)\nMAINPID=\(getpid())", logger)
         try node.run()
+        if let readyFile { unlink(readyFile) }
         withExtendedLifetime(signals) {}
     }
 

@@ -36,9 +36,14 @@ final class OperationsServiceTests: XCTestCase {
         XCTAssertEqual(version["version"] as? String, WeftVersion.text)
         XCTAssertEqual(version["commit"] as? String, WeftVersion.commit)
         XCTAssertEqual(version["swift"] as? String, WeftVersion.swift)
+        // Fabric 1.4's shape beside Weft's.
+        XCTAssertEqual(version["Version"] as? String, WeftVersion.text)
+        XCTAssertEqual(version["CommitSHA"] as? String, WeftVersion.commit)
 
         let metrics = try HTTPGet.fetch(peer.ops, path: "/metrics")
-        XCTAssertTrue(metrics.contains("weft_build_info{version=\"\(WeftVersion.text)\",commit=\"\(WeftVersion.commit)\""), metrics)
+        // Prometheus' build_info convention: version and commit labels, no others.
+        let buildInfo = metrics.split(separator: "\n").filter { $0.hasPrefix("weft_build_info") }
+        XCTAssertEqual(buildInfo, ["weft_build_info{version=\"\(WeftVersion.text)\",commit=\"\(WeftVersion.commit)\"} 1"])
         let rss = try XCTUnwrap(sample(metrics, "process_resident_memory_bytes"))
         XCTAssertGreaterThan(rss, Double(1 << 20))
         XCTAssertLessThan(rss, Double(4 << 30))

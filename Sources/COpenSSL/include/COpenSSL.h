@@ -26,6 +26,12 @@ static inline int cweft_tls_ctx_restrict(SSL_CTX *ctx) {
 static inline int cweft_tls_verify_peer(void) { return SSL_VERIFY_PEER; }
 static inline int cweft_tls_verify_require_cert(void) { return SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT; }
 
+/// Verification that never fails the handshake: a client certificate is asked
+/// for and checked, and the verdict is read afterwards (SSL_get_verify_result)
+/// by a server that answers an unverified client with an error of its own.
+static inline int cweft_tls_accept_any(int preverified, X509_STORE_CTX *ctx) { (void)preverified; (void)ctx; return 1; }
+static inline void cweft_tls_verify_later(SSL *ssl) { SSL_set_verify(ssl, SSL_VERIFY_PEER, cweft_tls_accept_any); }
+
 static inline int cweft_tls_set_sni(SSL *ssl, const char *name) { return (int)SSL_set_tlsext_host_name(ssl, name); }
 
 /// Checks this peer's own certificate (with the chain from its file) against

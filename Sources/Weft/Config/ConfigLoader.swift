@@ -159,7 +159,7 @@ public enum ConfigLoader {
                 guard let format = LogFormat(rawValue: v.lowercased()) else { throw ConfigError(key: "logging.format", reason: "'\(v)' is not text or json") }
                 c.logFormat = format
             },
-        ]
+        ] + operationsKeys
     }()
 
     static let byPath: [String: ConfigKey] = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
@@ -187,13 +187,23 @@ public enum ConfigLoader {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw ConfigError(key: "--config", reason: "cannot read '\(path)'")
             }
-            for (key, value) in try flattenYAML(text, origin: path) { try set(&config, key, value, origin: path); setKeys.insert(key) }
+            let pairs = try flattenYAML(text, origin: path)
+            try checkOperationsAddressNames(pairs, origin: path)
+            for (key, value) in pairs { try set(&config, key, value, origin: path); setKeys.insert(key) }
             sources.append(path)
         }
+        // Fabric's FABRIC_LOGGING_SPEC, under CORE_LOGGING_LEVEL (set below) and the flags.
+        if let spec = environment[FabricLoggingSpec.variable], let level = try FabricLoggingSpec(spec).level {
+            config.logLevel = level.rawValue
+            setKeys.insert("logging.level")
+        }
+        try checkOperationsAddressNames(keys.compactMap { key in environment[key.environmentName].map { (key.path, $0) } }, origin: "the environment")
         for key in keys {
             if let value = environment[key.environmentName] { try set(&config, key.path, value, origin: key.environmentName); setKeys.insert(key.path) }
         }
+        try checkOperationsAddressNames(overrides, origin: "the flags")
         for (key, value) in overrides { try set(&config, key, value, origin: "flag"); setKeys.insert(key) }
+        try checkOperationsTLS(config)
         return (config, sources, setKeys)
     }
 

@@ -9,6 +9,8 @@ public struct PeerConfig: Sendable, Equatable {
     public var fileSystemPath = "/var/hyperledger/production"
     /// HTTP /metrics, /healthz, /peers; empty = off.
     public var operationsListenAddress = "127.0.0.1:9443"
+    /// `operations.tls.*`: TLS and client certificates on that listener.
+    public var operationsTLS = OperationsTLS()
     public var logLevel = "info"
     /// `logging.format`: one text line per event, or JSON lines.
     public var logFormat = LogFormat.text

@@ -36,7 +36,8 @@ extension Node {
         var text = out.text
         fan.deliveryLatency.write(to: &text)
         text += "# HELP weft_build_info The version and commit of this build (value 1).\n# TYPE weft_build_info gauge\n"
-        text += "weft_build_info{version=\"\(WeftVersion.text)\",commit=\"\(WeftVersion.commit)\",swift=\"\(WeftVersion.swift)\"} 1\n"
+        // Prometheus' *_build_info convention: the version and the commit only (the Swift version is in /version).
+        text += "weft_build_info{version=\"\(WeftVersion.text)\",commit=\"\(WeftVersion.commit)\"} 1\n"
         ProcessMetrics.write(to: &text)
         consenter.writeMetrics(to: &text)
         return text
@@ -82,9 +83,10 @@ extension Node {
         return (failed.isEmpty, Node.json(health))
     }
 
-    /// /version.
+    /// /version: Fabric 1.4's `{"Version","CommitSHA"}`, and Weft's own fields beside them.
     func versionJSON() -> String {
-        Node.json(["version": WeftVersion.text, "commit": WeftVersion.commit, "swift": WeftVersion.swift])
+        Node.json(["Version": WeftVersion.text, "CommitSHA": WeftVersion.commit,
+                   "version": WeftVersion.text, "commit": WeftVersion.commit, "swift": WeftVersion.swift])
     }
 
     func peersJSON() -> String {
@@ -103,7 +105,7 @@ extension Node {
     }
 
     static func json(_ object: Any) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return "{}" }
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 }

@@ -4,7 +4,7 @@ import Glibc
 import Logging
 
 /// HTTP/1.1 GET `/metrics` (Prometheus text), `/healthz`, `/version`, `/peers`
-/// and GET/PUT `/logspec` (JSON),
+/// and GET/PUT `/logspec` (JSON), over TLS with `operations.tls.enabled`,
 /// served by the reactor itself: one request per connection, answered and
 /// closed. It reads reactor state directly, on the reactor thread.
 final class OperationsServer: EventHandler {
@@ -15,12 +15,14 @@ final class OperationsServer: EventHandler {
     let fd: Int32
     let boundAddress: HostPort
     private var clients: [Int32: OperationsConnection] = [:]
+    let access: OperationsAccess
     static let maxRequestBytes = 8192
 
     init(node: Node, address: String) throws {
         guard let target = HostPort(address, allowPortZero: true) else {
             throw ConfigError(key: "peer.operations.listenAddress", reason: "'\(address)' is not host:port")
         }
+        access = try OperationsAccess(node.config.operationsTLS)
         self.node = Upward(node)
         loop = node.loop
         logger = node.logger
@@ -59,7 +61,14 @@ final class OperationsServer: EventHandler {
                 }
                 return
             }
-            let handler = OperationsConnection(fd: client, server: self)
+            let handler: OperationsConnection
+            do {
+                handler = try OperationsConnection(fd: client, server: self, tls: access.tls)
+            } catch {
+                logger.warning("operations: cannot start TLS: \(error)")
+                Syscall.close(client)
+                continue
+            }
             clients[client] = handler
             do { try loop.register(client, events: Readiness.readable, handler: handler) } catch { finish(handler) }
             loop.schedule(afterNanos: 5_000_000_000) { [weak handler, weak self] in
@@ -77,9 +86,10 @@ final class OperationsServer: EventHandler {
 
     typealias Answer = (status: String, type: String, body: String)
 
-    /// The answer to one request.
-    func respond(method: String, path: String, body: [UInt8]) -> Answer {
+    /// The answer to one request, from a client whose certificate (over TLS) is `certificate`.
+    func respond(method: String, path: String, body: [UInt8], certificate: TLSSession.CertificateVerdict = .none) -> Answer {
         let route = path.split(separator: "?").first.map(String.init) ?? path
+        if let refusal = access.refusal(method: method, route: route, certificate: certificate) { return refusal }
         let json = "application/json"
         if route == "/logspec" {
             switch method {

@@ -64,14 +64,19 @@ public struct WeftLogHandler: LogHandler {
         }
     }
 
-    /// Local time, as swift-log's StreamLogHandler writes it.
+    /// Local time with milliseconds, `2026-12-05T07:01:02.345+0000` (swift-log's
+    /// StreamLogHandler form plus the milliseconds that order a busy second's events).
     static func timestamp(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970)
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t(millis / 1000)
         var parts = tm()
         localtime_r(&seconds, &parts)
-        var buffer = [Int8](repeating: 0, count: 64)
-        let n = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        func format(_ pattern: String) -> String {
+            var buffer = [Int8](repeating: 0, count: 64)
+            let n = strftime(&buffer, buffer.count, pattern, &parts)
+            return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        return format("%Y-%m-%dT%H:%M:%S") + String(format: ".%03d", Int(millis % 1000)) + format("%z")
     }
 
     /// UTC with milliseconds (RFC 3339), for JSON lines.

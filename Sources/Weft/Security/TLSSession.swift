@@ -47,7 +47,13 @@ package final class TLSSession {
         SSL_set_bio(ssl, input, output)           // the SSL owns both BIOs from here
         switch role {
         case .server:
-            SSL_set_verify(ssl, context.clientAuthRequired ? cweft_tls_verify_require_cert() : cweft_tls_verify_peer(), nil)
+            if context.judgesClientCertificateLater {
+                cweft_tls_verify_later(ssl)
+            } else if !context.verifiesClients {
+                SSL_set_verify(ssl, SSL_VERIFY_NONE, nil)
+            } else {
+                SSL_set_verify(ssl, context.clientAuthRequired ? cweft_tls_verify_require_cert() : cweft_tls_verify_peer(), nil)
+            }
             SSL_set_accept_state(ssl)
         case .client:
             SSL_set_verify(ssl, cweft_tls_verify_peer(), nil)
@@ -85,6 +91,20 @@ package final class TLSSession {
     }
 
     package var hasPeerCertificate: Bool { SSL_get0_peer_certificate(ssl) != nil }
+
+    /// The other side's certificate, as a context that judges it later
+    /// (`judgesClientCertificateLater`) sees it after the handshake.
+    package enum CertificateVerdict: Equatable {
+        case none
+        case verified
+        case refused(String)
+    }
+
+    package var peerCertificateVerdict: CertificateVerdict {
+        guard hasPeerCertificate else { return .none }
+        let result = SSL_get_verify_result(ssl)
+        return result == Int(X509_V_OK) ? .verified : .refused(String(cString: X509_verify_cert_error_string(result)))
+    }
 
     /// The other side's (verified) certificate, DER; nil without one. Taken
     /// once per link, when it is established.

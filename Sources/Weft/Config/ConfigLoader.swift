@@ -187,7 +187,11 @@ public enum ConfigLoader {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw ConfigError(key: "--config", reason: "cannot read '\(path)'")
             }
-            for (key, value) in try flattenYAML(text, origin: path) { try set(&config, key, value, origin: path); setKeys.insert(key) }
+            for (key, value) in try flattenYAML(text, origin: path) {
+                // Relative paths in the file are taken from its folder (ConfigFilePaths).
+                try set(&config, key, ConfigFilePaths.resolve(key, value, againstFolderOf: path), origin: path)
+                setKeys.insert(key)
+            }
             sources.append(path)
         }
         for key in keys {

@@ -27,6 +27,9 @@ final class TestnetTests: XCTestCase {
             XCTAssertEqual(config.pbft.validators, ["vp0", "vp1", "vp2", "vp3"])
             XCTAssertEqual(Set(config.discovery.rootNodes), Set((0..<4).filter { $0 != i }.map { "127.0.0.1:\(7051 + $0)" }))
             XCTAssertFalse(config.tls.enabled)
+            // rest.address is written once this build has the key (the REST server's); REST ports move past the peer ports.
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            XCTAssertEqual(text.contains("rest:\n  address: \"127.0.0.1:\(7055 + i)\""), ValidatorCoreYAML.hasRESTKey, text)
             let unit = try String(contentsOfFile: "\(dir)/vp\(i)/weft-vp\(i).service", encoding: .utf8)
             XCTAssertTrue(unit.contains("ExecStart=/usr/local/bin/weft node start --config /var/lib/weft/vp\(i)/core.yaml"), unit)
             XCTAssertTrue(unit.contains("StateDirectory=weft/vp\(i)\n"), unit)

@@ -68,5 +68,5 @@ public enum ValidatorUnit {
     }
 
     /// The same start timeout as scripts/weft.service (the measurement is stated there).
-    static let startTimeoutLine = "TimeoutStartSec=30"
+    static let startTimeoutLine = "TimeoutStartSec=180"
 }

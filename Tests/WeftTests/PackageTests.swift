@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Weft
 import XCTest
 
 /// scripts/package.sh's archive, unpacked and run the way a server without a
@@ -50,8 +51,8 @@ final class PackageTests: XCTestCase {
         let top = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir.path).first)
         XCTAssertEqual(top + ".tar.gz", tarball.lastPathComponent)
         let unpacked = dir.appendingPathComponent(top)
-        for file in ["weft", "core.yaml", "weft.service", "README.md", "completions/weft.bash", "completions/_weft",
-                     "completions/weft.fish", "man/weft.1"] {
+        for file in ["weft", "core.yaml", "weft.service", "README.md", "CHANGELOG.md", "PROTOCOL.md", "TUNING.md", "FAULTS.md",
+                     "completions/weft.bash", "completions/_weft", "completions/weft.fish", "man/weft.1"] {
             let size = (try? FileManager.default.attributesOfItem(atPath: unpacked.appendingPathComponent(file).path)[.size] as? Int) ?? 0
             XCTAssertGreaterThan(size, 0, "\(file) is missing or empty in \(tarball.lastPathComponent)")
         }
@@ -85,6 +86,73 @@ final class PackageTests: XCTestCase {
         XCTAssertTrue(man.contains("data-dir"))
         let unit = try String(contentsOf: unpacked.appendingPathComponent("weft.service"), encoding: .utf8)
         XCTAssertTrue(unit.contains("Type=notify"))
+        XCTAssertTrue(unit.contains("\nRestartPreventExitStatus=64\n"))
+
+        // One version: the binary's, the archive's name, the changelog's newest heading.
+        let stated = try runClean(binary, ["--version"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertTrue(top.hasPrefix("weft-\(stated)-linux-"), "archive \(top), binary \(stated)")
+        let changelog = try String(contentsOf: unpacked.appendingPathComponent("CHANGELOG.md"), encoding: .utf8)
+        XCTAssertEqual(PackageTests.newestVersion(inChangelog: changelog), stated)
+
+        // A deployment needs no source checkout: the archive's binary writes a TLS testnet (libcrypto, no openssl command).
+        let net = dir.appendingPathComponent("net").path
+        let testnet = try runClean(binary, ["testnet", "--validators", "4", "--hosts", "10.9.0.1:7051,10.9.0.2:7051,10.9.0.3:7051,10.9.0.4:7051",
+                                            "--out", net, "--tls"])
+        XCTAssertEqual(testnet.status, 0, testnet.output)
+        for file in ["README.md", "client/client.pem", "client/client.key", "client/ca.pem", "vp3/core.yaml", "vp3/tls/peer.key", "vp3/weft-vp3.service"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: net + "/" + file), "testnet from the archive lacks \(file)")
+        }
+    }
+
+    /// SHA256SUMS beside the archive names it with its digest (checked by sha256sum -c, as a user would).
+    func testSHA256SUMSBesideTheArchiveMatchesIt() throws {
+        let tarball = try archive()
+        let folder = tarball.deletingLastPathComponent()
+        let sums = try String(contentsOf: folder.appendingPathComponent("SHA256SUMS"), encoding: .utf8)
+        XCTAssertTrue(sums.contains("  \(tarball.lastPathComponent)\n"), sums)
+        let check = try runProcess("/bin/sh", ["-c", "cd \"$0\" && sha256sum -c SHA256SUMS", folder.path])
+        XCTAssertEqual(check.status, 0, check.output)
+        XCTAssertTrue(check.output.contains("\(tarball.lastPathComponent): OK"), check.output)
+    }
+
+    /// The archive's entries carry the commit's time, root's ownership and sorted names (gzip without a
+    /// time stamp): packing the same binary twice (seconds apart: gzip of the 64 MB binary takes some) gives the same bytes.
+    func testTheSameBinaryPacksToTheSameBytes() throws {
+        _ = try archive()
+        guard FileManager.default.isExecutableFile(atPath: root.appendingPathComponent(".build/package/release/weft").path) else {
+            throw XCTSkip("the archive in dist/ was not built here (no .build/package): set WEFT_PACKAGE_REBUILD=1")
+        }
+        var digests: [String] = []
+        for _ in 0..<2 {
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("weft-repack-\(UUID().uuidString.prefix(8))")
+            defer { try? FileManager.default.removeItem(at: out) }
+            let run = try runProcess("/bin/bash", [root.appendingPathComponent("scripts/package.sh").path, "--skip-build", "--out", out.path])
+            XCTAssertEqual(run.status, 0, String(run.output.suffix(2000)))
+            digests.append(try String(contentsOf: out.appendingPathComponent("SHA256SUMS"), encoding: .utf8))
+        }
+        XCTAssertEqual(digests[0], digests[1])
+    }
+
+    /// The release builds the same dependencies everywhere: Package.resolved is in the repository and pins each one.
+    func testPackageResolvedPinsEveryDependency() throws {
+        let resolved = try String(contentsOf: root.appendingPathComponent("Package.resolved"), encoding: .utf8)
+        let manifest = try String(contentsOf: root.appendingPathComponent("Package.swift"), encoding: .utf8)
+        let urls = manifest.split(separator: "\"").filter { $0.hasPrefix("https://") }
+        XCTAssertFalse(urls.isEmpty)
+        for url in urls { XCTAssertTrue(resolved.contains("\"location\" : \"\(url)\""), "Package.resolved does not pin \(url)") }
+        let ignored = try String(contentsOf: root.appendingPathComponent(".gitignore"), encoding: .utf8)
+        XCTAssertFalse(ignored.split(separator: "\n").contains("Package.resolved"), ".gitignore must not hide Package.resolved")
+        let version = try XCTUnwrap(PackageTests.newestVersion(inChangelog: try String(contentsOf: root.appendingPathComponent("CHANGELOG.md"), encoding: .utf8)))
+        XCTAssertEqual(version, WeftVersion.text, "CHANGELOG.md's newest version heading is Version.swift's version")
+    }
+
+    /// `## [1.2.3] - date`: the first numbered heading (`[Unreleased]` comes before it).
+    static func newestVersion(inChangelog text: String) -> String? {
+        for line in text.split(separator: "\n") where line.hasPrefix("## [") {
+            let inside = line.dropFirst(4).prefix { $0 != "]" }
+            if inside.first?.isNumber == true { return String(inside) }
+        }
+        return nil
     }
 
     /// Runs with only the system's directories on PATH and no LD_LIBRARY_PATH at all.

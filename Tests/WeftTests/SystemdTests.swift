@@ -113,6 +113,68 @@ final class SystemdTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.output)
         // It exits 0 on unknown keys and bad values too: it must say nothing at all.
         XCTAssertEqual(run.output.trimmingCharacters(in: .whitespacesAndNewlines), "", run.output)
+        // A configuration error exits 64 (next test): systemd must not restart-loop on it.
+        XCTAssertTrue(unit.split(separator: "\n").contains("RestartPreventExitStatus=64"))
+        XCTAssertTrue(unit.split(separator: "\n").contains("Restart=on-failure"))
+        XCTAssertNotNil(unit.range(of: #"# [^\n]*measured[^\n]*\n(#[^\n]*\n)*TimeoutStartSec=\d+\n"#, options: .regularExpression),
+                        "the start timeout states the start-up it was measured against")
+    }
+
+    /// What RestartPreventExitStatus=64 relies on: every kind of configuration error exits 64
+    /// (EX_USAGE) naming the key, and a failure at run time (the port taken) exits 1, so it is restarted.
+    func testAConfigurationErrorExits64AndARuntimeFailureExits1() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("weft-exit-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "peer:\n  nosuchkey: 1\n".write(toFile: dir + "/unknown.yaml", atomically: true, encoding: .utf8)
+        try "".write(toFile: dir + "/a-file", atomically: true, encoding: .utf8)
+        let base = ["node", "start", "--listen", "127.0.0.1:0", "--ops-listen", "", "--data-dir", dir + "/data"]
+        let cases: [([String], String)] = [
+            (["--set", "peer.id="], "config key 'peer.id'"),
+            (["--config", dir + "/unknown.yaml"], "config key 'peer.nosuchkey': unknown key"),
+            (["--config", dir + "/missing.yaml"], "config key '--config': cannot read"),
+            (["--tls", "--tls-cert", dir + "/none.pem", "--tls-key", dir + "/none.key", "--tls-root-cert", dir + "/none.pem"], "config key 'peer.tls.cert.file'"),
+            (["--consensus", "pbft", "--set", "pbft.general.N=4", "--set", "pbft.general.f=2"], "config key 'pbft.general.N'"),
+            (["--data-dir", dir + "/a-file/data"], "config key 'peer.fileSystemPath'"),
+        ]
+        for (arguments, message) in cases {
+            let run = try runWeft(base + arguments)
+            XCTAssertEqual(run.status, 64, "\(arguments): \(run.output)")
+            XCTAssertTrue(run.output.contains(message), "\(arguments): expected '\(message)' in \(run.output)")
+        }
+        let holder = try PeerProcess(name: "holder")   // its peer port is taken
+        let busy = try runWeft(["node", "start", "--listen", holder.listen.description, "--ops-listen", "", "--data-dir", dir + "/data"])
+        XCTAssertEqual(busy.status, 1, busy.output)
+        XCTAssertTrue(busy.output.contains("Address already in use"), busy.output)
+    }
+
+    /// `weft testnet`'s unit is the packaged unit for one validator's folder: every other line the same.
+    func testTheTestnetUnitIsThePackagedUnitForOneValidatorFolder() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let packaged = try String(contentsOf: root.appendingPathComponent("scripts/weft.service"), encoding: .utf8)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("weft-unitnet-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        XCTAssertEqual(try runWeft(["testnet", "--validators", "4", "--hosts", "127.0.0.1:7051", "--out", dir]).status, 0)
+        let generated = try String(contentsOfFile: dir + "/vp2/weft-vp2.service", encoding: .utf8)
+        func directives(_ text: String) -> [String] {
+            text.split(separator: "\n").map(String.init).filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        }
+        let perValidator: Set<String> = ["Description", "Environment", "StateDirectory", "WorkingDirectory", "ExecStart", "ReadWritePaths"]
+        func shared(_ lines: [String]) -> [String] { lines.filter { !perValidator.contains(String($0.prefix { $0 != "=" })) } }
+        XCTAssertEqual(shared(directives(generated)), shared(directives(packaged)))
+        let own = directives(generated)
+        for line in ["StateDirectory=weft/vp2", "WorkingDirectory=/var/lib/weft/vp2", "ReadWritePaths=/var/lib/weft/vp2",
+                     "ExecStart=/usr/local/bin/weft node start --config /var/lib/weft/vp2/core.yaml"] {
+            XCTAssertTrue(own.contains(line), "the testnet unit lacks \(line)")
+        }
+        XCTAssertFalse(own.contains { $0.hasPrefix("Environment=") }, "core.yaml alone configures the validator")
+        let analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let analyze else { throw XCTSkip("systemd-analyze is not installed here (package systemd); the lines were compared, the unit not verified") }
+        let copy = dir + "/weft-vp2.service"
+        try generated.replacingOccurrences(of: "/usr/local/bin/weft", with: PeerProcess.binary).write(toFile: copy, atomically: true, encoding: .utf8)
+        let run = try runProcess(analyze, ["verify", copy])
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertEqual(run.output.trimmingCharacters(in: .whitespacesAndNewlines), "", run.output)
     }
 }
 

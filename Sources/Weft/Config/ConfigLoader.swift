@@ -189,7 +189,11 @@ public enum ConfigLoader {
             }
             let pairs = try flattenYAML(text, origin: path)
             try checkOperationsAddressNames(pairs, origin: path)
-            for (key, value) in pairs { try set(&config, key, value, origin: path); setKeys.insert(key) }
+            for (key, value) in pairs {
+                // Relative paths in the file are taken from its folder (ConfigFilePaths).
+                try set(&config, key, ConfigFilePaths.resolve(key, value, againstFolderOf: path), origin: path)
+                setKeys.insert(key)
+            }
             sources.append(path)
         }
         // Fabric's FABRIC_LOGGING_SPEC, under CORE_LOGGING_LEVEL (set below) and the flags.

@@ -91,7 +91,8 @@ final class TxSubmitTests: XCTestCase {
     }
 
     /// Four PBFT validators: committed on one, the same txid again refused
-    /// (duplicate), a payload over the limit refused.
+    /// (duplicate), a payload over the limit refused, and the committed one
+    /// read back by txid through another replica's REST API.
     func testPBFTClusterCommitsRefusesDuplicatesAndOversizedPayloads() throws {
         let peers = try PBFTClusterTests.cluster()
         let target = peers[1].process.listen.description
@@ -110,6 +111,15 @@ final class TxSubmitTests: XCTestCase {
         XCTAssertEqual(oversized.status, 1, oversized.output)
         XCTAssertTrue(oversized.output.contains("refused"), oversized.output)
 
+        let rest = try XCTUnwrap(peers[2].process.rest)
+        try eventually(timeout: 20, "vp2 serves pbft-once") {
+            try HTTPGet.request(rest, path: "/transactions/pbft-once").0 == 200
+        }
+        let (_, body) = try HTTPGet.request(rest, path: "/transactions/pbft-once")
+        let found = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        let tx = try XCTUnwrap(found["transaction"] as? [String: Any])
+        XCTAssertEqual(tx["payload"] as? String, Data("one".utf8).base64EncodedString())
+        XCTAssertNotNil(found["blockNumber"] as? Int)
         for peer in peers { XCTAssertEqual(try peer.process.terminate(), 0) }
     }
 

@@ -112,25 +112,25 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
             signatures = nil
         }
 
-        ledgerPath = (config.fileSystemPath as NSString).appendingPathComponent("ledger/blocks")
-        let file = try BlockFile(path: ledgerPath) { logger.warning("\($0)") }
-        let records = file.recovered.records
+        let bringUp = try LedgerBringUp(fileSystemPath: config.fileSystemPath, groupCommitNanos: 0, blocksPerRequest: config.sync.blocksPerRequest,
+                                        recentTxids: config.pbft.txidWindow, logger: logger)
+        ledgerPath = bringUp.blocksPath
+        let tip = bringUp.tip
         var lastExecuted: UInt64 = 0
-        if let last = records.last?.block, let metadata = try? Pbft_metadata(serializedBytes: last.consensusMetadata) {
+        if let last = tip.lastBlock, let metadata = try? Pbft_metadata(serializedBytes: last.consensusMetadata) {
             lastExecuted = metadata.seqNo
         }
-        assembler = BlockAssembler(height: file.recovered.height, lastHash: file.recovered.lastHash,
-                                   recentTxids: TxidWindow(capacity: config.pbft.txidWindow,
-                                                           chainOrder: records.lazy.flatMap { $0.block.transactions.lazy.map(\.txid) }),
-                                   previousHash: records.count >= 2 ? SHA256.hash(records[records.count - 2].bytes) : [])
-        ledger = LedgerWriter(file: file, height: file.recovered.height, groupCommitNanos: 0)
-        blockServer = try BlockServer(path: ledgerPath, recovered: file.recovered, blocksPerRequest: config.sync.blocksPerRequest)
+        assembler = BlockAssembler(height: tip.height, lastHash: tip.lastHash,
+                                   recentTxids: TxidWindow(capacity: config.pbft.txidWindow, chainOrder: tip.recentTxids),
+                                   previousHash: tip.previousHash)
+        ledger = bringUp.writer
+        blockServer = bringUp.blockServer
         blocksPerRequest = config.sync.blocksPerRequest
         syncTimeoutTicks = Int(max(1, config.sync.requestTimeoutNanos / Self.tickNanos))
         store = try PBFTStore(directory: (config.fileSystemPath as NSString).appendingPathComponent("pbft"))
         let stored = try store.load()
         replica = PBFTReplica(id: selfReplica, options: options, lastExecuted: lastExecuted,
-                              lastCheckpointID: records.isEmpty ? "" : assembler.checkpointID, restoring: stored)
+                              lastCheckpointID: tip.height == 0 ? "" : assembler.checkpointID, restoring: stored)
         if !stored.isEmpty {
             logger.notice("pbft: restored \(stored.count) records from \(store.directory): view \(replica.view), low watermark \(replica.lowWatermark)")
         }
@@ -138,8 +138,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
             guard let self, let queue = self.context?.queue else { return }
             queue.async { self.answerDurable() }
         }
-        logger.info("pbft: replica \(selfReplica) of \(options.n) (f \(options.f), quorum \(options.quorum), K \(options.k), L \(options.logSize)); ledger \(ledgerPath): height \(file.recovered.height), last sequence \(lastExecuted)")
-        file.forgetRecoveredBlocks()
+        logger.info("pbft: replica \(selfReplica) of \(options.n) (f \(options.f), quorum \(options.quorum), K \(options.k), L \(options.logSize)); ledger \(ledgerPath): height \(tip.height), last sequence \(lastExecuted)")
         metrics.update(from: replica, outstanding: 0)
     }
 
@@ -418,7 +417,6 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         }
         pendingAnswers.append(answers)
         ledger.append(block.bytes, txids: [])
-        blockServer.appended(length: block.bytes.count)
         metrics.executed(transactions: block.included.count)
         replica.executed(sequence: sequence, checkpointID: assembler.checkpointID)
     }
@@ -533,7 +531,6 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
             assembler.adopt(block, bytes: bytes)
             pendingAnswers.append(answers)
             ledger.append(bytes, txids: [])
-            blockServer.appended(length: bytes.count)
         }
         metrics.blocksFetched(done.fetched.count)
         let source = done.source.map { replicaNames[Int($0)] } ?? "?"

@@ -67,14 +67,15 @@ struct TxSubmitCommand: ParsableCommand {
     func run() throws {
         let txid = self.txid ?? TransactionClient.newTxid()
         let name = "tx-\(TransactionClient.newTxid().prefix(8))" + (idDomain.isEmpty ? "" : ".\(idDomain)")
-        let client: TransactionClient
-        do {
-            var tls: PeerConfig.TLS?
-            if let tlsCert, let tlsKey, let tlsRootCert { tls = PeerConfig.TLS(certFile: tlsCert, keyFile: tlsKey, rootCertFile: tlsRootCert) }
-            client = try TransactionClient(target: HostPort(target)!, name: name, tls: tls)
-        } catch {
-            let flags = ["peer.tls.cert.file": "--tls-cert", "peer.tls.key.file": "--tls-key", "peer.tls.rootcert.file": "--tls-root-cert"]
-            throw ValidationError("\(flags[error.key] ?? error.key): \(error.reason)")
+        var client = TransactionClient(target: HostPort(target)!, name: name)
+        if let tlsCert, let tlsKey, let tlsRootCert {
+            do {
+                client = try TransactionClient(target: client.target, name: name,
+                                               tls: PeerConfig.TLS(certFile: tlsCert, keyFile: tlsKey, rootCertFile: tlsRootCert))
+            } catch {
+                let flags = ["peer.tls.cert.file": "--tls-cert", "peer.tls.key.file": "--tls-key", "peer.tls.rootcert.file": "--tls-root-cert"]
+                throw ValidationError("\(flags[error.key] ?? error.key): \(error.reason)")
+            }
         }
         let transaction = TransactionClient.transaction(txid: txid, payload: try payloadBytes())
         let outcome: TransactionOutcome

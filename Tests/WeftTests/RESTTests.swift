@@ -153,6 +153,32 @@ final class RESTTests: XCTestCase {
         XCTAssertEqual(try first.terminate(), 0)
     }
 
+    /// A lone PBFT replica of four never commits: POST ?wait=true gives up
+    /// after its timeout with 504, naming the txid.
+    func testPostThatGetsNoAnswerInTimeIs504() throws {
+        let lone = try PBFTPeer.start("vp0")
+        let rest = try XCTUnwrap(lone.process.rest)
+        let (status, body) = try HTTPGet.request(rest, path: "/transactions?txid=never&wait=true&timeout=1s", method: "POST", body: "x")
+        XCTAssertEqual(status, 504, body)
+        let answer = try Self.object(body)
+        XCTAssertEqual(answer["txid"] as? String, "never")
+        XCTAssertEqual(answer["status"] as? String, "timeout")
+        XCTAssertEqual(try Self.json(rest, "/transactions/never").status, 404)
+        XCTAssertEqual(try lone.process.terminate(), 0)
+    }
+
+    func testTheKeysComeFromCoreYAMLTheEnvironmentAndFlagsAndBadOnesNameTheKey() throws {
+        let (config, _) = try ConfigLoader.load(file: nil, environment: ["CORE_REST_ENABLED": "false", "CORE_REST_ADDRESS": "127.0.0.1:7150"],
+                                                overrides: [("rest.maxConnections", "8")])
+        XCTAssertEqual(config.rest.enabled, false)
+        XCTAssertEqual(config.rest.address, "127.0.0.1:7150")
+        XCTAssertEqual(config.rest.maxConnections, 8)
+        XCTAssertEqual(PeerConfig().rest.address, "127.0.0.1:7050", "local by default: the API is unauthenticated")
+        let bad = try runWeft(["node", "start", "--listen", "127.0.0.1:0", "--ops-listen", "", "--set", "rest.address=nowhere"])
+        XCTAssertEqual(bad.status, 64, bad.output)
+        XCTAssertTrue(bad.output.contains("config key 'rest.address'"), bad.output)
+    }
+
     // MARK: helpers
 
     final class Statuses: @unchecked Sendable {

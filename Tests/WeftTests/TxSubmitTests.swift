@@ -112,6 +112,10 @@ final class TxSubmitTests: XCTestCase {
         XCTAssertTrue(oversized.output.contains("refused"), oversized.output)
 
         let rest = try XCTUnwrap(peers[2].process.rest)
+        // The same refusal through another replica's REST API.
+        let (refused, refusedBody) = try HTTPGet.request(rest, path: "/transactions?txid=pbft-once&wait=true", method: "POST", body: "three")
+        XCTAssertEqual(refused, 400, refusedBody)
+        XCTAssertTrue(refusedBody.contains("duplicate txid") && refusedBody.contains("\"refused\""), refusedBody)
         try eventually(timeout: 20, "vp2 serves pbft-once") {
             try HTTPGet.request(rest, path: "/transactions/pbft-once").0 == 200
         }

@@ -6,10 +6,10 @@ import Foundation
 /// Blocking, bounded by one timeout: for `weft tx submit` and the REST
 /// server's threads, never the reactor.
 public struct TransactionClient: Sendable {
-    public enum Failure: Error, CustomStringConvertible {
-        /// The peer could not be reached, refused the hello, or broke the connection.
-        case unreachable(String)
-        public var description: String { if case .unreachable(let why) = self { return why }; return "" }
+    /// The peer could not be reached, refused the hello, or broke the connection.
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        static func unreachable(_ why: String) -> Failure { Failure(description: why) }
     }
 
     public let target: HostPort
@@ -17,12 +17,19 @@ public struct TransactionClient: Sendable {
     public let name: String
     let tls: TLSContext?
 
-    /// With `tls` (cert, key, root CA), the connection is TLS 1.3 and the
-    /// certificate must carry `name` (CN or DNS SAN).
-    public init(target: HostPort, name: String, tls: PeerConfig.TLS? = nil) throws(ConfigError) {
+    /// A plain TCP client.
+    public init(target: HostPort, name: String) {
         self.target = target
         self.name = name
-        self.tls = try tls.map { (settings: PeerConfig.TLS) throws(ConfigError) in try TLSContext(settings, expectedName: name, nameOrigin: "the client name") }
+        tls = nil
+    }
+
+    /// A TLS 1.3 client with `tls` (cert, key, root CA): the certificate must
+    /// carry `name` (CN or DNS SAN); a file that will not do throws, naming its key.
+    public init(target: HostPort, name: String, tls: PeerConfig.TLS) throws(ConfigError) {
+        self.target = target
+        self.name = name
+        self.tls = try TLSContext(tls, expectedName: name, nameOrigin: "the client name")
     }
 
     /// A new transaction id: a UUID, as Fabric v0.6's `util.GenerateUUID`.

@@ -85,9 +85,14 @@ struct RESTConnection {
     func close(lingerNanos: UInt64) {
         Syscall.shutdownWrite(fd)
         var chunk = [UInt8](repeating: 0, count: 4096)
-        let quick = RESTConnection(fd: fd, deadline: MonotonicClock.now() + lingerNanos, maxBodyBytes: 0)
-        while case .bytes = quick.receive(into: &chunk) {}
+        let lingering = extended(by: lingerNanos)
+        while case .bytes = lingering.receive(into: &chunk) {}
         Syscall.close(fd)
+    }
+
+    /// The same connection with a new deadline `nanos` from now.
+    func extended(by nanos: UInt64) -> RESTConnection {
+        RESTConnection(fd: fd, deadline: MonotonicClock.now() + nanos, maxBodyBytes: maxBodyBytes)
     }
 
     private enum Received { case bytes(Int), ended, timedOut }

@@ -85,8 +85,8 @@ struct RESTRouter: Sendable {
         let client: TransactionClient
         switch clientPort {
         case .success(let port):
-            // No TLS: the REST server does not submit to a TLS peer (RESTUnavailable).
-            client = try! TransactionClient(target: port, name: "\(clientNamePrefix)-\(TransactionClient.newTxid().prefix(8))")
+            // Plain TCP: on a TLS peer the port is RESTUnavailable.
+            client = TransactionClient(target: port, name: "\(clientNamePrefix)-\(TransactionClient.newTxid().prefix(8))")
         case .failure(let why): return .error(503, why.reason)
         }
         let txid = request.query["txid"] ?? TransactionClient.newTxid()
@@ -122,6 +122,3 @@ struct RESTRouter: Sendable {
         }
     }
 }
-
-/// Why the REST API cannot submit transactions on this peer.
-struct RESTUnavailable: Error { let reason: String }

@@ -102,8 +102,7 @@ public final class RESTServer: @unchecked Sendable {   // the listener is fixed;
             let response = router.route(request)
             logger.debug("REST \(request.method) \(request.path) \(response.status)")
             // The answer may have taken long (a POST waiting for its block): it gets its own time to go out.
-            RESTConnection(fd: connection.fd, deadline: MonotonicClock.now() + 5_000_000_000, maxBodyBytes: 0).write(response)
-            return
+            connection.extended(by: 5_000_000_000).write(response)
         }
     }
 }

@@ -87,6 +87,12 @@ final class TxSubmitTests: XCTestCase {
         XCTAssertEqual(wrongName.status, 2, "the certificate does not carry tx-<random>: \(wrongName.output)")
         XCTAssertTrue(wrongName.output.contains("--tls-cert"), wrongName.output)
         XCTAssertEqual(try Self.payloads(peer.dataDir)["over-tls"], "sealed")
+        // Its REST API reads, but does not submit: it holds no client certificate.
+        let rest = try XCTUnwrap(peer.rest)
+        XCTAssertEqual(try HTTPGet.request(rest, path: "/transactions/over-tls").0, 200)
+        let (refused, body) = try HTTPGet.request(rest, path: "/transactions", method: "POST", body: "x")
+        XCTAssertEqual(refused, 503, body)
+        XCTAssertTrue(body.contains("peer.tls.enabled"), body)
         XCTAssertEqual(try peer.terminate(), 0)
     }
 

@@ -6,9 +6,10 @@ a ledger of each size with a real peer (noops, one transaction a block,
 group commit, driven by `weft load --mode tx`), then starts a peer on it
 ROUNDS times and reports, per start, the time from exec to the "peer
 started" line (polled every 10 ms) and the peak RSS then (VmHWM). Consensus
-noops, then pbft (N=4, only vp0 started: the start reads the chain's last
-pbft.general.txidwindow txids back, the one part that grows with the chain
-until the window is full).
+noops, then pbft (N=4, only vp0 started), with the default txid window and
+with pbft.general.txidwindow=10000: a pbft start reads the chain's last
+txidwindow txids back, the one part that grows with the chain until the
+window is full.
 
   scripts/bench-ledger-start.sh [--blocks "10000 200000"] [--rounds 3] [--keep DIR]
 
@@ -89,8 +90,9 @@ for n in $sizes; do
     dir=$work/ledger-$n
     make_ledger "$n" "$dir"
     blocks=$(height "$dir")
-    for consenter in noops pbft; do
-        args=(--consensus "$consenter")
+    for consenter in noops pbft pbft-window-10000; do
+        args=(--consensus "${consenter%%-*}")
+        [ "$consenter" = pbft-window-10000 ] && args+=(--set pbft.general.txidwindow=10000)
         times=() rss=()
         for _ in $(seq "$rounds"); do
             read -r ms kib < <(measure_start "$dir" "${args[@]}")

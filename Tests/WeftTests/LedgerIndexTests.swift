@@ -158,4 +158,23 @@ final class LedgerIndexTests: XCTestCase {
         XCTAssertNil(try reader.transaction(txid: "b40-t0"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: dataDir + "/ledger/txids.new"))
     }
+
+    func testBlockTxidsReadsWhatSwiftProtobufDecodes() throws {
+        var block = Protos_Block()
+        block.previousBlockHash = Data(repeating: 7, count: 32)
+        block.consensusMetadata = Data([1, 2, 3])
+        block.timestamp = .init(seconds: 12, nanos: 34)
+        for (i, txid) in ["a", "", "ünïcode-tx", String(repeating: "x", count: 300)].enumerated() {
+            var tx = Protos_Transaction()
+            tx.txid = txid
+            tx.payload = Data(repeating: UInt8(i), count: 1000 * i)
+            tx.timestamp = .init(seconds: Int64(i), nanos: 0)
+            block.transactions.append(tx)
+        }
+        let bytes: [UInt8] = try block.serializedBytes()
+        XCTAssertEqual(BlockTxids.of(bytes), block.transactions.map(\.txid))
+        XCTAssertEqual(BlockTxids.of(try Protos_Block().serializedBytes()), [])
+        XCTAssertNil(BlockTxids.of(Array(bytes.prefix(bytes.count - 2))), "a cut block")
+        XCTAssertNil(BlockTxids.of([0x1a, 0xff]), "a length past the end")
+    }
 }

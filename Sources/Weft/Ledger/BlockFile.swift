@@ -121,6 +121,9 @@ public final class BlockFile {
         return nil
     }
 
+    /// A big-endian UInt32 at `at` (the PBFT record log reads its records with it).
+    static func be32(_ bytes: [UInt8], _ at: Int) -> UInt32 { BigEndian.uint32(bytes, at) }
+
     /// The record for an encoded block.
     static func encodeRecord(_ body: [UInt8]) -> [UInt8] {
         var out = magic

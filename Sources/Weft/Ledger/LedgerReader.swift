@@ -42,18 +42,17 @@ public final class LedgerReader {
     }
 
     public func chainInfo() throws -> ChainInfo {
-        var height = try index.count()
-        while height > 0 {
-            if let bytes = try blockBytes(height - 1) {
-                let block = try Protos_Block(serializedBytes: bytes)
-                return ChainInfo(height: height, currentBlockHash: SHA256.hash(bytes), previousBlockHash: [UInt8](block.previousBlockHash))
-            }
-            height -= 1     // its index entry is being written: not visible yet
+        let height = try index.count()
+        guard height > 0, let bytes = try blockBytes(height - 1) else {
+            return ChainInfo(height: 0, currentBlockHash: [], previousBlockHash: [])
         }
-        return ChainInfo(height: 0, currentBlockHash: [], previousBlockHash: [])
+        let block = try Protos_Block(serializedBytes: bytes)
+        return ChainInfo(height: height, currentBlockHash: SHA256.hash(bytes), previousBlockHash: [UInt8](block.previousBlockHash))
     }
 
-    /// The durable height: the blocks the index names.
+    /// The durable height: the blocks the index names. (An entry is counted
+    /// once the file's size covers it, which the kernel updates after copying
+    /// the bytes in: a reader never sees half an entry.)
     public func height() throws -> UInt64 { try chainInfo().height }
 
     /// The block `number`; nil past the durable height.
@@ -67,8 +66,6 @@ public final class LedgerReader {
         let count = try index.count()
         guard number < count, let entry = try index.entry(number) else { return nil }
         if let bytes = try records.body(entry) { return bytes }
-        // The newest entry may be half written right now; any other one is damage.
-        guard number + 1 < (try index.count()) else { return nil }
         throw ReadError.damaged("ledger \(blocksPath): block \(number) is not where \(indexPath) says (offset \(entry.offset)): the block file is damaged (weft ledger verify) or the index is (a peer start rebuilds it)")
     }
 

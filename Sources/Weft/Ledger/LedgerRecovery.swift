@@ -150,10 +150,10 @@ struct LedgerRecovery {
             let entries = try index.entries(from: number, count: Int(min(256, height - number)))
             guard !entries.isEmpty else { throw LedgerTip.IndexMismatch(number: number) }
             for entry in entries {
-                guard let bytes = try records.body(entry), let block = try? Protos_Block(serializedBytes: bytes) else {
+                guard let bytes = try records.body(entry), let blockTxids = BlockTxids.of(bytes) else {
                     throw LedgerTip.IndexMismatch(number: number)
                 }
-                for tx in block.transactions { try txids.insert(tx.txid, block: number) }
+                for txid in blockTxids { try txids.insert(txid, block: number) }
                 number += 1
             }
         }

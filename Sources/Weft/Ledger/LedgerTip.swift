@@ -26,11 +26,12 @@ struct LedgerTip {
             guard entries.count == Int(number - first) else { throw IndexMismatch(number: number - 1) }
             for entry in entries.reversed() {
                 number -= 1
-                guard let bytes = try records.body(entry), let block = try? Protos_Block(serializedBytes: bytes) else {
-                    throw IndexMismatch(number: number)
+                guard let bytes = try records.body(entry), let txids = BlockTxids.of(bytes) else { throw IndexMismatch(number: number) }
+                if last == nil {
+                    guard let block = try? Protos_Block(serializedBytes: bytes) else { throw IndexMismatch(number: number) }
+                    last = (SHA256.hash(bytes), block)
                 }
-                if last == nil { last = (SHA256.hash(bytes), block) }
-                for tx in block.transactions.reversed() where newestFirst.count < recentTxidCount { newestFirst.append(tx.txid) }
+                for txid in txids.reversed() where newestFirst.count < recentTxidCount { newestFirst.append(txid) }
                 if newestFirst.count >= recentTxidCount { break }
             }
         }

@@ -63,7 +63,7 @@ final class LedgerWriter: @unchecked Sendable {
                 let entry = try file.append(bytes)
                 writtenBytes.add(bytes.count + BlockFile.recordHeader, ordering: .relaxed)
                 writtenHeight += 1
-                let indexed = (try? Protos_Block(serializedBytes: bytes))?.transactions.map(\.txid) ?? []
+                let indexed = BlockTxids.of(bytes) ?? []
                 unsynced.append((txids, cutAt, LedgerIndexWriter.Written(entry: entry, txids: indexed)))
                 if groupCommitNanos == 0 {
                     syncNow()

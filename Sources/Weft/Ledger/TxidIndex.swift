@@ -15,7 +15,8 @@ final class TxidIndex {
     static let headerSize = 64
     static let slotSize = 16
     static let magic: [UInt8] = Array("WTXI".utf8) + [0, 0, 0, 1]
-    static let initialSlots: UInt64 = 1 << 16
+    /// 64 KiB: small enough for a tight RLIMIT_FSIZE (the tests run a peer under 1 MiB).
+    static let initialSlots: UInt64 = 1 << 12
     /// Slots read per probe step.
     private static let probeChunk = 4
 

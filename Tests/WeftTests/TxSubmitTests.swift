@@ -115,7 +115,7 @@ final class TxSubmitTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: big) }
         let oversized = try runWeft(["tx", "submit", "--target", target, "--payload-file", big, "--wait", "--timeout", "30s"])
         XCTAssertEqual(oversized.status, 1, oversized.output)
-        XCTAssertTrue(oversized.output.contains("refused"), oversized.output)
+        XCTAssertTrue(oversized.output.contains("refused") && oversized.output.contains("over the limit"), oversized.output)
 
         let rest = try XCTUnwrap(peers[2].process.rest)
         // The same refusal through another replica's REST API.

@@ -21,7 +21,7 @@ final class ReadyFileTests: XCTestCase {
         let peer = try CapturedProcess(PeerProcess.binary, [
             "node", "start", "--peer-id", "ready", "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0",
             "--data-dir", temporary("ready-data"), "--consensus", "echo", "--ready-file", ready,
-        ], environment: ["CORE_LOGGING_FORMAT": "json", "CORE_LOGGING_LEVEL": "error"], label: "peer ready")
+        ], environment: ["CORE_LOGGING_FORMAT": "json", "CORE_LOGGING_LEVEL": "error", "CORE_REST_ADDRESS": "127.0.0.1:0"], label: "peer ready")
         try eventually(timeout: 20, "the ready file appears") { FileManager.default.fileExists(atPath: ready) }
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ready))) as? [String: Any])
         XCTAssertEqual(object["pid"] as? Int, Int(peer.process.processIdentifier))
@@ -33,6 +33,8 @@ final class ReadyFileTests: XCTestCase {
         let (client, _) = try WireClient.handshaken(listen, name: "ready-client")
         try client.echoCheck(count: 3, tag: 1)
         XCTAssertTrue(try HTTPGet.fetch(ops, path: "/healthz").contains(#""peer":"ready""#))
+        let rest = try XCTUnwrap(HostPort(object["rest"] as? String ?? ""), "\(object)")
+        XCTAssertTrue(try HTTPGet.fetch(rest, path: "/chain").contains(#""height""#), "the REST address is the live one")
         XCTAssertFalse(peer.log.contains("peer started"), "at level error the scripts have no start line to read")
         XCTAssertEqual(try peer.terminate(), 0, peer.log)
         XCTAssertFalse(FileManager.default.fileExists(atPath: ready), "removed at a graceful stop")

@@ -150,6 +150,11 @@ public enum ConfigLoader {
                 }
                 c.pbft.byzantine = v
             },
+            bool("rest.enabled", true, "Fabric v0.6's REST API (GET /chain, /chain/blocks/{n}, /transactions/{txid}, /network/peers; POST /transactions)", \.rest.enabled),
+            address("rest.address", "127.0.0.1:7050", "where the REST API listens (unauthenticated: keep it local); port 0 = any free port", allowEmpty: false, \.rest.address),
+            int("rest.maxConnections", 64, 1...4096, "REST connections served at once; more are answered 503", \.rest.maxConnections),
+            int("rest.readQueue", 64, 1...65_536, "ledger reads waiting for the REST reader thread; more are answered 503", \.rest.readQueue),
+            duration("rest.test.readDelay", "0s", "TEST ONLY: the REST reader thread sleeps this long before each ledger read", \.rest.testReadDelayNanos, range: 0...10 * second),
             string("logging.level", "info", "trace | debug | info | notice | warning | error | critical") { (c: inout C, v: String) throws(ConfigError) in
                 let level = v.lowercased()
                 guard LogLevels.parse(level) != nil else { throw ConfigError(key: "logging.level", reason: "'\(v)' is not a log level") }

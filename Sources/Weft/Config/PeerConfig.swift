@@ -24,6 +24,21 @@ public struct PeerConfig: Sendable, Equatable {
     /// `peer.sync.*`: state transfer (PROTOCOL.md section 9).
     public var sync = Sync()
 
+    /// `rest.*`: Fabric v0.6's REST API (PROTOCOL.md section 11).
+    public var rest = REST()
+
+    public struct REST: Sendable, Equatable {
+        public var enabled = true
+        /// Fabric's key; Fabric's default was 0.0.0.0:7050, Weft's is local (no authentication).
+        public var address = "127.0.0.1:7050"
+        /// Connections served at once (one thread each); more are answered 503.
+        public var maxConnections = 64
+        /// Ledger reads waiting for the reader thread; more are answered 503.
+        public var readQueue = 64
+        /// Test only: the reader thread sleeps this long before each read.
+        public var testReadDelayNanos: UInt64 = 0
+    }
+
     public struct Sync: Sendable, Equatable {
         /// Most blocks in one SYNC_BLOCKS answer (and asked for in one SYNC_GET_BLOCKS).
         public var blocksPerRequest = 20

@@ -33,18 +33,17 @@ public final class NoopsConsenter: Consenter, @unchecked Sendable {
         blockSize = config.consensus.noopsBlockSize
         blockTimeoutNanos = config.consensus.noopsBlockTimeoutNanos
         self.logger = logger
-        let path = (config.fileSystemPath as NSString).appendingPathComponent("ledger/blocks")
-        let file = try BlockFile(path: path) { logger.warning("\($0)") }
-        lastHash = file.recovered.lastHash
-        ledger = LedgerWriter(file: file, height: file.recovered.height,
-                              groupCommitNanos: config.consensus.noopsSync == "group" ? config.consensus.noopsGroupCommitNanos : 0)
-        blockServer = try BlockServer(path: path, recovered: file.recovered, blocksPerRequest: config.sync.blocksPerRequest)
+        let bringUp = try LedgerBringUp(fileSystemPath: config.fileSystemPath,
+                                        groupCommitNanos: config.consensus.noopsSync == "group" ? config.consensus.noopsGroupCommitNanos : 0,
+                                        blocksPerRequest: config.sync.blocksPerRequest, logger: logger)
+        lastHash = bringUp.tip.lastHash
+        ledger = bringUp.writer
+        blockServer = bringUp.blockServer
         ledger.onDurable = { [weak self] in
             guard let self, let queue = self.context?.queue else { return }
             queue.async { self.acknowledgeDurable() }
         }
-        logger.info("ledger \(path): height \(file.recovered.height)")
-        file.forgetRecoveredBlocks()
+        logger.info("ledger \(bringUp.blocksPath): height \(bringUp.tip.height)")
     }
 
     public var chainHeight: UInt64 { ledger.durableHeight.load(ordering: .acquiring) }
@@ -116,7 +115,6 @@ public final class NoopsConsenter: Consenter, @unchecked Sendable {
         guard let bytes: [UInt8] = try? block.serializedBytes() else { return }
         lastHash = SHA256.hash(bytes)
         ledger.append(bytes, txids: txids)
-        blockServer.appended(length: bytes.count)
     }
 
     /// Answers the clients whose transactions are in a block that is now durable (or failed).

@@ -8,16 +8,23 @@ import Glibc
 /// `previousBlockHash` is the SHA-256 of the previous block's encoded bytes.
 /// The magic lets recovery tell a torn or garbage tail (nothing valid after
 /// the first bad record: truncated) from damage in the middle (a valid record
-/// further on: start-up refuses, naming the offset).
+/// further on: start-up refuses, naming the offset). Start-up checks only the
+/// records after the block index's end (`LedgerRecovery`); `scan` and `walk`
+/// check them all (`weft ledger verify`).
 public final class BlockFile {
     public static let magic: [UInt8] = Array("WEFT".utf8)
     public static let recordHeader = 12
     public static let maxBlockBytes = 256 << 20
 
+    /// A block's hash, the next block's previousBlockHash: the SHA-256 of its encoded bytes.
+    public static func hash(of bytes: [UInt8]) -> [UInt8] { SHA256.hash(bytes) }
+
     public struct Record {
         public let offset: Int
         public let bytes: [UInt8]
         public let block: Protos_Block
+        /// The block's hash (SHA-256 of its encoded bytes) in lower-case hex.
+        public var hashHex: String { SHA256.hex(SHA256.hash(bytes)) }
     }
 
     /// What a scan of the file found.
@@ -28,12 +35,10 @@ public final class BlockFile {
         public var fileSize = 0
         /// Why the bytes after `validEnd` are not blocks (nil: there are none).
         public var tailProblem: String?
-        public var height: UInt64 { forgotten?.height ?? UInt64(records.count) }
-        public var lastHash: [UInt8] { forgotten?.lastHash ?? records.last.map { SHA256.hash($0.bytes) } ?? [] }
-        /// Set once the records were dropped (`BlockFile.forgetRecoveredBlocks`).
-        var forgotten: (height: UInt64, lastHash: [UInt8])?
+        public internal(set) var height: UInt64 = 0
+        public internal(set) var lastHash: [UInt8] = []
         /// `lastHash` in lower-case hex (empty for an empty ledger).
-        public var lastHashHex: String { lastHash.map { String(format: "%02x", $0) }.joined() }
+        public var lastHashHex: String { SHA256.hex(lastHash) }
     }
 
     public enum LedgerError: Error, CustomStringConvertible {
@@ -48,29 +53,35 @@ public final class BlockFile {
         }
     }
 
-    /// Reads and checks every record: CRC, decoding, hash links.
+    /// Reads and checks every record: CRC, decoding, hash links (all records held: see `walk`).
     public static func scan(path: String) throws -> Scan {
+        var records: [Record] = []
+        var scan = try walk(path: path) { records.append($0) }
+        scan.records = records
+        return scan
+    }
+
+    /// Reads and checks every record, one at a time, handing each to `visit`;
+    /// the result says where the valid records end and why (its `records` is empty).
+    public static func walk(path: String, _ visit: (Record) throws -> Void) throws -> Scan {
         var scan = Scan()
-        guard FileManager.default.fileExists(atPath: path) else { return scan }
-        guard let data = FileManager.default.contents(atPath: path) else { throw LedgerError.io("cannot read \(path)") }
-        let bytes = [UInt8](data)
-        scan.fileSize = bytes.count
-        var offset = 0
-        var previousHash: [UInt8] = []
-        while offset < bytes.count {
-            switch record(in: bytes, at: offset, previousHash: previousHash) {
-            case .success(let record):
-                scan.records.append(record)
-                previousHash = SHA256.hash(record.bytes)
-                offset += recordHeader + record.bytes.count
-                scan.validEnd = offset
-            case .failure(let problem):
-                if let later = nextValidRecord(in: bytes, after: offset) {
-                    throw LedgerError.corrupt(path: path, offset: offset, reason: "\(problem.text); a valid block follows at offset \(later)")
-                }
-                scan.tailProblem = "\(problem.text) at offset \(offset)"
-                return scan
+        guard let file = try FileIO.open(path, O_RDONLY) else { return scan }
+        defer { file.close() }
+        scan.fileSize = try file.size()
+        var scanner = BlockTailScanner(file: file, size: scan.fileSize, from: 0, previousHash: [])
+        var count: UInt64 = 0
+        while let found = try scanner.next() {
+            count += 1
+            scan.lastHash = SHA256.hash(found.bytes)
+            try visit(Record(offset: found.entry.offset, bytes: found.bytes, block: found.block))
+        }
+        scan.height = count
+        scan.validEnd = scanner.offset
+        if let problem = scanner.problem {
+            if let later = try scanner.laterValidRecord() {
+                throw LedgerError.corrupt(path: path, offset: scanner.offset, reason: "\(problem); a valid block follows at offset \(later)")
             }
+            scan.tailProblem = "\(problem) at offset \(scanner.offset)"
         }
         return scan
     }
@@ -82,8 +93,8 @@ public final class BlockFile {
         let left = bytes.count - offset
         guard left >= recordHeader else { return .failure(Problem(text: "a record header cut short (\(left) bytes)")) }
         guard Array(bytes[offset..<(offset + 4)]) == magic else { return .failure(Problem(text: "no record marker")) }
-        let length = Int(be32(bytes, offset + 4))
-        let crc = be32(bytes, offset + 8)
+        let length = Int(BigEndian.uint32(bytes, offset + 4))
+        let crc = BigEndian.uint32(bytes, offset + 8)
         guard length <= maxBlockBytes else { return .failure(Problem(text: "a block length of \(length) bytes")) }
         guard left - recordHeader >= length else {
             return .failure(Problem(text: "a block cut short (\(left - recordHeader) of \(length) bytes)"))
@@ -110,16 +121,15 @@ public final class BlockFile {
         return nil
     }
 
-    static func be32(_ b: [UInt8], _ at: Int) -> UInt32 {
-        UInt32(b[at]) << 24 | UInt32(b[at + 1]) << 16 | UInt32(b[at + 2]) << 8 | UInt32(b[at + 3])
-    }
+    /// A big-endian UInt32 at `at` (the PBFT record log reads its records with it).
+    static func be32(_ bytes: [UInt8], _ at: Int) -> UInt32 { BigEndian.uint32(bytes, at) }
 
     /// The record for an encoded block.
     static func encodeRecord(_ body: [UInt8]) -> [UInt8] {
-        let n = UInt32(body.count), crc = CRC32C.checksum(body)
         var out = magic
-        out += [UInt8(n >> 24), UInt8(truncatingIfNeeded: n >> 16), UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n)]
-        out += [UInt8(crc >> 24), UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 8), UInt8(truncatingIfNeeded: crc)]
+        out.reserveCapacity(recordHeader + body.count)
+        BigEndian.append(UInt32(body.count), to: &out)
+        BigEndian.append(CRC32C.checksum(body), to: &out)
         return out + body
     }
 
@@ -129,40 +139,20 @@ public final class BlockFile {
     private let fd: Int32
     public private(set) var size: Int
 
-    /// Opens for appending after recovering: a torn or garbage tail is cut off
-    /// (`onTruncate` says what was cut); damage in the middle throws.
-    public init(path: String, onTruncate: (String) -> Void) throws {
+    /// Opens for appending at `end`, where recovery (`LedgerRecovery`) found the valid records to end.
+    init(path: String, end: Int) throws {
         self.path = path
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let scan = try BlockFile.scan(path: path)
         fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw LedgerError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
-        if let problem = scan.tailProblem {
-            guard ftruncate(fd, off_t(scan.validEnd)) == 0, fsync(fd) == 0 else {
-                throw LedgerError.io("cannot truncate \(path): \(String(cString: strerror(errno)))")
-            }
-            onTruncate("ledger \(path): \(problem); truncated \(scan.fileSize - scan.validEnd) bytes, keeping \(scan.records.count) blocks")
-        }
-        size = scan.validEnd
-        recovered = scan
+        size = end
         guard lseek(fd, off_t(size), SEEK_SET) >= 0 else { throw LedgerError.io("cannot seek \(path)") }
-    }
-
-    /// What recovery found (the blocks kept).
-    public private(set) var recovered: Scan
-
-    /// Drops the blocks recovery read (each one's bytes and decoded form: a
-    /// long chain makes them large) and keeps only the height and last hash.
-    /// A consenter calls it once it took from them what start-up needs.
-    public func forgetRecoveredBlocks() {
-        recovered.forgotten = (recovered.height, recovered.lastHash)
-        recovered.records = []
     }
 
     deinit { close(fd) }
 
-    /// Writes one block's record (not yet durable: call `sync`).
-    public func append(_ body: [UInt8]) throws {
+    /// Writes one block's record (not yet durable: call `sync`); returns its index entry.
+    @discardableResult
+    func append(_ body: [UInt8]) throws -> BlockIndex.Entry {
         let record = BlockFile.encodeRecord(body)
         var written = 0
         while written < record.count {
@@ -171,7 +161,9 @@ public final class BlockFile {
             guard n > 0 else { throw LedgerError.io("write \(path): \(String(cString: strerror(errno)))") }
             written += n
         }
+        let entry = BlockIndex.Entry(offset: size, length: body.count, crc: BigEndian.uint32(record, 8))
         size += record.count
+        return entry
     }
 
     public func sync() throws {

@@ -4,11 +4,13 @@ import Logging
 import Synchronization
 
 /// Appends blocks on a serial queue of its own: write, then fsync per block,
-/// or once per group-commit window for all blocks written in it. Outcomes are
-/// collected in `outcomes` and announced through `onDurable`.
+/// or once per group-commit window for all blocks written in it; once synced,
+/// the blocks go into the block and txid indexes (so readers see only durable
+/// blocks). Outcomes are collected in `outcomes` and announced through `onDurable`.
 final class LedgerWriter: @unchecked Sendable {
     typealias Outcome = (txids: [String], result: Result<Void, Error>)
     private let file: BlockFile
+    private let indexes: LedgerIndexWriter
     private let queue = DispatchQueue(label: "weft.ledger", qos: .userInitiated)
     private let groupCommitNanos: UInt64
     let durableHeight: Atomic<UInt64>
@@ -40,12 +42,14 @@ final class LedgerWriter: @unchecked Sendable {
 
     // Ledger-queue state.
     private var writtenHeight: UInt64
-    private var unsynced: [(txids: [String], cutAt: UInt64)] = []
+    private var unsynced: [(txids: [String], cutAt: UInt64, indexed: LedgerIndexWriter.Written)] = []
     private var syncScheduled = false
     private var failure: Error?
 
-    init(file: BlockFile, height: UInt64, groupCommitNanos: UInt64) {
+    init(file: BlockFile, indexes: LedgerIndexWriter, groupCommitNanos: UInt64) {
         self.file = file
+        self.indexes = indexes
+        let height = indexes.height
         writtenHeight = height
         durableHeight = Atomic(height)
         self.groupCommitNanos = groupCommitNanos
@@ -56,10 +60,11 @@ final class LedgerWriter: @unchecked Sendable {
         queue.async { [self] in
             if let failure { report([(txids, .failure(failure))]); return }
             do {
-                try file.append(bytes)
+                let entry = try file.append(bytes)
                 writtenBytes.add(bytes.count + BlockFile.recordHeader, ordering: .relaxed)
                 writtenHeight += 1
-                unsynced.append((txids, cutAt))
+                let indexed = BlockTxids.of(bytes) ?? []
+                unsynced.append((txids, cutAt, LedgerIndexWriter.Written(entry: entry, txids: indexed)))
                 if groupCommitNanos == 0 {
                     syncNow()
                 } else if !syncScheduled {
@@ -84,6 +89,7 @@ final class LedgerWriter: @unchecked Sendable {
         let now = MonotonicClock.now()
         fsyncDuration.observe(sinceNanos: started, nowNanos: now)
         if case .success = result {
+            do { try indexes.add(waiting.map(\.indexed)) } catch { fail(error) }
             durableHeight.store(writtenHeight, ordering: .releasing)
             for block in waiting { commitDuration.observe(sinceNanos: block.cutAt, nowNanos: now) }
         }
@@ -105,5 +111,10 @@ final class LedgerWriter: @unchecked Sendable {
     func takeOutcomes() -> [Outcome] { outcomes.withLock { list in defer { list = [] }; return list } }
 
     /// Waits until every block handed over so far is written and synced.
-    func finish() { queue.sync { syncNow() } }
+    func finish() {
+        queue.sync {
+            syncNow()
+            if failure == nil { do { try indexes.sync() } catch { fail(error) } }
+        }
+    }
 }

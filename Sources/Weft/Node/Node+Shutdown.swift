@@ -12,6 +12,7 @@ extension Node {
         let started = MonotonicClock.now()
         logger.info("shutting down: \(links.table.openCount) connections, \(inbound.count) messages in the ring")
         listener.close()
+        rest?.stop()
         // Operations stay up while the peer drains: /healthz answers 503 (consenter stopped) meanwhile.
 
         // Nothing new is read: what is in the ring now is what gets delivered.

@@ -59,6 +59,8 @@ public final class Node: @unchecked Sendable {
     let router: OutboundRouter
 
     var operations: OperationsServer?
+    /// Fabric v0.6's REST API, on threads of its own (`rest.*`).
+    var rest: RESTServer?
 
     // Lifecycle.
     private let stopRequested = Atomic<Bool>(false)
@@ -118,6 +120,8 @@ public final class Node: @unchecked Sendable {
         if !config.operationsListenAddress.isEmpty {
             operations = try OperationsServer(node: self, address: config.operationsListenAddress)
         }
+        // As Fabric's: a REST port that cannot be bound is logged, and the peer goes on without it.
+        do { rest = try makeRESTServer() } catch { logger.error("REST API not started: \(error)") }
         loop.hooks = ReactorTurn(node: self)
     }
 
@@ -129,6 +133,9 @@ public final class Node: @unchecked Sendable {
 
     /// The operations endpoint's bound address, if it is on.
     public var operationsAddress: HostPort? { operations?.boundAddress }
+
+    /// The REST API's bound address, if it is on.
+    public var restAddress: HostPort? { rest?.boundAddress }
 
     // MARK: lifecycle
 
@@ -184,7 +191,9 @@ public final class Node: @unchecked Sendable {
             "peer": "\(name)", "listen": "\(boundAddress)", "address": "\(advertisedAddress)",
             "type": "\(selfType)", "consensus": "\(config.consensus.plugin)",
             "operations": "\(operations?.boundAddress.description ?? "off")",
+            "rest": "\(rest?.boundAddress.description ?? "off")",
         ])
+        rest?.start()
         discovery.start()
         loop.run()
         shutdown()

@@ -5,9 +5,9 @@ import Glibc
 /// object naming its process and addresses, so that scripts need not read
 /// the log (whatever its format or level):
 ///
-///     {"address":"127.0.0.1:7051","listen":"127.0.0.1:7051","operations":"127.0.0.1:9443","pid":4242}
+///     {"address":"127.0.0.1:7051","listen":"127.0.0.1:7051","operations":"127.0.0.1:9443","pid":4242,"rest":"127.0.0.1:7050"}
 ///
-/// `operations` is null when that listener is off. Written to a temporary
+/// `operations` and `rest` are null when that listener is off. Written to a temporary
 /// file in the same folder and renamed over PATH, so a reader sees the
 /// whole object or none; removed when the peer stops gracefully.
 public enum ReadyFile {
@@ -22,6 +22,7 @@ public enum ReadyFile {
             "listen": node.boundAddress.description,
             "address": node.advertisedAddress,
             "operations": node.operationsAddress.map { $0.description as Any } ?? NSNull(),
+            "rest": node.restAddress.map { $0.description as Any } ?? NSNull(),
         ]
         return Node.json(object)
     }

@@ -13,6 +13,8 @@ final class PeerProcess: @unchecked Sendable {   // immutable but for the addres
     let dataDir: String
     private(set) var listen: HostPort!
     private(set) var ops: HostPort!
+    /// The REST API's address (nil when off).
+    private(set) var rest: HostPort?
 
     static var binary: String {
         if let path = ProcessInfo.processInfo.environment["WEFT_BIN"] { return path }
@@ -36,6 +38,8 @@ final class PeerProcess: @unchecked Sendable {   // immutable but for the addres
         var args = ["node", "start", "--peer-id", name, "--listen", "127.0.0.1:\(listenPort)",
                     "--ops-listen", "127.0.0.1:0", "--data-dir", self.dataDir, "--log-level", "info",
                     "--consensus", consensus]
+        // A REST port of its own (the default, 7050, is one per host).
+        let settings = settings.merging(["rest.address": "127.0.0.1:0"]) { mine, _ in mine }
         for (key, value) in settings.sorted(by: { $0.key < $1.key }) { args += ["--set", "\(key)=\(value)"] }
         if fileLimit != nil || fileSizeLimitBlocks != nil {
             // A descriptor limit, or a file size limit (writes past it fail with
@@ -57,6 +61,7 @@ final class PeerProcess: @unchecked Sendable {   // immutable but for the addres
         let started = try waitForLog(containing: "peer started", timeout: 20)
         listen = PeerProcess.field("listen", in: started).flatMap { HostPort($0) }
         ops = PeerProcess.field("operations", in: started).flatMap { HostPort($0) }
+        rest = PeerProcess.field("rest", in: started).flatMap { HostPort($0) }
         guard listen != nil, ops != nil else { throw TestFailure("cannot read addresses from: \(started)") }
     }
 

@@ -11,10 +11,7 @@ final class FileLedger: PBFTLedger {
 
     var durableHeight: UInt64 { writer.durableHeight.load(ordering: .acquiring) }
 
-    func append(_ bytes: [UInt8]) {
-        writer.append(bytes, txids: [])
-        server.appended(length: bytes.count)
-    }
+    func append(_ bytes: [UInt8]) { writer.append(bytes, txids: []) }
 
     func takeOutcomes() -> [Result<Void, Error>] { writer.takeOutcomes().map(\.result) }
 

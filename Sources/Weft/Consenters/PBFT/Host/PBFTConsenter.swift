@@ -49,30 +49,27 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         self.logger = logger
         signatures = try PBFTConsenter.signatures(config, selfReplica: selfReplica, replicaNames: names)
 
-        let ledgerPath = (config.fileSystemPath as NSString).appendingPathComponent("ledger/blocks")
-        let file = try BlockFile(path: ledgerPath) { logger.warning("\($0)") }
-        let blocks = file.recovered.records
+        let bringUp = try LedgerBringUp(fileSystemPath: config.fileSystemPath, groupCommitNanos: 0,
+                                        blocksPerRequest: config.sync.blocksPerRequest, recentTxids: pbft.txidWindow, logger: logger)
+        let tip = bringUp.tip
         var lastExecuted: UInt64 = 0
-        if let last = blocks.last?.block, let metadata = try? Pbft_metadata(serializedBytes: last.consensusMetadata) {
+        if let last = tip.lastBlock, let metadata = try? Pbft_metadata(serializedBytes: last.consensusMetadata) {
             lastExecuted = metadata.seqNo
         }
-        let assembler = BlockAssembler(height: file.recovered.height, lastHash: file.recovered.lastHash,
-                                       recentTxids: TxidWindow(capacity: pbft.txidWindow,
-                                                               chainOrder: blocks.lazy.flatMap { $0.block.transactions.lazy.map(\.txid) }),
-                                       previousHash: blocks.count >= 2 ? SHA256.hash(blocks[blocks.count - 2].bytes) : [])
-        ledger = FileLedger(writer: LedgerWriter(file: file, height: file.recovered.height, groupCommitNanos: 0),
-                            server: try BlockServer(path: ledgerPath, recovered: file.recovered, blocksPerRequest: config.sync.blocksPerRequest))
+        let assembler = BlockAssembler(height: tip.height, lastHash: tip.lastHash,
+                                       recentTxids: TxidWindow(capacity: pbft.txidWindow, chainOrder: tip.recentTxids),
+                                       previousHash: tip.previousHash)
+        ledger = FileLedger(writer: bringUp.writer, server: bringUp.blockServer)
         store = try PBFTStore(directory: (config.fileSystemPath as NSString).appendingPathComponent("pbft"))
         let stored = try store.load()
         if let mended = store.mended { logger.warning("pbft: records: \(mended)") }
         let replica = PBFTReplica(id: selfReplica, options: options, lastExecuted: lastExecuted,
-                                  lastCheckpointID: blocks.isEmpty ? "" : assembler.checkpointID, restoring: stored)
+                                  lastCheckpointID: tip.height == 0 ? "" : assembler.checkpointID, restoring: stored)
         recovered = (replica, assembler)
         if !stored.isEmpty {
             logger.notice("pbft: restored \(stored.count) records from \(store.directory): view \(replica.view), low watermark \(replica.lowWatermark)")
         }
-        logger.info("pbft: replica \(selfReplica) of \(options.n) (f \(options.f), quorum \(options.quorum), K \(options.k), L \(options.logSize)); ledger \(ledgerPath): height \(file.recovered.height), last sequence \(lastExecuted)")
-        file.forgetRecoveredBlocks()
+        logger.info("pbft: replica \(selfReplica) of \(options.n) (f \(options.f), quorum \(options.quorum), K \(options.k), L \(options.logSize)); ledger \(bringUp.blocksPath): height \(tip.height), last sequence \(lastExecuted)")
         metrics.update(from: replica, outstanding: 0)
     }
 

@@ -3,8 +3,10 @@ set -euo pipefail
 USAGE=$(cat <<'EOF'
 N peers on 127.0.0.1, the first the root node of the others, for local
 experiments. Ctrl-C (or SIGTERM) stops them all. Each peer listens on a port
-of its own choosing (port 0), printed once it is up; --base-port P puts vp<i>
-on P+i and its operations endpoint on P+2000+i instead. With --tls every link is
+of its own choosing (port 0), printed once it is up, as are its operations
+and REST ports; --base-port P puts vp<i> on P+i, its operations endpoint on
+P+2000+i and its REST API on P-1-i instead (with P = 7051: vp0's REST API on
+Fabric's 7050). With --tls every link is
 mutual TLS 1.3, with a CA and certificates made by gen-certs.sh in the work folder.
 The consenter is pbft when N >= 4 (vp0..vp<N-1> are the PBFT replicas, N of
 them, f = (N-1)/3), else noops (PBFT needs 3f+1 = 4 to tolerate a fault):
@@ -49,22 +51,22 @@ if [ $tls = 1 ]; then
   for i in $(seq 0 $((n - 1))); do names+=("vp$i"); done
   "$root/scripts/gen-certs.sh" --out "$work/certs" "${names[@]}"
 fi
-ports=() ops=()
+ports=() ops=() rests=()
 for i in $(seq 0 $((n - 1))); do
   args=(--peer-id "vp$i" --data-dir "$work/vp$i" --consensus "$consensus")
   if [ -n "$base" ]; then
-    args+=(--listen "127.0.0.1:$((base + i))" --ops-listen "127.0.0.1:$((base + 2000 + i))")
+    args+=(--listen "127.0.0.1:$((base + i))" --ops-listen "127.0.0.1:$((base + 2000 + i))" --set "rest.address=127.0.0.1:$((base - 1 - i))")
   else
-    args+=(--ops-listen 127.0.0.1:0)
+    args+=(--ops-listen 127.0.0.1:0 --set rest.address=127.0.0.1:0)
   fi
   [ "$i" -gt 0 ] && args+=(--root-node "127.0.0.1:${ports[0]}")
   [ "$consensus" = pbft ] && args+=(--set "pbft.general.N=$n" --set "pbft.general.f=$(((n - 1) / 3))")
   args+=(${extra[@]+"${extra[@]}"})
   [ $tls = 1 ] && args+=(--tls --tls-cert "$work/certs/vp$i.pem" --tls-key "$work/certs/vp$i.key" --tls-root-cert "$work/certs/ca.pem")
   lib_start_peer "$work/vp$i.log" "${args[@]}"
-  ports+=("$lib_peer_port") ops+=("$lib_peer_ops_port")
+  ports+=("$lib_peer_port") ops+=("$lib_peer_ops_port") rests+=("$lib_peer_rest_port")
 done
-for i in $(seq 0 $((n - 1))); do echo "cluster: vp$i on 127.0.0.1:${ports[$i]}, operations on 127.0.0.1:${ops[$i]}" >&2; done
+for i in $(seq 0 $((n - 1))); do echo "cluster: vp$i on 127.0.0.1:${ports[$i]}, operations on 127.0.0.1:${ops[$i]}, REST on 127.0.0.1:${rests[$i]}" >&2; done
 echo "cluster: $n peers; logs in $work" >&2
 [ $tls = 1 ] && echo "cluster: TLS; load it with: $bin load --target 127.0.0.1:${ports[0]} --id-domain load.weft --tls-cert $work/certs/load.pem --tls-key $work/certs/load.key --tls-root-cert $work/certs/ca.pem" >&2
 full_mesh() {   # every peer has the other n-1 established

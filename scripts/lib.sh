@@ -8,11 +8,12 @@
 #                                    $(lib_weft) it runs `swift build` each time, so a script that starts
 #                                    several peers sets WEFT_BIN=$(lib_weft) once
 #   lib_start_peer LOG ARGS...       `weft node start --listen 127.0.0.1:0 ARGS...` in the background, its
-#                                    stderr appended to LOG; sets lib_peer_pid and lib_peer_port and
-#                                    lib_peer_ops_port (empty when the listener is off), read from the
+#                                    stderr appended to LOG; sets lib_peer_pid, lib_peer_port,
+#                                    lib_peer_ops_port and lib_peer_rest_port (empty when off), read from the
 #                                    peer's --ready-file LOG.ready (JSON), never from the log: any log format
 #                                    or level works, and no port is guessed; killed at exit. A --listen in
-#                                    ARGS replaces 127.0.0.1:0 (a fixed address the user asked for)
+#                                    ARGS replaces 127.0.0.1:0 (a fixed address the user asked for); the
+#                                    REST API is on a free port unless ARGS set rest.address
 #   lib_start_server LOG COMMAND...  another server (e.g. ../shared/bench's refpeer or nio-peer, told to listen
 #                                    on port 0) in the background, stdout and stderr appended to LOG; sets
 #                                    lib_server_pid and lib_server_port (from its "listening on HOST:PORT"
@@ -88,10 +89,14 @@ lib_start_peer() {
     local weft arg listen=(--listen 127.0.0.1:0) ready
     ready="$log.ready"
     weft=$(lib_weft) || exit $?
-    for arg in "$@"; do [ "$arg" = --listen ] && listen=(); done
+    local rest=(--set rest.address=127.0.0.1:0)   # peers on one host must not all want REST's 7050
+    for arg in "$@"; do
+        [ "$arg" = --listen ] && listen=()
+        [[ "$arg" == rest.address=* ]] && rest=()
+    done
     # An earlier run's file must not be taken for this one's.
     rm -f "$ready"
-    "$weft" node start ${listen[@]+"${listen[@]}"} --ready-file "$ready" "$@" 2>>"$log" &
+    "$weft" node start ${listen[@]+"${listen[@]}"} ${rest[@]+"${rest[@]}"} --ready-file "$ready" "$@" 2>>"$log" &
     lib_peer_pid=$!
     lib_track "$lib_peer_pid"
     lib_peer_port=
@@ -101,11 +106,13 @@ lib_start_peer() {
         [ "$SECONDS" -lt "$deadline" ] || { echo "$lib_name: no ready file $ready within 30 s (log: $log)" >&2; exit 1; }
         sleep 0.1
     done
-    # One JSON line with sorted keys, written atomically: {"address":…,"listen":"H:P","operations":"H:P"|null,"pid":N}
+    # One JSON line with sorted keys, written atomically: {"address":…,"listen":"H:P","operations":"H:P"|null,"pid":N,"rest":"H:P"|null}
     json=$(cat "$ready")
     lib_peer_port=$(sed -n 's/.*"listen":"[^"]*:\([0-9][0-9]*\)".*/\1/p' <<<"$json")
     # shellcheck disable=SC2034  # for the caller
     lib_peer_ops_port=$(sed -n 's/.*"operations":"[^"]*:\([0-9][0-9]*\)".*/\1/p' <<<"$json")
+    # shellcheck disable=SC2034  # for the caller
+    lib_peer_rest_port=$(sed -n 's/.*"rest":"[^"]*:\([0-9][0-9]*\)".*/\1/p' <<<"$json")
     [ -n "$lib_peer_port" ] || { echo "$lib_name: no listen address in $ready: $json" >&2; exit 1; }
 }
 

@@ -6,7 +6,8 @@ import XCTest
 /// `weft testnet --tls` deployed as written onto network namespaces as hosts:
 /// each validator started with `weft node start --config vp<i>/core.yaml`
 /// only, a client in a namespace of its own committing transactions with the
-/// client/ certificate, every validator's ledger holding them. Skipped, with
+/// client/ certificate (`weft load`, and one `weft tx submit --wait` read
+/// back through the REST API), every validator's ledger holding them. Skipped, with
 /// the reason, only where namespaces cannot be made (CI runs as root).
 final class TestnetNamespaceTests: XCTestCase {
     func testATLSTestnetOnNamespacesCommitsTransactionsIntoEveryLedger() throws {
@@ -45,8 +46,21 @@ final class TestnetNamespaceTests: XCTestCase {
                                        "--tls-cert", client + "/client.pem", "--tls-key", client + "/client.key",
                                        "--tls-root-cert", client + "/ca.pem", "--id-domain", "client.weft"])
         XCTAssertEqual(load.status, 0, load.output)
-        let txids = Set(try String(contentsOfFile: acked, encoding: .utf8).split(separator: "\n").map(String.init))
+        var txids = Set(try String(contentsOfFile: acked, encoding: .utf8).split(separator: "\n").map(String.init))
         XCTAssertFalse(txids.isEmpty, "no transaction was acknowledged:\n\(load.output)")
+        // One transaction by hand, as the deployment's README says, through another validator.
+        let submit = try net.run(in: 4, [PeerProcess.binary, "tx", "submit", "--target", "10.214.0.3:7051", "--txid", "testnet-by-hand",
+                                         "--payload", "hello testnet", "--wait", "--timeout", "20s",
+                                         "--tls-cert", client + "/client.pem", "--tls-key", client + "/client.key",
+                                         "--tls-root-cert", client + "/ca.pem", "--id-domain", "client.weft"])
+        XCTAssertEqual(submit.status, 0, submit.output)
+        XCTAssertTrue(submit.output.contains("testnet-by-hand"), submit.output)
+        txids.insert("testnet-by-hand")
+        // Read back on that validator's host through its REST API (rest.address from the testnet's core.yaml).
+        try eventually(timeout: 20, "vp2's REST API finds the transaction") {
+            let read = try net.run(in: 2, ["/usr/bin/curl", "-s", "http://127.0.0.1:7050/transactions/testnet-by-hand"])
+            return read.output.contains("\"blockNumber\"")
+        }
 
         // Every validator's ledger, in its data directory beside its core.yaml, holds every one.
         for i in 0..<4 {

@@ -44,14 +44,9 @@ public enum ValidatorCoreYAML {
                 "    validators: \(quoted(plan.validators.map(\.name).joined(separator: ",")))",
             ]
         }
-        if hasRESTKey {
-            lines += ["rest:", "  address: \(quoted(validator.restAddress.description))"]
-        }
+        lines += ["rest:", "  address: \(quoted(validator.restAddress.description))"]
         return lines.joined(separator: "\n") + "\n"
     }
-
-    /// Whether this build has the REST server's `rest.address` key (the file must hold only known keys).
-    public static var hasRESTKey: Bool { ConfigLoader.keys.contains { $0.path == "rest.address" } }
 
     private static func quoted(_ text: String) -> String { "\"\(text)\"" }
 }

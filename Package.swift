@@ -48,6 +48,7 @@ let package = Package(
             name: "weft",
             dependencies: [
                 "Weft",
+                "CWeftLinux",
                 "WeftTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -27,6 +27,11 @@ struct StartCommand: ParsableCommand {
     var readyFile: String?
 
     func run() throws {
+        // First, before any thread starts: SIGTERM and SIGINT wait in a descriptor from here on.
+        guard let signals = SignalWatcher() else {
+            FileHandle.standardError.write(Data("weft: cannot route SIGTERM/SIGINT to a signalfd: \(String(cString: strerror(errno)))\n".utf8))
+            throw ExitCode(1)
+        }
         let environment = ProcessInfo.processInfo.environment
         var (config, setKeys) = try options.loadNoting()
         WeftLogging.bootstrap(format: config.logFormat, level: LogLevels.parse(config.logLevel) ?? .info)
@@ -53,7 +58,7 @@ struct StartCommand: ParsableCommand {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
         }
-        let signals = SignalWatcher { signal, count in
+        signals.start { signal, count in
             if count == 1 {
                 logger.notice("signal \(signal): stopping (a second signal exits at once)")
                 StartCommand.notifySystemd("STOPPING=1", logger)
@@ -74,7 +79,6 @@ struct StartCommand: ParsableCommand {
         StartCommand.notifySystemd("READY=1\nSTATUS=serving peers on \(node.boundAddress)\nMAINPID=\(getpid())", logger)
         try node.run()
         if let readyFile { unlink(readyFile) }
-        withExtendedLifetime(signals) {}
     }
 
     /// Type=notify: tells systemd (when it started us) how we are; a failure is logged, not fatal.

@@ -36,7 +36,8 @@ final class QuickstartTests: XCTestCase {
 
         XCTAssertTrue(commands[1].hasSuffix("&"), commands[1])
         let background = String(commands[1].dropLast()).trimmingCharacters(in: .whitespaces)
-        let cluster = try CapturedProcess("/bin/bash", ["-c", "cd '\(copy)' && exec \(background)"], environment: ["WEFT_BIN": ""],
+        let cluster = try CapturedProcess("/bin/bash", ["-c", "cd '\(copy)' && exec \(background)"],
+                                          environment: ProcessInfo.processInfo.environment.merging(["WEFT_BIN": ""]) { $1 },
                                           label: "quickstart cluster")
         defer { _ = try? cluster.terminate(timeout: 20) }
         _ = try cluster.waitForLog(containing: "cluster: running", timeout: 120)

@@ -5,6 +5,8 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 
 // accept4 is declared only under _GNU_SOURCE, which the Glibc module does not set.
 extern int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
@@ -13,4 +15,16 @@ extern int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 static const int cweft_msg_nosignal = MSG_NOSIGNAL;
 
 static inline int cweft_accept(int fd, int flags) { return accept4(fd, 0, 0, flags); }
+
+// SIGTERM and SIGINT blocked in the calling thread, and so in every thread it
+// starts afterwards, and a descriptor that reads them: a signal sent at any
+// moment after this call waits there, none is lost or acted on by default.
+static inline int cweft_termination_signalfd(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (pthread_sigmask(SIG_BLOCK, &set, 0) != 0) return -1;
+    return signalfd(-1, &set, SFD_CLOEXEC);
+}
 #endif

@@ -128,6 +128,15 @@ final class LedgerLiveReadTests: XCTestCase {
         XCTAssertEqual(pastExport.status, 1)
         XCTAssertTrue(pastExport.output.contains("block 3 is past the durable height 3"), pastExport.output)
 
+        let tx = try runProcess(weft, ["ledger", "tx", "shown-12", "--json"] + byFlag)
+        XCTAssertEqual(tx.status, 0, tx.output)
+        let txObject = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(tx.output.utf8)) as? [String: Any])
+        XCTAssertEqual(txObject["blockNumber"] as? Int, 2)
+        XCTAssertEqual((txObject["transaction"] as? [String: Any])?["txid"] as? String, "shown-12")
+        let missing = try runProcess(weft, ["ledger", "tx", "never-sent"] + byFlag)
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.output.contains("no durable block holds txid 'never-sent'"), missing.output)
+
         let tail = try runProcess(weft, ["ledger", "tail", "-n", "2"] + byFlag)
         XCTAssertEqual(tail.output, "block 1: 5 transactions: shown-5 shown-6 shown-7 shown-8 shown-9\n"
             + "block 2: 5 transactions: shown-10 shown-11 shown-12 shown-13 shown-14\n")

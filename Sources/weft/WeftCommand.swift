@@ -13,6 +13,6 @@ struct WeftCommand: ParsableCommand {
         abstract: "Weft: the peer network layer of a Hyperledger Fabric v0.6 validating peer.",
         discussion: "Start a peer with `weft node start`; see the README and core.yaml for settings.",
         version: WeftVersion.text,
-        subcommands: [NodeCommand.self, LoadCommand.self, LedgerCommand.self, ConfigCommand.self, VersionCommand.self]
+        subcommands: [NodeCommand.self, LoadCommand.self, LedgerCommand.self, ConfigCommand.self, SimCommand.self, VersionCommand.self]
     )
 }

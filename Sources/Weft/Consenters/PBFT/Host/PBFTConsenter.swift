@@ -52,25 +52,19 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         let ledgerPath = (config.fileSystemPath as NSString).appendingPathComponent("ledger/blocks")
         let file = try BlockFile(path: ledgerPath) { logger.warning("\($0)") }
         let blocks = file.recovered.records
-        var lastExecuted: UInt64 = 0
-        if let last = blocks.last?.block, let metadata = try? Pbft_metadata(serializedBytes: last.consensusMetadata) {
-            lastExecuted = metadata.seqNo
-        }
-        let assembler = BlockAssembler(height: file.recovered.height, lastHash: file.recovered.lastHash,
-                                       recentTxids: TxidWindow(capacity: pbft.txidWindow,
-                                                               chainOrder: blocks.lazy.flatMap { $0.block.transactions.lazy.map(\.txid) }),
-                                       previousHash: blocks.count >= 2 ? SHA256.hash(blocks[blocks.count - 2].bytes) : [])
         ledger = FileLedger(writer: LedgerWriter(file: file, height: file.recovered.height, groupCommitNanos: 0),
                             server: try BlockServer(path: ledgerPath, recovered: file.recovered, blocksPerRequest: config.sync.blocksPerRequest))
         store = try PBFTStore(directory: (config.fileSystemPath as NSString).appendingPathComponent("pbft"))
         let stored = try store.load()
-        let replica = PBFTReplica(id: selfReplica, options: options, lastExecuted: lastExecuted,
-                                  lastCheckpointID: blocks.isEmpty ? "" : assembler.checkpointID, restoring: stored)
+        let (replica, assembler) = PBFTRecovery.recover(
+            id: selfReplica, options: options, txidWindow: pbft.txidWindow, height: file.recovered.height,
+            lastHash: file.recovered.lastHash, previousHash: blocks.count >= 2 ? SHA256.hash(blocks[blocks.count - 2].bytes) : [],
+            lastBlock: blocks.last?.block, chainTxids: blocks.lazy.flatMap { $0.block.transactions.lazy.map(\.txid) }, records: stored)
         recovered = (replica, assembler)
         if !stored.isEmpty {
             logger.notice("pbft: restored \(stored.count) records from \(store.directory): view \(replica.view), low watermark \(replica.lowWatermark)")
         }
-        logger.info("pbft: replica \(selfReplica) of \(options.n) (f \(options.f), quorum \(options.quorum), K \(options.k), L \(options.logSize)); ledger \(ledgerPath): height \(file.recovered.height), last sequence \(lastExecuted)")
+        logger.info("pbft: replica \(selfReplica) of \(options.n) (f \(options.f), quorum \(options.quorum), K \(options.k), L \(options.logSize)); ledger \(ledgerPath): height \(file.recovered.height), last sequence \(replica.lastExecuted)")
         file.forgetRecoveredBlocks()
         metrics.update(from: replica, outstanding: 0)
     }

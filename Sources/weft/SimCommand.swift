@@ -54,7 +54,7 @@ struct SimCommand: ParsableCommand {
             let report = Simulation.run(seed: seed, options: options)
             runs += 1
             ticks += report.ticks
-            violations += report.violations.count
+            violations += report.violationCount
             if trace { for line in report.fullTrace { print(line) } }
             if !report.passed {
                 failing.append(seed)

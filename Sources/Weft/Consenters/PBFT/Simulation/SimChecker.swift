@@ -8,6 +8,8 @@ import Foundation
 final class SimChecker {
     unowned let world: SimWorld
     private(set) var violations: [SimViolation] = []
+    /// Every distinct violation found, those not kept in `violations` included.
+    private(set) var found = 0
     private var seen: Set<String> = []
     /// The canonical chain: block bytes, their hashes and sequence numbers, by height.
     private(set) var canonical: [[UInt8]] = []
@@ -37,10 +39,20 @@ final class SimChecker {
         checkedLosses = Array(repeating: 0, count: hosts)
     }
 
+    /// Records a violation: at most three per property are kept, the rest only counted.
     func violate(_ property: SimProperty, _ detail: String) {
-        guard violations.count < 20, seen.insert("\(property) \(detail)").inserted else { return }
-        violations.append(SimViolation(property: property, atMillis: world.now, detail: detail))
+        guard seen.insert("\(property) \(detail)").inserted else { return }
+        found += 1
         world.trace.note("!", "VIOLATION \(property.rawValue): \(detail)")
+        guard violations.filter({ $0.property == property }).count < 3 else { return }
+        violations.append(SimViolation(property: property, atMillis: world.now, detail: detail))
+    }
+
+    /// A wiped replica comes back as a new one: what it sent before is forgotten.
+    func forgetMessages(of host: Int) {
+        digestsSent = digestsSent.filter { $0.key.host != host }
+        newViewsSent = newViewsSent.filter { $0.key.host != host }
+        checkpointsSent = checkpointsSent.filter { $0.key.host != host }
     }
 
     private func correct(_ host: Int) -> Bool { world.byzantine?.id != host }
@@ -158,8 +170,8 @@ final class SimChecker {
     }
 
     private func checkpointProblem(_ key: SentKey) -> String? {
-        guard let id = checkpointsSent[key], let data = Data(base64Encoded: id),
-              let info = try? Protos_BlockchainInfo(serializedBytes: data) else {
+        guard let id = checkpointsSent[key] else { return nil }   // forgotten (a wiped replica)
+        guard let data = Data(base64Encoded: id), let info = try? Protos_BlockchainInfo(serializedBytes: data) else {
             return "an undecodable id for sequence \(key.sequence)"
         }
         let height = Int(info.height)

@@ -49,6 +49,7 @@ final class SimFaults {
             wiped = true
             world.crash(slot, powerLoss: true, why: "disk replaced", restartAfter: nil)
             slot.disk.wipe()
+            world.checker.forgetMessages(of: host)
             world.schedule(after: millis) { [unowned world] in world.restart(slot) }
         case .fullDisk:
             slot.disk.full = true

@@ -58,13 +58,23 @@ final class SimWorld {
 
     /// Runs `options.steps` ticks with faults and load, then `options.quietTicks` without faults, then checks.
     func run() {
+        start()
+        advance(ticks: options.steps + options.quietTicks)
+        checker.finish()
+    }
+
+    /// Boots every host.
+    func start() {
         trace.note("-", "seed \(seed): \(scenario)")
         for slot in slots { boot(slot) }
-        for _ in 0..<(options.steps + options.quietTicks) {
+    }
+
+    /// Runs `ticks` more ticks (the faults stop after `options.steps` of them in all).
+    func advance(ticks: Int) {
+        for _ in 0..<ticks {
             if tick == options.steps { enterQuiet() }
             runTick()
         }
-        checker.finish()
     }
 
     private func runTick() {

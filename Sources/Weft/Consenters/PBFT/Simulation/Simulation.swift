@@ -9,7 +9,7 @@ public enum Simulation {
         world.run()
         return SimulationReport(
             seed: seed, options: options, scenario: world.scenario.description, ticks: world.tick,
-            violations: world.checker.violations, traceTail: world.trace.tail, fullTrace: world.trace.all,
+            violations: world.checker.violations, violationCount: world.checker.found, traceTail: world.trace.tail, fullTrace: world.trace.all,
             heights: world.slots.map { $0.ledger.map { Int($0.durableHeight) } ?? -1 },
             acknowledged: world.clients.requests.filter { $0.answers.contains { $0.success } }.count,
             submitted: world.clients.requests.count, delivered: world.network.delivered,

@@ -5,7 +5,9 @@ public struct SimulationReport: Sendable {
     /// The seed's scenario (knobs, rates, the byzantine replica and its lies), one line.
     public let scenario: String
     public let ticks: Int
+    /// At most three per property; `violationCount` counts them all.
     public let violations: [SimViolation]
+    public let violationCount: Int
     /// The last events (always), and every event when `options.trace` was set.
     public let traceTail: [String]
     public let fullTrace: [String]
@@ -20,7 +22,7 @@ public struct SimulationReport: Sendable {
 
     /// One line: the seed and what happened.
     public var summary: String {
-        let verdict = passed ? "ok" : "\(violations.count) violation\(violations.count == 1 ? "" : "s")"
+        let verdict = passed ? "ok" : "\(violationCount) violation\(violationCount == 1 ? "" : "s") of \(Set(violations.map(\.property.rawValue)).sorted().joined(separator: ", "))"
         return "seed \(seed): \(verdict); heights \(heights.map(String.init).joined(separator: "/")), \(acknowledged)/\(submitted) acknowledged, \(faults) faults, \(delivered) messages"
     }
 }

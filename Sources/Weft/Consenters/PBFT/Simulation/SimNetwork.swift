@@ -16,7 +16,8 @@ final class SimNetwork {
     let n: Int
     let names: [String]
     private(set) var links: [[SimLink]]
-    private var queue = SimEventQueue<InFlight>()
+    /// Messages in flight, as arrivals by delivery time (ties in sending order).
+    private var queue = TimerHeap()
     private(set) var sent = 0
     private(set) var delivered = 0
 
@@ -28,7 +29,6 @@ final class SimNetwork {
     }
 
     var now: UInt64 { world.now }
-    var inFlight: Int { queue.count }
 
     /// Is the connection between `a` and `b` established (both up, link up)?
     func connected(_ a: Int, _ b: Int) -> Bool {
@@ -73,8 +73,9 @@ final class SimNetwork {
             var at = now + UInt64(world.rng.between(1, world.scenario.maxLatencyMillis))
             if now < link.delayUntil { at += UInt64(link.delay) }
             if now >= link.reorderUntil { at = max(at, link.lastDelivery); link.lastDelivery = at }
-            queue.push(InFlight(from: from, to: to, epoch: link.epoch, toIncarnation: world.incarnation(of: to),
-                                kind: kind, message: message), at: at)
+            let item = InFlight(from: from, to: to, epoch: link.epoch, toIncarnation: world.incarnation(of: to),
+                                kind: kind, message: message)
+            queue.insert(deadline: at) { [unowned self] in arrive(item) }
         }
     }
 
@@ -82,13 +83,16 @@ final class SimNetwork {
 
     /// Delivers every message due by now, in time order.
     func deliverDue() {
-        while let item = queue.popDue(now) {
-            guard links[item.from][item.to].epoch == item.epoch, world.isUp(item.to),
-                  world.incarnation(of: item.to) == item.toIncarnation else { continue }
-            delivered += 1
-            world.trace.detail(names[item.to], "<- \(item.kind) from \(names[item.from])")
-            world.deliver(item.message, kind: item.kind, from: item.from, to: item.to)
-        }
+        while let arrival = queue.popDue(now: now) { arrival() }
+    }
+
+    /// Lost if its connection broke or its receiver's process died since it was sent.
+    private func arrive(_ item: InFlight) {
+        guard links[item.from][item.to].epoch == item.epoch, world.isUp(item.to),
+              world.incarnation(of: item.to) == item.toIncarnation else { return }
+        delivered += 1
+        world.trace.detail(names[item.to], "<- \(item.kind) from \(names[item.from])")
+        world.deliver(item.message, kind: item.kind, from: item.from, to: item.to)
     }
 
     // MARK: faults

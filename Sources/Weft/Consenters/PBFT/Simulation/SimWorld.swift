@@ -19,7 +19,7 @@ final class SimWorld {
     let clients: SimClients
     let byzantine: SimByzantine?
     let names: [String]
-    private var timers = SimEventQueue<() -> Void>()
+    private var timers = TimerHeap()
     private(set) var quiet = false
 
     init(seed: UInt64, options: SimulationOptions) {
@@ -80,7 +80,7 @@ final class SimWorld {
     private func runTick() {
         for millisecond in 0..<10 {
             now += 1
-            while let timer = timers.popDue(now) { timer() }
+            while let timer = timers.popDue(now: now) { timer() }
             network.deliverDue()
             for slot in slots where slot.tickPhase == millisecond && slot.isUp {
                 slot.host?.tick()
@@ -101,7 +101,7 @@ final class SimWorld {
         }
     }
 
-    func schedule(after millis: Int, _ action: @escaping () -> Void) { timers.push(action, at: now + UInt64(max(1, millis))) }
+    func schedule(after millis: Int, _ action: @escaping () -> Void) { timers.insert(deadline: now + UInt64(max(1, millis)), action: action) }
 
     // MARK: hosts
 
@@ -187,7 +187,7 @@ final class SimWorld {
         quiet = true
         trace.note("-", "faults stop: links healed, disks freed, every host restarted")
         network.healAll()
-        timers.removeAll()
+        timers = TimerHeap()
         for slot in slots {
             slot.disk.full = false
             slot.crashAtFlush = nil

@@ -8,10 +8,10 @@ import XCTest
 final class WholeHostSimulationTests: XCTestCase {
     /// Seeds that hold every property on today's code, chosen to cover crashes at a step,
     /// power losses, wiped and full disks, partitions, drops by type and a lying replica.
-    /// (2: wipe; 5: a replica replaying VIEW-CHANGEs; 17: power losses and a wipe; 22: a primary
-    /// forging requests, equivocating and lying in checkpoints; 29: one censoring; 28, 37: 5 % of ticks faulty.)
-    static let seeds: [UInt64] = [2, 5, 10, 17, 22, 28, 29, 37]
-    static let sevenReplicaSeed: UInt64 = 8
+    /// (5: a replica replaying VIEW-CHANGEs; 8: one equivocating, lying in checkpoints and censoring;
+    /// 9: an equivocating primary and power losses; 13: a wipe; 23: power losses; 28, 29: 5 % of ticks faulty.)
+    static let seeds: [UInt64] = [1, 5, 8, 9, 13, 23, 28, 29]
+    static let sevenReplicaSeed: UInt64 = 4
     static let options = SimulationOptions(replicas: 4, steps: 1_000, quietTicks: 2_000)
 
     func testFixedSeedsHoldEveryProperty() {
@@ -30,12 +30,12 @@ final class WholeHostSimulationTests: XCTestCase {
 
     func testSameSeedSameRun() {
         let options = SimulationOptions(replicas: 4, steps: 600, quietTicks: 600, trace: true)
-        let first = Simulation.run(seed: 11, options: options)
-        let second = Simulation.run(seed: 11, options: options)
+        let first = Simulation.run(seed: 1, options: options)
+        let second = Simulation.run(seed: 1, options: options)
         XCTAssertGreaterThan(first.fullTrace.count, 1_000)
         XCTAssertEqual(first.fullTrace, second.fullTrace)
         XCTAssertEqual(first.heights, second.heights)
-        let other = Simulation.run(seed: 12, options: options)
+        let other = Simulation.run(seed: 2, options: options)
         XCTAssertNotEqual(first.fullTrace, other.fullTrace)
     }
 

@@ -2,6 +2,8 @@
 enum SimFault: String, CaseIterable, Sendable {
     /// Processes.
     case kill, crashAtStep = "crash-at-step", crashAtFsync = "crash-at-fsync", killAll = "kill-all"
+    /// Every correct validator dies at a step of its own soon (e.g. after a CHECKPOINT, before its block's fsync).
+    case crashAllAtStep = "crash-all-at-step"
     /// Power: unsynced writes lost.
     case powerLoss = "power-loss", powerLossAtFsync = "power-loss-at-fsync", powerLossAll = "power-loss-all"
     /// Disks.

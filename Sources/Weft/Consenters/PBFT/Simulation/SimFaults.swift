@@ -18,7 +18,7 @@ final class SimFaults {
         if fault.needsPowerLoss && !world.scenario.powerLoss { fault = .kill }
         if fault == .wipe && (!world.scenario.allowWipe || wiped) { fault = .blip }
         // Everyone at once is rare: once in about five picks of it.
-        if (fault == .killAll || fault == .powerLossAll) && !world.rng.chance(0.2) { fault = .crashAtStep }
+        if (fault == .killAll || fault == .powerLossAll || fault == .crashAllAtStep) && !world.rng.chance(0.2) { fault = .crashAtStep }
         start(fault)
     }
 
@@ -37,6 +37,11 @@ final class SimFaults {
         case .crashAtStep:
             slot.incarnation.countdown = world.rng.between(0, 40)
             slot.plannedPowerLoss = world.scenario.powerLoss && world.rng.chance(0.5)
+        case .crashAllAtStep:
+            for s in world.slots where world.isCorrect(s.id) && s.isUp {
+                s.incarnation.countdown = world.rng.between(0, 40)
+                s.plannedPowerLoss = false
+            }
         case .crashAtFsync:
             slot.crashAtFlush = false
         case .powerLossAtFsync:

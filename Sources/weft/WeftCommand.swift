@@ -13,8 +13,8 @@ struct WeftCommand: ParsableCommand {
         abstract: "Weft: the peer network layer of a Hyperledger Fabric v0.6 validating peer.",
         discussion: "Start a peer with `weft node start`; see the README and core.yaml for settings.",
         version: WeftVersion.text,
-        subcommands: [NodeCommand.self, TxCommand.self, LoadCommand.self, LedgerCommand.self, ConfigCommand.self, VersionCommand.self,
-                      TestnetCommand.self]
+        subcommands: [NodeCommand.self, TxCommand.self, LoadCommand.self, LedgerCommand.self, ConfigCommand.self, SimCommand.self,
+                      VersionCommand.self, TestnetCommand.self]
     )
 
     /// As ArgumentParser's own, but a usage error of `weft tx` exits 2 (its

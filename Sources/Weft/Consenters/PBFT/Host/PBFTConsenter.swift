@@ -52,24 +52,18 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         let bringUp = try LedgerBringUp(fileSystemPath: config.fileSystemPath, groupCommitNanos: 0,
                                         blocksPerRequest: config.sync.blocksPerRequest, recentTxids: pbft.txidWindow, logger: logger)
         let tip = bringUp.tip
-        var lastExecuted: UInt64 = 0
-        if let last = tip.lastBlock, let metadata = try? Pbft_metadata(serializedBytes: last.consensusMetadata) {
-            lastExecuted = metadata.seqNo
-        }
-        let assembler = BlockAssembler(height: tip.height, lastHash: tip.lastHash,
-                                       recentTxids: TxidWindow(capacity: pbft.txidWindow, chainOrder: tip.recentTxids),
-                                       previousHash: tip.previousHash)
         ledger = FileLedger(writer: bringUp.writer, server: bringUp.blockServer)
         store = try PBFTStore(directory: (config.fileSystemPath as NSString).appendingPathComponent("pbft"))
         let stored = try store.load()
         if let mended = store.mended { logger.warning("pbft: records: \(mended)") }
-        let replica = PBFTReplica(id: selfReplica, options: options, lastExecuted: lastExecuted,
-                                  lastCheckpointID: tip.height == 0 ? "" : assembler.checkpointID, restoring: stored)
+        let (replica, assembler) = PBFTRecovery.recover(
+            id: selfReplica, options: options, txidWindow: pbft.txidWindow, height: tip.height, lastHash: tip.lastHash,
+            previousHash: tip.previousHash, lastBlock: tip.lastBlock, chainTxids: tip.recentTxids, records: stored)
         recovered = (replica, assembler)
         if !stored.isEmpty {
             logger.notice("pbft: restored \(stored.count) records from \(store.directory): view \(replica.view), low watermark \(replica.lowWatermark)")
         }
-        logger.info("pbft: replica \(selfReplica) of \(options.n) (f \(options.f), quorum \(options.quorum), K \(options.k), L \(options.logSize)); ledger \(bringUp.blocksPath): height \(tip.height), last sequence \(lastExecuted)")
+        logger.info("pbft: replica \(selfReplica) of \(options.n) (f \(options.f), quorum \(options.quorum), K \(options.k), L \(options.logSize)); ledger \(bringUp.blocksPath): height \(tip.height), last sequence \(replica.lastExecuted)")
         metrics.update(from: replica, outstanding: 0)
     }
 

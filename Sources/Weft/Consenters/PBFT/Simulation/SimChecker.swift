@@ -1,0 +1,218 @@
+import Foundation
+
+/// Holds every run to the `SimProperty`s. Safety is checked as it happens:
+/// each correct host's chain against the canonical one (the first correct
+/// block seen at each height), each answer against the answering host's
+/// durable chain, each message a correct replica sends against what it sent
+/// before. Liveness and durability are checked at the end (`finish`).
+final class SimChecker {
+    unowned let world: SimWorld
+    private(set) var violations: [SimViolation] = []
+    /// Every distinct violation found, those not kept in `violations` included.
+    private(set) var found = 0
+    private var seen: Set<String> = []
+    /// The canonical chain: block bytes, their hashes and sequence numbers, by height.
+    private(set) var canonical: [[UInt8]] = []
+    private var canonicalHashes: [[UInt8]] = []
+    private var canonicalSequences: [UInt64] = []
+    /// txid -> height in the canonical chain.
+    private var heightOfTxid: [String: Int] = [:]
+    /// Per host: heights checked so far, and the disk's loss count then.
+    private var checkedHeight: [Int]
+    private var checkedLosses: [Int]
+    /// (host, kind, view, sequence) -> digest sent; (host, view) -> NEW-VIEW sent; (host, sequence) -> checkpoint id.
+    private var digestsSent: [SentKey: String] = [:]
+    private var newViewsSent: [SentKey: [UInt8]] = [:]
+    private var checkpointsSent: [SentKey: String] = [:]
+    private var checkpointOrder: [SentKey] = []
+
+    struct SentKey: Hashable {
+        let host: Int
+        let kind: SimMessageKind
+        let view: UInt64
+        let sequence: UInt64
+    }
+
+    init(world: SimWorld, hosts: Int) {
+        self.world = world
+        checkedHeight = Array(repeating: 0, count: hosts)
+        checkedLosses = Array(repeating: 0, count: hosts)
+    }
+
+    /// Records a violation: at most three per property are kept, the rest only counted.
+    func violate(_ property: SimProperty, _ detail: String) {
+        guard seen.insert("\(property) \(detail)").inserted else { return }
+        found += 1
+        world.trace.note("!", "VIOLATION \(property.rawValue): \(detail)")
+        guard violations.filter({ $0.property == property }).count < 3 else { return }
+        violations.append(SimViolation(property: property, atMillis: world.now, detail: detail))
+    }
+
+    /// A wiped replica comes back as a new one: what it sent before is forgotten.
+    func forgetMessages(of host: Int) {
+        digestsSent = digestsSent.filter { $0.key.host != host }
+        newViewsSent = newViewsSent.filter { $0.key.host != host }
+        checkpointsSent = checkpointsSent.filter { $0.key.host != host }
+    }
+
+    private func correct(_ host: Int) -> Bool { world.byzantine?.id != host }
+
+    // MARK: chains (agreement, validity)
+
+    /// Checks the blocks `host` has on disk beyond those checked before.
+    func observeChain(of host: Int) {
+        guard correct(host) else { return }
+        let disk = world.slots[host].disk
+        if disk.losses != checkedLosses[host] { checkedLosses[host] = disk.losses; checkedHeight[host] = 0 }
+        checkedHeight[host] = min(checkedHeight[host], disk.blockCount)
+        while checkedHeight[host] < disk.blockCount {
+            let height = checkedHeight[host]
+            let bytes = disk.block(height)
+            checkedHeight[host] += 1
+            if height < canonical.count {
+                if bytes != canonical[height] {
+                    violate(.agreement, "vp\(host)'s block \(height) differs from the one correct replicas hold there (\(summary(bytes)) vs \(summary(canonical[height])))")
+                }
+            } else if height == canonical.count {
+                adopt(bytes, at: height, from: host)
+            }
+        }
+    }
+
+    private func adopt(_ bytes: [UInt8], at height: Int, from host: Int) {
+        let block = try? Protos_Block(serializedBytes: bytes)
+        canonical.append(bytes)
+        canonicalHashes.append(SHA256.hash(bytes))
+        let sequence = block.flatMap { try? Pbft_metadata(serializedBytes: $0.consensusMetadata) }?.seqNo ?? 0
+        canonicalSequences.append(sequence)
+        if height > 0, block?.previousBlockHash != Data(canonicalHashes[height - 1]) {
+            violate(.agreement, "vp\(host)'s block \(height) does not link to block \(height - 1)")
+        }
+        for tx in block?.transactions ?? [] {
+            if world.clients.payloadByTxid[tx.txid] != tx.payload {
+                violate(.validity, "block \(height) (sequence \(sequence), first on vp\(host)) holds \(tx.txid), which no client sent with that payload")
+            }
+            if heightOfTxid[tx.txid] == nil { heightOfTxid[tx.txid] = height }
+        }
+    }
+
+    private func summary(_ bytes: [UInt8]) -> String {
+        guard let block = try? Protos_Block(serializedBytes: bytes) else { return "undecodable" }
+        let sequence = (try? Pbft_metadata(serializedBytes: block.consensusMetadata))?.seqNo ?? 0
+        return "sequence \(sequence), \(block.transactions.count) txs"
+    }
+
+    // MARK: answers (client integrity)
+
+    func answered(_ index: Int, by host: Int) {
+        let request = world.clients.requests[index]
+        guard correct(host), let answer = request.answers.last else { return }
+        if request.answers.count > 1 { violate(.clientIntegrity, "the client of \(request.txid) was answered twice (\(request.answers.map(\.text)))") }
+        guard answer.success else { return }
+        guard answer.text == request.txid else {
+            return violate(.clientIntegrity, "vp\(host) answered the client of \(request.txid) SUCCESS for \(answer.text)")
+        }
+        let slot = world.slots[host]
+        guard let height = heightOfTxid[request.txid], let ledger = slot.ledger, UInt64(height) < ledger.durableHeight,
+              height < slot.disk.blockCount, slot.disk.block(height) == canonical[height] else {
+            return violate(.clientIntegrity, "vp\(host) answered SUCCESS for \(request.txid), which is not in its durable chain")
+        }
+    }
+
+    // MARK: messages (non-equivocation, checkpoints)
+
+    func sent(from host: Int, to: Int, kind: SimMessageKind, inner: Pbft_message?, message: Message) {
+        guard correct(host), let inner else { return }
+        switch inner.payload {
+        case .prePrepare(let m): digest(host, .prePrepare, m.view, m.sequenceNumber, m.batchDigest)
+        case .prepare(let m): digest(host, .prepare, m.view, m.sequenceNumber, m.batchDigest)
+        case .commit(let m): digest(host, .commit, m.view, m.sequenceNumber, m.batchDigest)
+        case .newView(let m):
+            let key = SentKey(host: host, kind: .newView, view: m.view, sequence: 0)
+            let bytes = PBFTEncoding.bytes(inner)
+            if let before = newViewsSent[key], before != bytes {
+                violate(.nonEquivocation, "vp\(host) sent two different NEW-VIEWs for view \(m.view)")
+            }
+            newViewsSent[key] = bytes
+        case .checkpoint(let c):
+            let key = SentKey(host: host, kind: .checkpoint, view: 0, sequence: c.sequenceNumber)
+            if let before = checkpointsSent[key] {
+                if before != c.id { violate(.nonEquivocation, "vp\(host) announced two checkpoint ids for sequence \(c.sequenceNumber)") }
+            } else {
+                checkpointsSent[key] = c.id
+                checkpointOrder.append(key)
+            }
+        default:
+            break
+        }
+    }
+
+    private func digest(_ host: Int, _ kind: SimMessageKind, _ view: UInt64, _ sequence: UInt64, _ digest: String) {
+        let key = SentKey(host: host, kind: kind, view: view, sequence: sequence)
+        if let before = digestsSent[key], before != digest {
+            violate(.nonEquivocation, "vp\(host) sent two \(kind.rawValue.uppercased())s for view \(view) sequence \(sequence) with different digests")
+        }
+        digestsSent[key] = digest
+    }
+
+    /// Every checkpoint a correct replica announced names the canonical chain's
+    /// state after its sequence; one violation per replica (the first, and how many).
+    private func checkCheckpoints() {
+        var wrong: [Int: (first: String, count: Int)] = [:]
+        for key in checkpointOrder {
+            guard let problem = checkpointProblem(key) else { continue }
+            wrong[key.host] = (wrong[key.host]?.first ?? problem, (wrong[key.host]?.count ?? 0) + 1)
+        }
+        for host in wrong.keys.sorted() {
+            let (first, count) = wrong[host]!
+            violate(.checkpointHonesty, "vp\(host) announced \(count) checkpoint\(count == 1 ? "" : "s") that name a state the chain was not in, first \(first)")
+        }
+    }
+
+    private func checkpointProblem(_ key: SentKey) -> String? {
+        guard let id = checkpointsSent[key] else { return nil }   // forgotten (a wiped replica)
+        guard let data = Data(base64Encoded: id), let info = try? Protos_BlockchainInfo(serializedBytes: data) else {
+            return "an undecodable id for sequence \(key.sequence)"
+        }
+        let height = Int(info.height)
+        guard height <= canonical.count else { return nil }   // beyond what is known: cannot tell
+        let hashMatches = height == 0 ? info.currentBlockHash.isEmpty : Array(info.currentBlockHash) == canonicalHashes[height - 1]
+        let lastBelow = height == 0 || canonicalSequences[height - 1] <= key.sequence
+        let nextAbove = height == canonical.count || canonicalSequences[height] > key.sequence
+        if hashMatches && lastBelow && nextAbove { return nil }
+        return "(sequence \(key.sequence), height \(height)\(hashMatches ? "" : ", another hash")) where the chain after sequence \(key.sequence) is at \(stateAfter(key.sequence))"
+    }
+
+    private func stateAfter(_ sequence: UInt64) -> String {
+        let height = canonicalSequences.firstIndex { $0 > sequence } ?? canonicalSequences.count
+        return "height \(height)" + (height == canonical.count ? " or later" : "")
+    }
+
+    // MARK: the end (liveness, durability)
+
+    func finish() {
+        let correctHosts = (0..<world.slots.count).filter(correct)
+        for host in correctHosts { observeChain(of: host) }
+        checkCheckpoints()
+        let heights = correctHosts.map { world.slots[$0].ledger.map { Int($0.durableHeight) } ?? -1 }
+        if Set(heights).count > 1 || heights.contains(-1) {
+            violate(.liveness, "correct replicas did not converge within \(world.options.quietTicks) quiet ticks: durable heights \(zip(correctHosts, heights).map { "vp\($0)=\($1)" }.joined(separator: " ")), canonical \(canonical.count)")
+        }
+        let longest = heights.max() ?? 0
+        var unanswered: [String] = []
+        for request in world.clients.requests where correct(request.host) {
+            if request.answers.isEmpty {
+                if world.slots[request.host].incarnation.number == request.incarnation { unanswered.append(request.txid) }
+                continue
+            }
+            guard request.answers.contains(where: { $0.success && $0.text == request.txid }) else { continue }
+            guard let height = heightOfTxid[request.txid], height < longest else {
+                violate(.durability, "\(request.txid) was acknowledged but no correct replica's chain holds it now (longest \(longest))")
+                continue
+            }
+        }
+        if !unanswered.isEmpty {
+            violate(.liveness, "\(unanswered.count) clients of correct validators never answered, e.g. \(unanswered.prefix(3).joined(separator: ", "))")
+        }
+    }
+}

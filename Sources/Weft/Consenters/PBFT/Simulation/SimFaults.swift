@@ -1,0 +1,118 @@
+/// Starts faults while the world is in its faulty phase: each tick, with the
+/// scenario's rate, one fault from `SimFault`, on hosts or links the seed
+/// picks. Crashes and disk faults hit correct replicas only (the byzantine one
+/// is faulty already); at most one disk is ever wiped, and only when no replica
+/// is byzantine (both count towards f).
+final class SimFaults {
+    unowned let world: SimWorld
+    private var wiped = false
+    private(set) var started: [SimFault: Int] = [:]
+
+    init(world: SimWorld) { self.world = world }
+
+    private var n: Int { world.slots.count }
+
+    func step() {
+        guard world.rng.chance(world.scenario.faultRate) else { return }
+        var fault = world.rng.pick(SimFault.allCases)
+        if fault.needsPowerLoss && !world.scenario.powerLoss { fault = .kill }
+        if fault == .wipe && (!world.scenario.allowWipe || wiped) { fault = .blip }
+        // Everyone at once is rare: once in about five picks of it.
+        if (fault == .killAll || fault == .powerLossAll || fault == .crashAllAtStep) && !world.rng.chance(0.2) { fault = .crashAtStep }
+        start(fault)
+    }
+
+    private func start(_ fault: SimFault) {
+        let host = correctHost()
+        let other = (host + 1 + world.rng.below(n - 1)) % n
+        let millis = world.rng.between(100, 3000)
+        started[fault, default: 0] += 1
+        world.trace.note("-", "fault \(fault.rawValue): " + describe(fault, host, other, millis))
+        let slot = world.slots[host]
+        switch fault {
+        case .kill:
+            world.crash(slot, powerLoss: false, why: "killed", restartAfter: millis)
+        case .powerLoss:
+            world.crash(slot, powerLoss: true, why: "lost power", restartAfter: millis)
+        case .crashAtStep:
+            slot.incarnation.countdown = world.rng.between(0, 40)
+            slot.plannedPowerLoss = world.scenario.powerLoss && world.rng.chance(0.5)
+        case .crashAllAtStep:
+            for s in world.slots where world.isCorrect(s.id) && s.isUp {
+                s.incarnation.countdown = world.rng.between(0, 40)
+                s.plannedPowerLoss = false
+            }
+        case .crashAtFsync:
+            slot.crashAtFlush = false
+        case .powerLossAtFsync:
+            slot.crashAtFlush = true
+        case .killAll, .powerLossAll:
+            for s in world.slots where world.isCorrect(s.id) {
+                world.crash(s, powerLoss: fault == .powerLossAll, why: "killed with every replica", restartAfter: world.rng.between(100, 1500))
+            }
+        case .wipe:
+            wiped = true
+            world.crash(slot, powerLoss: true, why: "disk replaced", restartAfter: nil)
+            slot.disk.wipe()
+            world.checker.forgetMessages(of: host)
+            world.schedule(after: millis) { [unowned world] in world.restart(slot) }
+        case .fullDisk:
+            slot.disk.full = true
+            world.schedule(after: millis) { [unowned world] in
+                slot.disk.full = false
+                if slot.hasFailed { world.crash(slot, powerLoss: false, why: "restarted by the operator after a full disk", restartAfter: 100) }
+            }
+        case .isolate:
+            for peer in 0..<n where peer != host { world.network.breakLink(host, peer, for: millis) }
+        case .split:
+            let group = Set((0..<n).filter { _ in world.rng.chance(0.5) })
+            for a in group { for b in 0..<n where !group.contains(b) { world.network.breakLink(a, b, for: millis) } }
+        case .blip:
+            world.network.breakLink(host, other, for: world.rng.between(50, 3000))
+        case .loss:
+            let p = [0.05, 0.2, 0.5][world.rng.below(3)]
+            onLinks(host) { $0.lossUntil = self.until(millis); $0.loss = p }
+        case .duplicate:
+            onLinks(host) { $0.duplicateUntil = self.until(millis); $0.duplicate = 0.3 }
+        case .reorder:
+            onLinks(host) { $0.reorderUntil = self.until(millis) }
+        case .delay:
+            let extra = world.rng.between(20, 500)
+            onLinks(host) { $0.delayUntil = self.until(millis); $0.delay = extra }
+        case .dropKind:
+            let kind = world.rng.pick(SimMessageKind.droppable)
+            let inbound = world.rng.chance(0.5)
+            for peer in 0..<n where peer != host {
+                let (from, to) = inbound ? (peer, host) : (host, peer)
+                world.network.update(from, to) { $0.dropUntil = self.until(millis); $0.dropKind = kind }
+            }
+            world.trace.note("-", "  dropping every \(kind.rawValue) \(inbound ? "to" : "from") vp\(host)")
+        case .clockStep:
+            world.crash(slot, powerLoss: false, why: "killed (its wall clock will be behind)", restartAfter: millis)
+            slot.clock.skewMillis -= Int64(world.rng.between(1_000, 120_000))
+        }
+    }
+
+    private func until(_ millis: Int) -> UInt64 { world.now + UInt64(millis) }
+
+    /// Both directions of every link of `host`.
+    private func onLinks(_ host: Int, _ change: (inout SimLink) -> Void) {
+        for peer in 0..<n where peer != host {
+            world.network.update(host, peer, change)
+            world.network.update(peer, host, change)
+        }
+    }
+
+    private func correctHost() -> Int {
+        let correct = (0..<n).filter(world.isCorrect)
+        return world.rng.pick(correct)
+    }
+
+    private func describe(_ fault: SimFault, _ host: Int, _ other: Int, _ millis: Int) -> String {
+        switch fault {
+        case .blip: return "vp\(host)-vp\(other)"
+        case .killAll, .powerLossAll, .split: return "\(millis) ms"
+        default: return "vp\(host) for \(millis) ms"
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Logging
+
+/// One simulated validator: its disk and clock, which outlive its process,
+/// and the process itself (a real `PBFTHost` over a real `PBFTReplica`) while
+/// it is up. Each boot rebuilds the replica from what the disk kept, as the
+/// real adapter does (`PBFTRecovery`).
+final class SimHostSlot {
+    let id: Int
+    let name: String
+    let disk = SimDisk()
+    let clock: SimClock
+    /// The millisecond within each tick at which this host ticks.
+    let tickPhase: Int
+    private(set) var incarnation = SimIncarnation(number: 0)
+    private(set) var host: PBFTHost?
+    private(set) var ledger: SimLedger?
+    private(set) var store: SimRecordStore?
+    /// When the writer's pending blocks are written and fsynced.
+    var flushAt: UInt64?
+    /// The next flush dies between the write and the fsync (true: with a power loss).
+    var crashAtFlush: Bool?
+    /// A crash planned at a step (`SimIncarnation.countdown`) loses power too.
+    var plannedPowerLoss = false
+
+    init(id: Int, clock: SimClock, tickPhase: Int) {
+        self.id = id
+        name = "vp\(id)"
+        self.clock = clock
+        self.tickPhase = tickPhase
+    }
+
+    var isUp: Bool { host != nil }
+
+    /// Starts a new process from the disk.
+    func boot(settings: PBFTHostSettings, txidWindow: Int, network: SimNetwork, trace: SimTrace) {
+        incarnation = SimIncarnation(number: incarnation.number + 1)
+        let blocks = disk.blocks
+        let decoded = blocks.map { (try? Protos_Block(serializedBytes: $0)) ?? Protos_Block() }
+        let records = disk.records
+        let (replica, assembler) = PBFTRecovery.recover(
+            id: UInt64(id), options: settings.options, txidWindow: txidWindow, height: UInt64(blocks.count),
+            lastHash: blocks.last.map(SHA256.hash) ?? [], previousHash: blocks.count >= 2 ? SHA256.hash(blocks[blocks.count - 2]) : [],
+            lastBlock: decoded.last, chainTxids: decoded.lazy.flatMap { $0.transactions.lazy.map(\.txid) }, records: records)
+        let ledger = SimLedger(disk: disk, incarnation: incarnation, blocksPerRequest: settings.blocksPerRequest)
+        let store = SimRecordStore(disk: disk, incarnation: incarnation)
+        let who = name
+        let logger = Logger(label: name) { _ in SimLogHandler(trace: trace, who: who) }
+        host = PBFTHost(settings: settings, replica: replica, assembler: assembler,
+                        network: SimCommunicator(host: id, network: network, incarnation: incarnation),
+                        clock: clock, ledger: ledger, records: store, signatures: nil, byzantine: nil,
+                        metrics: PBFTMetrics(), logger: logger)
+        self.ledger = ledger
+        self.store = store
+        flushAt = nil
+        crashAtFlush = nil
+        plannedPowerLoss = false
+        trace.note(name, "boot #\(incarnation.number): height \(blocks.count), \(records.count) records, view \(replica.view), h \(replica.lowWatermark), last executed \(replica.lastExecuted)")
+    }
+
+    /// The process dies (its queued blocks and unsent messages with it); a power loss takes the page cache too.
+    func crash(powerLoss: Bool) {
+        incarnation.kill()
+        host = nil
+        ledger = nil
+        store = nil
+        flushAt = nil
+        crashAtFlush = nil
+        if powerLoss { disk.powerLoss() }
+    }
+
+    /// The host stopped taking part (a record or block write failed): only a restart helps.
+    var hasFailed: Bool {
+        guard let host else { return false }
+        return host.storeFailure != nil || ledger?.failure != nil
+    }
+}

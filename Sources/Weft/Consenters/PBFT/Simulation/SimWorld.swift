@@ -1,0 +1,201 @@
+import Foundation
+
+/// One seed's world: N hosts, the network between them, their clients, the
+/// faults, the byzantine replica (if any) and the checker, all driven by one
+/// seeded random source and a simulated clock in milliseconds (10 to a tick).
+/// Nothing depends on the wall clock or on hashing order: same seed, same run.
+final class SimWorld {
+    let seed: UInt64
+    let options: SimulationOptions
+    let scenario: SimScenario
+    var rng: SimRandom
+    private(set) var now: UInt64 = 0
+    private(set) var tick = 0
+    let trace: SimTrace
+    private(set) var slots: [SimHostSlot] = []
+    private(set) var network: SimNetwork!
+    private(set) var checker: SimChecker!
+    private(set) var faults: SimFaults!
+    let clients: SimClients
+    let byzantine: SimByzantine?
+    let names: [String]
+    private var timers = TimerHeap()
+    private(set) var quiet = false
+
+    init(seed: UInt64, options: SimulationOptions) {
+        self.seed = seed
+        self.options = options
+        rng = SimRandom(seed: seed)
+        let scenario = SimScenario(replicas: options.replicas, rng: &rng)
+        self.scenario = scenario
+        trace = SimTrace(verbose: options.trace)
+        clients = SimClients(seed: seed)
+        names = (0..<options.replicas).map { "vp\($0)" }
+        byzantine = scenario.byzantineID.map {
+            SimByzantine(id: $0, lies: scenario.lies, censored: scenario.censored, n: options.replicas, seed: seed)
+        }
+        network = nil
+        checker = nil
+        faults = nil
+        trace.clockMillis = { [unowned self] in now }
+        network = SimNetwork(world: self, names: names)
+        checker = SimChecker(world: self, hosts: options.replicas)
+        faults = SimFaults(world: self)
+        for id in 0..<options.replicas {
+            let clock = SimClock(skewMillis: Int64(rng.between(-2000, 2000))) { [unowned self] in now }
+            slots.append(SimHostSlot(id: id, clock: clock, tickPhase: rng.below(10)))
+        }
+    }
+
+    var settings: PBFTHostSettings {
+        PBFTHostSettings(options: scenario.options, replicaNames: names, selfReplica: 0, maxTransactionBytes: 1 << 20,
+                         blocksPerRequest: scenario.blocksPerRequest, syncTimeoutTicks: scenario.syncTimeoutTicks)
+    }
+
+    func isUp(_ host: Int) -> Bool { slots[host].isUp }
+    func incarnation(of host: Int) -> Int { slots[host].incarnation.number }
+    func isCorrect(_ host: Int) -> Bool { byzantine?.id != host }
+
+    /// Runs `options.steps` ticks with faults and load, then `options.quietTicks` without faults, then checks.
+    func run() {
+        start()
+        advance(ticks: options.steps + options.quietTicks)
+        checker.finish()
+    }
+
+    /// Boots every host.
+    func start() {
+        trace.note("-", "seed \(seed): \(scenario)")
+        for slot in slots { boot(slot) }
+    }
+
+    /// Runs `ticks` more ticks (the faults stop after `options.steps` of them in all).
+    func advance(ticks: Int) {
+        for _ in 0..<ticks {
+            if tick == options.steps { enterQuiet() }
+            runTick()
+        }
+    }
+
+    private func runTick() {
+        for millisecond in 0..<10 {
+            now += 1
+            while let timer = timers.popDue(now: now) { timer() }
+            network.deliverDue()
+            for slot in slots where slot.tickPhase == millisecond && slot.isUp {
+                slot.host?.tick()
+                settle(slot)
+            }
+            for slot in slots where slot.isUp { flush(slot) }
+        }
+        tick += 1
+        if !quiet {
+            faults.step()
+            if rng.chance(scenario.requestRate) { submit(to: rng.below(slots.count)) }
+        } else if tick == options.steps + 50 {
+            for host in slots.indices where isCorrect(host) { submit(to: host) }
+        }
+        if let byzantine, tick % 50 == 0, isUp(byzantine.id), let replay = byzantine.unprompted() {
+            trace.note(names[byzantine.id], "replays an old VIEW-CHANGE")
+            network.broadcast(from: byzantine.id, replay)
+        }
+    }
+
+    func schedule(after millis: Int, _ action: @escaping () -> Void) { timers.insert(deadline: now + UInt64(max(1, millis)), action: action) }
+
+    // MARK: hosts
+
+    func boot(_ slot: SimHostSlot) {
+        var settings = self.settings
+        settings = PBFTHostSettings(options: settings.options, replicaNames: names, selfReplica: UInt64(slot.id),
+                                    maxTransactionBytes: settings.maxTransactionBytes, blocksPerRequest: settings.blocksPerRequest,
+                                    syncTimeoutTicks: settings.syncTimeoutTicks)
+        slot.boot(settings: settings, txidWindow: 100_000, network: network, trace: trace)
+        checker.observeChain(of: slot.id)
+    }
+
+    /// After every call into a host: a process that died on the way is taken down.
+    func settle(_ slot: SimHostSlot) {
+        guard slot.isUp, slot.incarnation.dead else { return }
+        crash(slot, powerLoss: slot.plannedPowerLoss, why: "crashed at a step", restartAfter: rng.between(200, 3000))
+    }
+
+    /// Kills `slot`'s process (and its page cache with a power loss); restarts it later unless `restartAfter` is nil.
+    func crash(_ slot: SimHostSlot, powerLoss: Bool, why: String, restartAfter: Int?) {
+        guard slot.isUp else { return }
+        slot.crash(powerLoss: powerLoss)
+        network.resetConnections(of: slot.id)
+        checker.observeChain(of: slot.id)
+        trace.note(slot.name, "\(why)\(powerLoss ? " (power loss: unsynced writes lost)" : ""); disk height \(slot.disk.blockCount)")
+        if let restartAfter { schedule(after: restartAfter) { [unowned self] in restart(slot) } }
+    }
+
+    func restart(_ slot: SimHostSlot) {
+        guard !slot.isUp else { return }
+        boot(slot)
+    }
+
+    /// The ledger writer's turn: write what is queued, fsync, report durable.
+    private func flush(_ slot: SimHostSlot) {
+        guard let ledger = slot.ledger, ledger.pending else { return }
+        guard let at = slot.flushAt else {
+            slot.flushAt = now + UInt64(rng.between(1, scenario.maxFsyncMillis))
+            return
+        }
+        guard now >= at else { return }
+        slot.flushAt = nil
+        ledger.write()
+        if let powerLoss = slot.crashAtFlush {
+            return crash(slot, powerLoss: powerLoss, why: "crashed between a write and its fsync", restartAfter: rng.between(200, 3000))
+        }
+        ledger.sync()
+        checker.observeChain(of: slot.id)
+        slot.host?.ledgerSettled()
+        settle(slot)
+    }
+
+    // MARK: messages and clients
+
+    func deliver(_ message: Message, kind: SimMessageKind, from: Int, to: Int) {
+        guard let host = slots[to].host else { return }
+        if let byzantine, byzantine.id == to, kind == .viewChange { byzantine.overheard(message) }
+        host.receive(message, from: PeerID(name: names[from]))
+        host.flush()   // one message, one burst: its records synced, then its sends
+        settle(slots[to])
+    }
+
+    /// A client sends a new transaction to `host` (if it is up and correct).
+    func submit(to host: Int) {
+        let slot = slots[host]
+        guard isCorrect(host), let process = slot.host else { return }
+        let (client, message) = clients.make(host: host, incarnation: slot.incarnation.number, at: now)
+        trace.detail(slot.name, "<- \(clients.requests.last!.txid) from \(client)")
+        process.receive(message, from: PeerID(name: client))
+        process.flush()
+        settle(slot)
+    }
+
+    func clientReceives(_ message: Message, client: String, from host: Int) {
+        guard let index = clients.record(message, client: client, at: now) else { return }
+        let answer = clients.requests[index].answers.last!
+        trace.detail(names[host], "-> \(answer.success ? "SUCCESS" : "FAILURE") \(answer.text) to \(client)")
+        checker.answered(index, by: host)
+    }
+
+    // MARK: the quiet phase
+
+    /// Faults stop: links heal, disks have room, every host is (re)started.
+    private func enterQuiet() {
+        quiet = true
+        trace.note("-", "faults stop: links healed, disks freed, every host restarted")
+        network.healAll()
+        timers = TimerHeap()
+        for slot in slots {
+            slot.disk.full = false
+            slot.crashAtFlush = nil
+            slot.incarnation.countdown = nil
+            if slot.hasFailed { crash(slot, powerLoss: false, why: "restarted by the operator after a failed write", restartAfter: nil) }
+            if !slot.isUp { restart(slot) }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import XCTest
+@testable import Weft
+
+/// The simulator's checker catches what it is for: planted violations of each
+/// property on a world that ran clean until then.
+final class SimCheckerTests: XCTestCase {
+    /// A short, fault-free run (seed 3's scenario draws no faults) with some blocks and answers.
+    private func cleanWorld() -> SimWorld {
+        let world = SimWorld(seed: 3, options: SimulationOptions(replicas: 4, steps: 300, quietTicks: 300))
+        world.start()
+        world.advance(ticks: 300)
+        XCTAssertEqual(world.checker.violations.map(\.description), [], "the run before the plant is clean")
+        XCTAssertGreaterThan(world.checker.canonical.count, 3)
+        return world
+    }
+
+    private func properties(_ world: SimWorld) -> Set<SimProperty> { Set(world.checker.violations.map(\.property)) }
+
+    private func block(_ transactions: [(txid: String, payload: Data)], after previous: [UInt8], sequence: UInt64) -> [UInt8] {
+        var block = Protos_Block()
+        block.previousBlockHash = Data(SHA256.hash(previous))
+        for (txid, payload) in transactions {
+            var tx = Protos_Transaction()
+            tx.txid = txid
+            tx.payload = payload
+            block.transactions.append(tx)
+        }
+        var metadata = Pbft_metadata()
+        metadata.seqNo = sequence
+        block.consensusMetadata = Data(PBFTEncoding.bytes(metadata))
+        return PBFTEncoding.bytes(block)
+    }
+
+    func testATamperedLedgerBreaksAgreement() {
+        let world = cleanWorld()
+        let disk = world.slots[1].disk
+        var blocks = disk.blocks
+        var tampered = try! Protos_Block(serializedBytes: blocks[2])
+        tampered.transactions[0].payload = Data("tampered".utf8)
+        blocks[2] = PBFTEncoding.bytes(tampered)
+        disk.wipe()
+        disk.writeBlocks(blocks)
+        world.checker.observeChain(of: 1)
+        XCTAssertEqual(properties(world), [.agreement])
+        XCTAssertTrue(world.checker.violations[0].detail.contains("vp1's block 2 differs"), "\(world.checker.violations)")
+    }
+
+    func testABlockWithATransactionNoClientSentBreaksValidity() {
+        let world = cleanWorld()
+        let disk = world.slots[2].disk
+        let forged = block([("forged-0@1.2", Data("made up".utf8))], after: disk.blocks.last!, sequence: 1_000)
+        disk.writeBlocks([forged])
+        world.checker.observeChain(of: 2)
+        XCTAssertEqual(properties(world), [.validity])
+    }
+
+    func testASuccessForAnotherTxidBreaksClientIntegrity() {
+        let world = cleanWorld()
+        let (client, _) = world.clients.make(host: 0, incarnation: world.slots[0].incarnation.number, at: world.now)
+        let someoneElses = world.clients.requests[0].txid
+        world.clientReceives(Responses.response(.success, someoneElses), client: client, from: 0)
+        XCTAssertEqual(properties(world), [.clientIntegrity])
+        XCTAssertTrue(world.checker.violations[0].detail.contains("SUCCESS for \(someoneElses)"))
+    }
+
+    func testASuccessBeforeTheBlockIsDurableBreaksClientIntegrity() {
+        let world = cleanWorld()
+        let (client, _) = world.clients.make(host: 0, incarnation: world.slots[0].incarnation.number, at: world.now)
+        let txid = world.clients.requests.last!.txid
+        world.clientReceives(Responses.response(.success, txid), client: client, from: 0)
+        XCTAssertEqual(properties(world), [.clientIntegrity])
+        XCTAssertTrue(world.checker.violations[0].detail.contains("not in its durable chain"))
+    }
+
+    func testTwoPreparesWithDifferentDigestsBreakNonEquivocation() {
+        let world = cleanWorld()
+        for digest in ["digest-a", "digest-b"] {
+            var prepare = Pbft_prepare()
+            prepare.view = 7
+            prepare.sequenceNumber = 99
+            prepare.batchDigest = digest
+            prepare.replicaID = 1
+            var message = Pbft_message()
+            message.prepare = prepare
+            world.checker.sent(from: 1, to: 2, kind: .prepare, inner: message, message: PBFTEnvelope.carrying(message)!)
+        }
+        XCTAssertEqual(properties(world), [.nonEquivocation])
+    }
+
+    func testAStaleCheckpointBreaksCheckpointHonesty() {
+        let world = cleanWorld()
+        var c = Pbft_checkpoint()
+        c.sequenceNumber = 1_000   // the chain is past height 1 by then
+        c.replicaID = 3
+        var info = Protos_BlockchainInfo()
+        info.height = 1
+        info.currentBlockHash = Data(SHA256.hash(world.checker.canonical[0]))
+        c.id = Data(PBFTEncoding.bytes(info)).base64EncodedString()
+        var message = Pbft_message()
+        message.checkpoint = c
+        world.checker.sent(from: 3, to: 0, kind: .checkpoint, inner: message, message: PBFTEnvelope.carrying(message)!)
+        world.advance(ticks: 300)   // into the quiet phase, so that finish() may ask for convergence
+        world.checker.finish()
+        XCTAssertEqual(properties(world), [.checkpointHonesty], "\(world.checker.violations)")
+    }
+
+    func testAHostThatNeverComesBackBreaksLiveness() {
+        let world = cleanWorld()
+        world.advance(ticks: 1)   // the quiet phase: no more faults
+        world.crash(world.slots[2], powerLoss: false, why: "killed for the test", restartAfter: nil)
+        world.advance(ticks: 200)
+        world.checker.finish()
+        XCTAssertEqual(properties(world), [.liveness], "\(world.checker.violations)")
+    }
+
+    func testLosingAnAcknowledgedBlockEverywhereBreaksDurability() {
+        let world = cleanWorld()
+        world.advance(ticks: 1)
+        for slot in world.slots {
+            world.crash(slot, powerLoss: false, why: "killed for the test", restartAfter: nil)
+            slot.disk.wipe()
+            world.restart(slot)
+        }
+        world.checker.finish()
+        XCTAssertTrue(properties(world).contains(.durability), "\(world.checker.violations)")
+    }
+}

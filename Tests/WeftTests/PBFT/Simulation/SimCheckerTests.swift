@@ -52,7 +52,8 @@ final class SimCheckerTests: XCTestCase {
         let forged = block([("forged-0@1.2", Data("made up".utf8))], after: disk.blocks.last!, sequence: 1_000)
         disk.writeBlocks([forged])
         world.checker.observeChain(of: 2)
-        XCTAssertEqual(properties(world), [.validity])
+        // Another replica may hold a (real) block at that height too: agreement may fire as well.
+        XCTAssertTrue(properties(world).contains(.validity), "\(world.checker.violations)")
     }
 
     func testASuccessForAnotherTxidBreaksClientIntegrity() {

@@ -33,11 +33,11 @@ extension Node {
         out.counter("weft_reactor_wakeups_total", "eventfd wake-ups of the reactor by the fan.", reactorWaker.kicks.load(ordering: .relaxed))
         out.gauge("weft_discovery_known_addresses", "Addresses discovery may dial.", discovery.known.count)
         out.gauge("weft_chain_height", "Blocks in the ledger.", Int(consenter.chainHeight))
+        fan.deliveryLatency.write(to: &out)
+        out.metric("weft_build_info", "gauge", "The version and commit of this build (value 1).",
+                   [("version=\"\(WeftVersion.text)\",commit=\"\(WeftVersion.commit)\",swift=\"\(WeftVersion.swift)\"", 1)])
+        ProcessMetrics.write(to: &out)
         var text = out.text
-        fan.deliveryLatency.write(to: &text)
-        text += "# HELP weft_build_info The version and commit of this build (value 1).\n# TYPE weft_build_info gauge\n"
-        text += "weft_build_info{version=\"\(WeftVersion.text)\",commit=\"\(WeftVersion.commit)\",swift=\"\(WeftVersion.swift)\"} 1\n"
-        ProcessMetrics.write(to: &text)
         consenter.writeMetrics(to: &text)
         return text
     }

@@ -28,7 +28,7 @@ extension LinkIO {
             flush(c)
         case .done:
             metrics.tlsHandshakes += 1
-            c.state = .awaitingHello
+            c.linkUp()
             logger.debug("TLS established", metadata: [
                 "address": "\(c.remoteAddress)", "direction": "\(c.direction.rawValue)",
                 "version": "\(tls.protocolVersion)", "cipher": "\(tls.cipherName)",

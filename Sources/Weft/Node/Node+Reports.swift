@@ -79,12 +79,12 @@ extension Node {
         if !failed.isEmpty {
             health["failed_checks"] = failed.map { ["component": $0.component, "reason": $0.reason] }
         }
-        return (failed.isEmpty, Node.json(health))
+        return (failed.isEmpty, OperationsJSON.encode(health))
     }
 
     /// /version.
     func versionJSON() -> String {
-        Node.json(["version": WeftVersion.text, "commit": WeftVersion.commit, "swift": WeftVersion.swift])
+        OperationsJSON.encode(["version": WeftVersion.text, "commit": WeftVersion.commit, "swift": WeftVersion.swift])
     }
 
     func peersJSON() -> String {
@@ -99,11 +99,6 @@ extension Node {
                 "bytesOut": c.bytesOut,
             ]
         }
-        return Node.json(["peer": name, "peers": list])
-    }
-
-    static func json(_ object: Any) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return OperationsJSON.encode(["peer": name, "peers": list])
     }
 }

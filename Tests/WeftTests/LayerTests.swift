@@ -63,6 +63,7 @@ final class LayerTests: XCTestCase {
             connection,
             ("Link/LinkIO.swift", "func pause(_ c: Connection) { c.paused = true }\n"),
             ("Node/Shutdown.swift", "func stop(_ c: Connection) {\n    if c.paused == true { c.bytesIn += 1 }\n    c.paused = false\n}\n"),
+            ("Client/Own.swift", "struct Own {\n    var paused: Bool\n    init() { self.paused = false }\n}\n"),
         ], typeFile: "Link/Connection.swift", ownerRoom: "Link")
         XCTAssertEqual(writes.map(\.description), [
             "Sources/Weft/Node/Shutdown.swift:2: sets bytesIn of Link/Connection.swift outside Link/ (one owner per connection)",
@@ -70,14 +71,16 @@ final class LayerTests: XCTestCase {
         ])
     }
 
-    /// The real tree with one upward use planted in it: the check names its file and line.
+    /// The real tree with one upward use planted in it: the check names its
+    /// file and line (and nothing else changes).
     func testAnUpwardUsePlantedInTheRealTreeIsReported() throws {
         let checker = LayerChecker(rule: try realRule())
         var files = try realSources()
+        let before = Set(checker.violations(in: files).map(\.description))
         let index = try XCTUnwrap(files.firstIndex { $0.path == "Link/Connection.swift" })
         let lines = files[index].text.split(separator: "\n", omittingEmptySubsequences: false).count
         files[index].text += "extension Connection { var engine: ConsensusHandler? { nil } }\n"
-        XCTAssertEqual(checker.violations(in: files).map(\.description), [
+        XCTAssertEqual(checker.violations(in: files).map(\.description).filter { !before.contains($0) }, [
             "Sources/Weft/Link/Connection.swift:\(lines): Link uses ConsensusHandler of Engine (Engine/ConsensusHandler.swift), which the rule does not allow",
         ])
     }

@@ -83,13 +83,17 @@ enum SwiftText {
         return (topLevel, all)
     }
 
-    /// Whether the line assigns `.member` (`x.member = `, `+=`, `-=`, `&+=`, `&-=`, `|=`).
+    /// Whether the line assigns `.member` (`x.member = `, `+=`, `-=`, `&+=`,
+    /// `&-=`, `|=`) of something other than `self` (a type's own property of
+    /// the same name).
     static func assigns(_ line: Substring, member: String) -> Bool {
         var rest = line[...]
         while let dot = rest.range(of: "." + member) {
+            let receiver = rest[..<dot.lowerBound].reversed().prefix(while: { $0.isLetter || $0.isNumber || $0 == "_" })
             var after = rest[dot.upperBound...]
             rest = after
             if let next = after.first, next.isLetter || next.isNumber || next == "_" { continue }
+            if String(receiver.reversed()) == "self" { continue }
             after = after.drop(while: { $0 == " " })
             for op in ["=", "+=", "-=", "&+=", "&-=", "|="] where after.hasPrefix(op) {
                 if op == "=" && after.dropFirst().first == "=" { continue }

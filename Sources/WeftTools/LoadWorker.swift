@@ -198,12 +198,8 @@ final class LoadWorker: @unchecked Sendable {
         var sent = 0
         let result: WriteQueue.FlushResult
         if let tls = c.tls {
-            var sealedAll = true
-            c.out.drain { sealedAll = tls.write($0) && sealedAll }
-            guard sealedAll else { fail(c, "TLS: cannot seal a record"); return }
-            while case let pending = tls.pendingOutput, pending > 0 {
-                c.sealed.append(upTo: pending) { tls.takeOutput(into: $0, count: pending) }
-            }
+            guard c.out.seal(into: tls) else { fail(c, "TLS: cannot seal a record"); return }
+            c.sealed.appendCiphertext(of: tls)
             result = c.sealed.flush(fd: c.fd, iovecs: iovecs, maxIovecs: 64, sent: &sent)
         } else {
             result = c.out.flush(fd: c.fd, iovecs: iovecs, maxIovecs: 64, sent: &sent)

@@ -79,7 +79,7 @@ private extension HelloDecision.Verdict {
 final class LinkTableTests: XCTestCase {
     private func connection(_ handle: ConnectionHandle, named name: String? = nil) -> Connection {
         let c = Connection(fd: -1, handle: handle, direction: .inbound, state: .awaitingHello, remoteAddress: "test")
-        if let name { c.peer = PeerInfo(id: PeerID(name: name), address: "127.0.0.1:1", type: .validator) }
+        if let name { c.identify(as: PeerInfo(id: PeerID(name: name), address: "127.0.0.1:1", type: .validator)) }
         return c
     }
 

@@ -66,8 +66,8 @@ public enum ConfigLoader {
             bool("peer.discovery.persist", true, "keep known addresses in <fileSystemPath>/discovery/peers", \.discovery.persist),
             duration("peer.discovery.connectTimeout", "3s", "a dial that has not connected by then fails", \.discovery.connectTimeoutNanos, range: ms...hour),
             string("peer.validator.consensus.plugin", "noops", "consenter: noops | pbft | echo") { (c: inout C, v: String) throws(ConfigError) in
-                guard ConsenterRegistry.names.contains(v) else {
-                    throw ConfigError(key: "peer.validator.consensus.plugin", reason: "'\(v)' is not one of \(ConsenterRegistry.names.joined(separator: ", "))")
+                guard ConsensusPlugins.names.contains(v) else {
+                    throw ConfigError(key: "peer.validator.consensus.plugin", reason: "'\(v)' is not one of \(ConsensusPlugins.names.joined(separator: ", "))")
                 }
                 c.consensus.plugin = v
             },

@@ -4,7 +4,7 @@ import Glibc
 
 /// Consenters by their `peer.validator.consensus.plugin` name.
 public enum ConsenterRegistry {
-    public static let names = ["noops", "pbft", "echo"]
+    public static let names = ConsensusPlugins.names
 
     public static func make(_ config: PeerConfig, logger: Logger = Logger(label: "weft")) throws -> Consenter {
         switch config.consensus.plugin {

@@ -16,13 +16,29 @@ final class ConsensusHandler: MessageHandler {
     @exclusivity(unchecked) private var pushedSinceNotify = 0
     /// Messages pushed; every 128th carries a clock reading for the delivery histogram.
     @exclusivity(unchecked) private var pushed: UInt32 = 0
+    /// Per connection slot: the generation of the connection whose peer the
+    /// fan has been given (with its first message); 0 for none. Generations
+    /// start at 1, so a slot's next connection is introduced afresh.
+    private let introduced: UnsafeMutablePointer<UInt32>
+    private let slotCount: Int
+    /// Per connection slot, with the reject policy: when its rejects were last logged.
+    private var rejectLogs: [UInt32: RejectLog] = [:]
 
-    init(ring: SPSCRing<InboundItem>, framePool: FramePool, fan: ConsensusFan, links: LinkIO, overflow: PeerConfig.Overflow) {
+    init(ring: SPSCRing<InboundItem>, framePool: FramePool, fan: ConsensusFan, links: LinkIO, overflow: PeerConfig.Overflow,
+         slotCount: Int) {
         self.ring = ring
         self.framePool = framePool
         self.fan = fan
         self.links = links
         overflowPolicy = overflow
+        self.slotCount = slotCount
+        introduced = .allocate(capacity: slotCount)
+        introduced.initialize(repeating: 0, count: slotCount)
+    }
+
+    deinit {
+        introduced.deinitialize(count: slotCount)
+        introduced.deallocate()
     }
 
     @inline(__always)
@@ -37,9 +53,11 @@ final class ConsensusHandler: MessageHandler {
         let message = Message(storage: framePool.copying(body: frame.body), header: frame.header)
         pushed &+= 1
         let sampledAt: UInt64 = pushed & 127 == 1 ? MonotonicClock.now() : 0
-        ring.pushAfterRoomCheck(InboundItem(message: consume message, handle: c.handle, introducing: c.introducedToFan ? nil : c.peerID,
+        let handle = c.handle
+        let known = introduced[Int(handle.slot)] == handle.generation
+        ring.pushAfterRoomCheck(InboundItem(message: consume message, handle: handle, introducing: known ? nil : c.peerID,
                                             sampledAt: sampledAt))
-        c.introducedToFan = true
+        if !known { introduced[Int(handle.slot)] = handle.generation }
         pushedSinceNotify &+= 1
         if pushedSinceNotify >= 64 { notifyFanIfPushed() }   // a long read: start the fan early
         return .handled
@@ -67,14 +85,18 @@ final class ConsensusHandler: MessageHandler {
                 let txid = (try? Protos_Transaction(serializedBytes: Array(frame.payload)))?.txid ?? "?"
                 links.send(Responses.response(.failure, "\(txid): message channel full, rejecting").storage, on: c)
             }
-            c.rejectsSinceLog += 1
+            let handle = c.handle
+            var log = rejectLogs[handle.slot].flatMap { $0.generation == handle.generation ? $0 : nil }
+                ?? RejectLog(generation: handle.generation)
+            log.sinceLog += 1
             let now = MonotonicClock.now()
-            if now - c.lastRejectLogAt >= 1_000_000_000 {   // at most one line per peer per second
-                let more = c.rejectsSinceLog - 1
+            if now - log.lastLoggedAt >= 1_000_000_000 {   // at most one line per peer per second
+                let more = log.sinceLog - 1
                 links.logger.warning("Message channel for \(c.name) full, rejecting\(more > 0 ? " (\(more) more since the last report)" : "")")
-                c.lastRejectLogAt = now
-                c.rejectsSinceLog = 0
+                log.lastLoggedAt = now
+                log.sinceLog = 0
             }
+            rejectLogs[handle.slot] = log
             return .handled
         }
     }

@@ -3,7 +3,7 @@ import Dispatch
 /// A consensus plug-in (Fabric's `consensus.Consenter`). All calls arrive on
 /// the fan's serial queue, in the order the messages arrived, so an
 /// implementation needs no locks of its own.
-public protocol Consenter: AnyObject, Sendable {
+public protocol Consenter: ChainHeightSource {
     /// Called once, on the fan queue, before any message.
     func start(_ context: FanContext) throws
     /// A CONSENSUS or CHAIN_TRANSACTION message and the peer that sent it.
@@ -19,8 +19,7 @@ public protocol Consenter: AnyObject, Sendable {
     /// Shutdown: every queued message has been delivered; finish what is
     /// pending (write blocks, answer clients) before returning.
     func stop()
-    /// The height of this peer's chain, for DISC_HELLO (any thread).
-    var chainHeight: UInt64 { get }
+    // `chainHeight`, for DISC_HELLO (any thread), comes from `ChainHeightSource`.
     /// What is wrong now, one short phrase each naming the check (for
     /// example `ledger: write failed: No space left on device`); empty when
     /// healthy. /healthz answers 503 with these (any thread).

@@ -29,12 +29,13 @@ final class LedgerWriter: @unchecked Sendable {
 
     /// The ledger's metrics, for a consenter's `writeMetrics` (any thread).
     func writeMetrics(to text: inout String) {
-        text += "# HELP weft_ledger_written_bytes_total Bytes appended to the block file (records with their headers).\n"
-        text += "# TYPE weft_ledger_written_bytes_total counter\nweft_ledger_written_bytes_total \(writtenBytes.load(ordering: .relaxed))\n"
-        text += "# HELP weft_ledger_write_failures_total Block writes or fsyncs that failed.\n"
-        text += "# TYPE weft_ledger_write_failures_total counter\nweft_ledger_write_failures_total \(failures.load(ordering: .relaxed))\n"
-        fsyncDuration.write(to: &text)
-        commitDuration.write(to: &text)
+        var out = PrometheusText()
+        out.counter("weft_ledger_written_bytes_total", "Bytes appended to the block file (records with their headers).",
+                    writtenBytes.load(ordering: .relaxed))
+        out.counter("weft_ledger_write_failures_total", "Block writes or fsyncs that failed.", failures.load(ordering: .relaxed))
+        fsyncDuration.write(to: &out)
+        commitDuration.write(to: &out)
+        text += out.text
     }
 
     /// Called on the ledger queue after outcomes were added.

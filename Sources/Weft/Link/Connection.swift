@@ -1,8 +1,14 @@
 import CWeftLinux
 import Glibc
 
-/// One TCP connection to a peer and everything the reactor knows of it.
+/// One TCP connection to a peer and everything the link layer knows of it.
 /// Owned by the reactor thread; nothing here is touched from another thread.
+///
+/// Only the link layer (Link/) writes it: the fields that say what the link
+/// is (its state, the peer it carries, why it closes) change only through
+/// the transitions below; the I/O bookkeeping is LinkIO's (LayerTests checks
+/// that no other folder assigns a field). The engine keeps its own
+/// per-connection state (ConsensusHandler, by slot).
 ///
 /// The mutable state is marked `@exclusivity(unchecked)`: only the reactor
 /// thread touches it, and never re-entrantly, so Swift's dynamic exclusivity
@@ -28,11 +34,11 @@ final class Connection {
     let fd: Int32
     let handle: ConnectionHandle
     let direction: Direction
-    @exclusivity(unchecked) var state: State
+    @exclusivity(unchecked) private(set) var state: State
     /// The address it was dialed at (outbound) or came from (inbound).
     let remoteAddress: String
     /// For outbound connections: the discovery entry that dialed it.
-    var dialedAddress: String?
+    let dialedAddress: String?
 
     @exclusivity(unchecked) var reader = FrameReader()
     @exclusivity(unchecked) var writes = WriteQueue()
@@ -53,32 +59,58 @@ final class Connection {
     @exclusivity(unchecked) var dirty = false
     @exclusivity(unchecked) var shutWrite = false
 
-    /// Known once the hello arrived.
-    var peer: PeerInfo?
-    @exclusivity(unchecked) var peerID: PeerID
-    /// The fan has been given `peerID` (with this connection's first message).
-    @exclusivity(unchecked) var introducedToFan = false
-    var closeCause: CloseCause?
-    var closeDetail = ""
+    /// Known once the hello arrived (the peer layer's decision, stored here).
+    private(set) var peer: PeerInfo?
+    @exclusivity(unchecked) private(set) var peerID: PeerID
+    private(set) var closeCause: CloseCause?
+    private(set) var closeDetail = ""
 
-    var establishedWallClock: Double = 0
+    private(set) var establishedWallClock: Double = 0
     @exclusivity(unchecked) var lastReceiveAt: UInt64
     @exclusivity(unchecked) var bytesIn = 0
     @exclusivity(unchecked) var bytesOut = 0
-    /// Rate limit for "Message channel for <id> full, rejecting".
-    var lastRejectLogAt: UInt64 = 0
-    var rejectsSinceLog = 0
 
-    init(fd: Int32, handle: ConnectionHandle, direction: Direction, state: State, remoteAddress: String) {
+    init(fd: Int32, handle: ConnectionHandle, direction: Direction, state: State, remoteAddress: String,
+         dialedAddress: String? = nil) {
         self.fd = fd
         self.handle = handle
         self.direction = direction
         self.state = state
         self.remoteAddress = remoteAddress
+        self.dialedAddress = dialedAddress
         peerID = PeerID(name: "", handle: handle)
         registeredEvents = state == .connecting ? Readiness.writable : Readiness.readable
         lastReceiveAt = MonotonicClock.now()
     }
+
+    // MARK: transitions (called by LinkIO only)
+
+    /// Connected and, with TLS, secured: frames may flow, the hello is next.
+    func linkUp() { state = .awaitingHello }
+
+    /// Connected, the TLS handshake begins.
+    func securing() { state = .securing }
+
+    /// The peer layer accepted the hello: the link carries `info`'s peer.
+    func identify(as info: PeerInfo) {
+        peer = info
+        peerID = info.id
+    }
+
+    /// The hello exchange is done (both hellos are out).
+    func establish(wallClock: Double) {
+        state = .established
+        establishedWallClock = wallClock
+    }
+
+    /// A goodbye is under way: input is dropped, the close comes once it is out.
+    func beginClosing(_ cause: CloseCause, detail: String) {
+        state = .closing
+        closeCause = cause
+        closeDetail = detail
+    }
+
+    func markClosed() { state = .closed }
 
     var name: String { peer?.name ?? "" }
     var displayName: String { peer?.name ?? "<no hello>" }

@@ -26,8 +26,8 @@ final class Dialer {
         do {
             // The socket's knobs before connect (a receive buffer set later does not change the window scale).
             let (fd, connected) = try Sockets.startConnect(to: address) { links.applyConnectionOptions($0) }
-            let c = Connection(fd: fd, handle: handle, direction: .outbound, state: .connecting, remoteAddress: name)
-            c.dialedAddress = name
+            let c = Connection(fd: fd, handle: handle, direction: .outbound, state: .connecting, remoteAddress: name,
+                               dialedAddress: name)
             links.metrics.dialed += 1
             links.adopt(c)
             if connected { links.finishConnect(c) }

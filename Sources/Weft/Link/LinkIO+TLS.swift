@@ -28,7 +28,7 @@ extension LinkIO {
             flush(c)
         case .done:
             metrics.tlsHandshakes += 1
-            c.state = .awaitingHello
+            c.linkUp()
             logger.debug("TLS established", metadata: [
                 "address": "\(c.remoteAddress)", "direction": "\(c.direction.rawValue)",
                 "version": "\(tls.protocolVersion)", "cipher": "\(tls.cipherName)",
@@ -104,14 +104,10 @@ extension LinkIO {
     func sealAndSend(_ c: Connection, sent: inout Int) -> WriteQueue.FlushResult {
         guard let tls = c.tls else { return .failed(EINVAL) }
         if tls.isEstablished {
-            var sealedAll = true
-            c.writes.drain { sealedAll = tls.write($0) && sealedAll }
-            guard sealedAll else { return .failed(EPROTO) }
+            guard c.writes.seal(into: tls) else { return .failed(EPROTO) }
             if c.state == .closing { tls.close() }           // close_notify after the DISC_DISCONNECT
         }
-        while case let pending = tls.pendingOutput, pending > 0 {
-            c.sealed.append(upTo: pending) { tls.takeOutput(into: $0, count: pending) }
-        }
+        c.sealed.appendCiphertext(of: tls)
         return c.sealed.flush(fd: c.fd, iovecs: iovecs, maxIovecs: maxIovecs, sent: &sent)
     }
 }

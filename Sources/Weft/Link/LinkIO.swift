@@ -1,4 +1,5 @@
 import CWeftLinux
+import Foundation
 import Glibc
 import Logging
 
@@ -58,9 +59,6 @@ final class LinkIO {
         iovecs.deallocate()
     }
 
-    /// Wires the peer layer above (once, before the loop runs).
-    func attach(_ peer: PeerLayer) { events.attach(peer) }
-
     /// Work left for the next turn: the loop must not block.
     var hasBacklog: Bool { !backlogged.isEmpty }
 
@@ -103,11 +101,11 @@ final class LinkIO {
             return
         }
         if tlsContext != nil {
-            c.state = .securing
+            c.securing()
             beginTLS(c, role: .client)       // the hello follows the TLS handshake
             return
         }
-        c.state = .awaitingHello
+        c.linkUp()
         events.linkReady(c)
     }
 
@@ -119,6 +117,17 @@ final class LinkIO {
         loop.schedule(afterNanos: delay) {
             if let c = table.connection(handle) { action(c) }
         }
+    }
+
+    // MARK: the peer a link carries
+
+    /// The peer layer accepted `c`'s hello from `info`'s peer (its own hello may still be queued).
+    func identify(_ c: Connection, as info: PeerInfo) { c.identify(as: info) }
+
+    /// The hello exchange is done: `c` is its peer's established link, found by name.
+    func establish(_ c: Connection) {
+        c.establish(wallClock: Date().timeIntervalSince1970)
+        table.establish(c, as: c.name)
     }
 
     // MARK: readiness
@@ -363,58 +372,5 @@ final class LinkIO {
             loop.modify(c.fd, events: wanted)
             c.registeredEvents = wanted
         }
-    }
-
-    // MARK: close
-
-    /// DISC_DISCONNECT with a reason, then close once it is out — after the
-    /// peer closed, or after a short linger. Input is discarded meanwhile so
-    /// the close never becomes a reset that destroys the reason in flight.
-    func disconnect(_ c: Connection, _ cause: CloseCause, reason: String, detail: String? = nil) {
-        guard c.state != .closing, c.state != .closed else { return }
-        // Before the link carries frames (connect or TLS handshake under way) there is no one to tell.
-        if c.state == .connecting || c.state == .securing { close(c, cause, detail: detail ?? reason); return }
-        c.state = .closing
-        c.closeCause = cause
-        c.closeDetail = detail ?? reason
-        c.paused = false
-        c.backlogged = false
-        c.reader.release()
-        send(Message(type: .discDisconnect, payload: Array(reason.utf8.prefix(256))).storage, on: c)
-        if c.state == .closed { return }
-        leaveByName(c)
-        flush(c)
-        schedule(for: c, afterNanos: policy.goodbyeLingerNanos) { [unowned self] c in
-            guard c.state == .closing else { return }
-            self.close(c, c.closeCause ?? .ioError, detail: c.closeDetail)
-        }
-    }
-
-    /// Closes at once. Logged once, counted by cause.
-    func close(_ c: Connection, _ cause: CloseCause, detail: String) {
-        guard c.state != .closed else { return }
-        let wasEstablished = c.state == .established
-        let final = c.closeCause ?? cause
-        c.state = .closed
-        leaveByName(c)
-        loop.unregister(c.fd)
-        Syscall.close(c.fd)
-        c.reader.release()
-        c.writes.removeAll()
-        c.sealed.removeAll()
-        c.tls = nil
-        table.remove(c)
-        metrics.closed[final, default: 0] += 1
-        let level: Logger.Level = shuttingDown || final == .peerClosed || final == .peerDisconnect ? .info : .warning
-        logger.log(level: level, "closed \(c.displayName) (\(c.peer?.address ?? c.remoteAddress)): \(detail.isEmpty ? final.rawValue : detail)",
-                   metadata: ["peer": "\(c.displayName)", "address": "\(c.peer?.address ?? c.remoteAddress)",
-                              "direction": "\(c.direction.rawValue)", "cause": "\(final.rawValue)"])
-        events.closed(c, cause: final, wasEstablished: wasEstablished)
-    }
-
-    /// An established peer stops being one (closing): out of the by-name
-    /// index, and the layer above is told, so broadcasts skip it.
-    private func leaveByName(_ c: Connection) {
-        if table.leave(c) { events.left(c) }
     }
 }

@@ -41,7 +41,6 @@ extension Node {
         router.drain()
 
         for c in links.table.all where c.carriesFrames {
-            c.paused = false
             links.disconnect(c, .shutdown, reason: "shutting down")
         }
         links.flushDirty()

@@ -108,14 +108,14 @@ public final class Node: @unchecked Sendable {
         fan = ConsensusFan(consenter: consenter, inbound: inbound, communicator: communicator,
                            reactorWaker: reactorWaker, slotCount: slots, label: "weft.consensus-fan")
         consensusHandler = ConsensusHandler(ring: inbound, framePool: framePool, fan: fan, links: links,
-                                            overflow: config.consensus.overflow)
+                                            overflow: config.consensus.overflow, slotCount: slots)
         router = OutboundRouter(outbound: outbound, links: links, framePool: framePool)
 
         peerHandler = PeerHandler(links: links, discovery: discovery)
         peerLayer = PeerLayer(links: links, directory: directory, discovery: discovery,
-                              chain: HandlerChain(consensusHandler, peerHandler), consenter: consenter,
+                              chain: HandlerChain(consensusHandler, peerHandler), chainHeight: consenter,
                               identity: identity, logger: logger)
-        links.attach(peerLayer)
+        links.events.attach(peerLayer)
 
         if !config.operationsListenAddress.isEmpty {
             operations = try OperationsServer(node: self, address: config.operationsListenAddress)

@@ -49,13 +49,21 @@ public final class MetricHistogram: Sendable {
 
     /// The histogram in Prometheus text exposition format.
     public func write(to text: inout String) {
+        var out = PrometheusText()
+        write(to: &out)
+        text += out.text
+    }
+
+    func write(to out: inout PrometheusText) {
         let s = state.withLock { $0 }
-        text += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+        out.header(name, "histogram", help)
         var cumulative = 0
         for (i, bound) in bounds.enumerated() {
             cumulative += s.counts[i]
-            text += "\(name)_bucket{le=\"\(bound)\"} \(cumulative)\n"
+            out.sample(name + "_bucket", labels: "le=\"\(bound)\"", String(cumulative))
         }
-        text += "\(name)_bucket{le=\"+Inf\"} \(s.count)\n\(name)_sum \(s.sum)\n\(name)_count \(s.count)\n"
+        out.sample(name + "_bucket", labels: "le=\"+Inf\"", String(s.count))
+        out.sample(name + "_sum", String(s.sum))
+        out.sample(name + "_count", String(s.count))
     }
 }

@@ -32,6 +32,6 @@ struct OperationsAccess {
         case .refused(let reason): why += "; the one presented was refused: \(reason)"
         case .verified: break
         }
-        return ("403 Forbidden", "application/json", Node.json(["error": why]))
+        return ("403 Forbidden", "application/json", OperationsJSON.encode(["error": why]))
     }
 }

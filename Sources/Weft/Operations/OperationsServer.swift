@@ -93,9 +93,9 @@ final class OperationsServer: EventHandler {
         let json = "application/json"
         if route == "/logspec" {
             switch method {
-            case "GET": return ("200 OK", json, Node.json(["spec": WeftLogging.level.rawValue]))
+            case "GET": return ("200 OK", json, OperationsJSON.encode(["spec": WeftLogging.level.rawValue]))
             case "PUT": return putLogSpec(body)
-            default: return ("405 Method Not Allowed", json, Node.json(["error": "/logspec takes GET or PUT"]))
+            default: return ("405 Method Not Allowed", json, OperationsJSON.encode(["error": "/logspec takes GET or PUT"]))
             }
         }
         guard method == "GET" else { return ("405 Method Not Allowed", "text/plain", "\(route): only GET\n") }
@@ -115,10 +115,10 @@ final class OperationsServer: EventHandler {
         let json = "application/json"
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
               let spec = object["spec"] as? String else {
-            return ("400 Bad Request", json, Node.json(["error": "the body must be JSON like {\"spec\":\"debug\"}"]))
+            return ("400 Bad Request", json, OperationsJSON.encode(["error": "the body must be JSON like {\"spec\":\"debug\"}"]))
         }
         guard let level = LogLevels.parse(spec.trimmingCharacters(in: .whitespaces)) else {
-            return ("400 Bad Request", json, Node.json(["error": "'\(spec)' is not a log level (trace, debug, info, notice, warning, error, critical)"]))
+            return ("400 Bad Request", json, OperationsJSON.encode(["error": "'\(spec)' is not a log level (trace, debug, info, notice, warning, error, critical)"]))
         }
         let before = WeftLogging.level
         WeftLogging.level = level

@@ -4,7 +4,7 @@ import Glibc
 /// Prometheus's standard process metrics (the names client libraries use),
 /// read from /proc at scrape time.
 enum ProcessMetrics {
-    static func write(to text: inout String) {
+    static func write(to out: inout PrometheusText) {
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
         if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
@@ -13,19 +13,19 @@ enum ProcessMetrics {
             let fields = stat[close.upperBound...].split(separator: " ")
             func field(_ number: Int) -> Double { fields.count > number - 3 ? Double(fields[number - 3]) ?? 0 : 0 }
             let cpu = (field(14) + field(15)) / ticks             // utime + stime
-            gauge(&text, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", cpu)
-            gauge(&text, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", field(23))
-            gauge(&text, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", field(24) * pageSize)
+            out.real("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", cpu)
+            out.real("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", field(23))
+            out.real("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", field(24) * pageSize)
             if let boot = bootTime() {
-                gauge(&text, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
-                      boot + field(22) / ticks)
+                out.real("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
+                     boot + field(22) / ticks)
             }
         }
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count).map { max(0, $0 - 1) } ?? 0
-        gauge(&text, "process_open_fds", "gauge", "Number of open file descriptors.", Double(fds))
+        out.real("process_open_fds", "gauge", "Number of open file descriptors.", Double(fds))
         var limit = rlimit()
         if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 {
-            gauge(&text, "process_max_fds", "gauge", "Maximum number of open file descriptors.", Double(limit.rlim_cur))
+            out.real("process_max_fds", "gauge", "Maximum number of open file descriptors.", Double(limit.rlim_cur))
         }
     }
 
@@ -34,10 +34,5 @@ enum ProcessMetrics {
         guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
               let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }) else { return nil }
         return Double(line.dropFirst(6).trimmingCharacters(in: .whitespaces))
-    }
-
-    private static func gauge(_ text: inout String, _ name: String, _ type: String, _ help: String, _ value: Double) {
-        let formatted = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
-        text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(formatted)\n"
     }
 }

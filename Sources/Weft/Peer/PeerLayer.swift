@@ -12,18 +12,18 @@ final class PeerLayer {
     private let discovery: Discovery
     private let chain: HandlerChain
     /// Asked for the chain height that goes in our DISC_HELLO (as Fabric's peer asks its ledger).
-    private let consenter: Consenter
+    private let chainHeight: ChainHeightSource
     private let identity: SelfIdentity
     private let logger: Logger
     @exclusivity(unchecked) private var cachedHello: (height: UInt64, frame: FrameStorage)?
 
-    init(links: LinkIO, directory: PeerDirectory, discovery: Discovery, chain: HandlerChain, consenter: Consenter,
+    init(links: LinkIO, directory: PeerDirectory, discovery: Discovery, chain: HandlerChain, chainHeight: ChainHeightSource,
          identity: SelfIdentity, logger: Logger) {
         self.links = links
         self.directory = directory
         self.discovery = discovery
         self.chain = chain
-        self.consenter = consenter
+        self.chainHeight = chainHeight
         self.identity = identity
         self.logger = logger
     }
@@ -101,13 +101,10 @@ final class PeerLayer {
         }
         let info = PeerInfo(id: PeerID(name: peerName, handle: c.handle), address: endpoint.address, type: endpoint.type,
                             certificate: c.tls?.peerCertificateDER)
-        c.peer = info
-        c.peerID = info.id
+        links.identify(c, as: info)
         if c.direction == .inbound { links.send(helloFrame(), on: c) }
         if c.state == .closed { return }
-        c.state = .established
-        c.establishedWallClock = Date().timeIntervalSince1970
-        links.table.establish(c, as: peerName)
+        links.establish(c)
         directory.established(info)
         links.metrics.established += 1
         logger.info("established \(peerName)", metadata: [
@@ -137,7 +134,7 @@ final class PeerLayer {
 
     /// Our DISC_HELLO frame (re-encoded only when the chain height changed).
     private func helloFrame() -> FrameStorage {
-        let height = consenter.chainHeight
+        let height = chainHeight.chainHeight
         if let cached = cachedHello, cached.height == height { return cached.frame }
         var hello = Protos_HelloMessage()
         hello.peerEndpoint = identity.endpoint

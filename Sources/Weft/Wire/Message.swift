@@ -37,24 +37,13 @@ public struct Message: @unchecked Sendable {
 
     /// A message with just a type and a payload: encoded by hand, no swift-protobuf.
     public init(type: Protos_Message.TypeEnum, payload: some Collection<UInt8>) {
-        let rawType = UInt64(UInt32(bitPattern: Int32(truncatingIfNeeded: type.rawValue)))
-        let typeBytes = rawType == 0 ? 0 : 1 + ProtoEncoding.varintSize(rawType)
-        let payloadHeader = payload.isEmpty ? 0 : 1 + ProtoEncoding.varintSize(UInt64(payload.count))
-        let total = typeBytes + payloadHeader + payload.count
+        let total = MessageFrame.bodySize(type: type, payloadCount: payload.count)
         let storage = FrameStorage.make(bodyCount: total) { out in
-            var at = 0
-            if rawType != 0 {
-                out[at] = 0x08; at += 1
-                at = ProtoEncoding.putVarint(rawType, into: out, at: at)
-            }
-            if !payload.isEmpty {
-                out[at] = 0x1a; at += 1
-                at = ProtoEncoding.putVarint(UInt64(payload.count), into: out, at: at)
-                UnsafeMutableRawBufferPointer(rebasing: out[at...]).copyBytes(from: payload)
-            }
+            let at = MessageFrame.writeFields(type: type, payloadCount: payload.count, into: out)
+            if !payload.isEmpty { UnsafeMutableRawBufferPointer(rebasing: out[at...]).copyBytes(from: payload) }
         }
         let header = MessageHeader(rawType: Int32(truncatingIfNeeded: type.rawValue),
-                                   payloadOffset: typeBytes + payloadHeader, payloadCount: payload.count)
+                                   payloadOffset: total - payload.count, payloadCount: payload.count)
         self.init(storage: storage, header: header)
     }
 

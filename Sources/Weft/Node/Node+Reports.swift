@@ -33,12 +33,12 @@ extension Node {
         out.counter("weft_reactor_wakeups_total", "eventfd wake-ups of the reactor by the fan.", reactorWaker.kicks.load(ordering: .relaxed))
         out.gauge("weft_discovery_known_addresses", "Addresses discovery may dial.", discovery.known.count)
         out.gauge("weft_chain_height", "Blocks in the ledger.", Int(consenter.chainHeight))
-        var text = out.text
-        fan.deliveryLatency.write(to: &text)
-        text += "# HELP weft_build_info The version and commit of this build (value 1).\n# TYPE weft_build_info gauge\n"
+        fan.deliveryLatency.write(to: &out)
         // Prometheus' *_build_info convention: the version and the commit only (the Swift version is in /version).
-        text += "weft_build_info{version=\"\(WeftVersion.text)\",commit=\"\(WeftVersion.commit)\"} 1\n"
-        ProcessMetrics.write(to: &text)
+        out.metric("weft_build_info", "gauge", "The version and commit of this build (value 1).",
+                   [("version=\"\(WeftVersion.text)\",commit=\"\(WeftVersion.commit)\"", 1)])
+        ProcessMetrics.write(to: &out)
+        var text = out.text
         consenter.writeMetrics(to: &text)
         return text
     }
@@ -80,13 +80,13 @@ extension Node {
         if !failed.isEmpty {
             health["failed_checks"] = failed.map { ["component": $0.component, "reason": $0.reason] }
         }
-        return (failed.isEmpty, Node.json(health))
+        return (failed.isEmpty, OperationsJSON.encode(health))
     }
 
     /// /version: Fabric 1.4's `{"Version","CommitSHA"}`, and Weft's own fields beside them.
     func versionJSON() -> String {
-        Node.json(["Version": WeftVersion.text, "CommitSHA": WeftVersion.commit,
-                   "version": WeftVersion.text, "commit": WeftVersion.commit, "swift": WeftVersion.swift])
+        OperationsJSON.encode(["Version": WeftVersion.text, "CommitSHA": WeftVersion.commit,
+                               "version": WeftVersion.text, "commit": WeftVersion.commit, "swift": WeftVersion.swift])
     }
 
     func peersJSON() -> String {
@@ -101,11 +101,6 @@ extension Node {
                 "bytesOut": c.bytesOut,
             ]
         }
-        return Node.json(["peer": name, "peers": list])
-    }
-
-    static func json(_ object: Any) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return OperationsJSON.encode(["peer": name, "peers": list])
     }
 }

@@ -24,7 +24,7 @@ public enum ReadyFile {
             "operations": node.operationsAddress.map { $0.description as Any } ?? NSNull(),
             "rest": node.restAddress.map { $0.description as Any } ?? NSNull(),
         ]
-        return Node.json(object)
+        return OperationsJSON.encode(object)
     }
 
     /// Writes `text` to `path` atomically (temporary file, fsync, rename).

@@ -7,7 +7,7 @@ let package = Package(
     products: [
         // The embeddable peer: reactor, wire codec, mesh, consenter protocols.
         .library(name: "Weft", targets: ["Weft"]),
-        // The same library as an archive, for the fuzz target (scripts/fuzz.sh).
+        // The same library as an archive, for the fuzz target (scripts/dev/fuzz.sh).
         .library(name: "WeftStatic", type: .static, targets: ["Weft"]),
         .executable(name: "weft", targets: ["weft"]),
     ],

@@ -1,5 +1,5 @@
 // libFuzzer target: the frame decoder and the hello checks, on arbitrary bytes.
-// Built and run by scripts/fuzz.sh (swiftc -sanitize=fuzzer,address).
+// Built and run by scripts/dev/fuzz.sh (swiftc -sanitize=fuzzer,address).
 //
 // Properties checked (a violation crashes, which libFuzzer reports):
 // - splitting the input at any point gives the same frames as reading it whole;

@@ -1,2 +1,2 @@
-// scripts/package.sh stamps the commit into its copy of the sources; the working tree keeps `dev`.
+// scripts/release/package.sh stamps the commit into its copy of the sources; the working tree keeps `dev`.
 let buildCommit = "dev"

@@ -15,7 +15,7 @@ struct TestnetCommand: ParsableCommand {
         --id-domain client.weft). Keys are EC P-256, made by this binary through libcrypto. --out/README.md \
         says what to copy where and how to start and check it. --hosts gives one host:port per validator, or \
         one for all; validators sharing a host get consecutive peer, operations and REST ports. This replaces \
-        scripts/gen-certs.sh for deployments. Exit 2 on a bad argument or an --out folder that is not empty.
+        scripts/cluster/gen-certs.sh for deployments. Exit 2 on a bad argument or an --out folder that is not empty.
         """)
 
     @Option(help: "Number of validators (PBFT: at least 4).") var validators: Int?

@@ -1,5 +1,5 @@
 // The doorbell's two-thread stress, built with -O on its own by
-// scripts/doorbell-stress.sh (the store-buffering window is a few
+// scripts/bench/doorbell-stress.sh (the store-buffering window is a few
 // instructions wide: a debug build rarely opens it). The fan's pattern: the
 // consumer runs only when scheduled, drains, announces it is idle, checks
 // once more; the producer pushes and rings. Every round ends with both sides

@@ -1,7 +1,7 @@
 import COpenSSL
 
 /// A self-signed CA made in-process through libcrypto (no `openssl` command),
-/// and the certificates it issues: what scripts/gen-certs.sh made, for
+/// and the certificates it issues: what scripts/cluster/gen-certs.sh made, for
 /// `weft testnet`. Keys are EC P-256; every leaf is good for TLS server and
 /// client use (peers dial and accept), names its holder in CN and in the
 /// subject-alternative names given.

@@ -1,7 +1,7 @@
-/// A validator's systemd unit in a testnet: scripts/weft.service (the
+/// A validator's systemd unit in a testnet: deploy/weft.service (the
 /// packaged unit) but for one validator whose folder is its state directory,
 /// /var/lib/weft/vp<i>, so several validators can share a host. A test keeps
-/// every other line equal to scripts/weft.service.
+/// every other line equal to deploy/weft.service.
 public enum ValidatorUnit {
     public static func text(for validator: ValidatorPlacement, in plan: TestnetPlan) -> String {
         let folder = TestnetLayout.installFolder(validator)
@@ -67,6 +67,6 @@ public enum ValidatorUnit {
         """
     }
 
-    /// The same start timeout as scripts/weft.service (the measurement is stated there).
+    /// The same start timeout as deploy/weft.service (the measurement is stated there).
     static let startTimeoutLine = "TimeoutStartSec=180"
 }

@@ -1,15 +1,14 @@
 import Foundation
 import Weft
 
-/// A CA and certificates made by scripts/gen-certs.sh in a fresh folder.
+/// A CA and certificates made by scripts/cluster/gen-certs.sh in a fresh folder.
 struct TestCertificates {
     let dir: String
     var caFile: String { dir + "/ca.pem" }
 
     init(names: [String], caName: String = "Weft test CA") throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("weft-certs-\(UUID().uuidString.prefix(8))").path
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/gen-certs.sh").path
+        let script = RepoRoot.url.appendingPathComponent("scripts/cluster/gen-certs.sh").path
         let result = try runProcess("/bin/bash", [script, "--out", dir, "--days", "2", "--ca-name", caName] + names)
         guard result.status == 0 else { throw TestFailure("gen-certs.sh failed: \(result.output)") }
     }

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import XCTest
 
-/// Network namespaces as hosts, as scripts/netns-cluster.sh makes them: each
+/// Network namespaces as hosts, as scripts/cluster/netns-cluster.sh makes them: each
 /// with one address on a /24, joined by a bridge that lives in a namespace of
 /// its own, so the machine's own interfaces and routes are never touched.
 /// `init` throws XCTSkip (with the reason) where namespaces cannot be made

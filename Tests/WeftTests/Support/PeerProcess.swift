@@ -115,7 +115,7 @@ final class PeerProcess: @unchecked Sendable {   // immutable but for the addres
 }
 
 /// How much longer the bounded waits of the test support may take:
-/// WEFT_TEST_TIME_SCALE (a number, default 1). scripts/sanitize.sh sets it,
+/// WEFT_TEST_TIME_SCALE (a number, default 1). scripts/dev/sanitize.sh sets it,
 /// since instrumented code (the tests and the peers they start) is several
 /// times slower; the normal suite keeps its bounds.
 let testTimeScale: Double = {

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+set -euo pipefail
+USAGE=$(cat <<'EOF'
+Committed transactions per second through N validators on this machine:
+PBFT beside noops, in the same run. Each validator gets its own `weft load
+--mode tx` client process (the connections split evenly), so every
+validator receives and spreads client transactions; a transaction counts
+once its RESPONSE SUCCESS came back, i.e. once its block is fsynced on the
+validator that received it. Prints a Markdown table; writes
+results/bench-pbft-<time>.md and the raw JSON of every client.
+
+  scripts/bench/bench-pbft.sh [--validators N] [--connections C] [--window W] [--duration S]
+                        [--batchsize B] [--consensus "pbft noops"] [--size BYTES]
+    --validators N   validators vp0..vp<N-1> (default 4; f = (N-1)/3)
+    --connections C  client connections in all (default 16)
+    --window W       transactions in flight per connection (default 256)
+    --duration S     measured seconds per run (default 10, after 2 s of warm-up)
+    --batchsize B    pbft.general.batchsize and noops blockSize (default 500)
+    --consensus L    the consenters to measure, in order (default "pbft noops")
+    --size BYTES     transaction payload bytes (default 128)
+    --tls            mutual TLS 1.3 on every link and client (certificates from gen-certs.sh; with
+                     TLS, PBFT's VIEW-CHANGEs are signed)
+    --view-change    after the measured run, SIGKILL the primary (vp0) and time the first commit in a
+                     new view on vp1 (under a small load); PBFT only
+Also measured: time to the full mesh, RSS per validator (mean and max of process_resident_memory_bytes
+after the run), and summed over the validators: messages rejected by the overflow policy
+(weft_messages_rejected_total: 0 with the default backpressure), backpressure pauses
+(weft_ring_full_total), consenter sends to peers that had gone (weft_outbound_dropped_total: e.g.
+answers to clients that ended) and PBFT's own drops (weft_pbft_messages_dropped_total: duplicates,
+outside the watermarks, ...); one JSON object per consenter is appended to results/bench-pbft-scale.jsonl.
+WEFT_BIN=path runs that binary instead of this tree's release build. Each validator listens on a port of
+its own choosing (port 0), read from its ready file (--ready-file).
+EOF
+)
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
+lib_help "$@"
+n=4 conns=16 window=256 dur=10 batch=500 consensus="pbft noops" size=128 viewchange=0 tls=0
+positive() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || lib_die "$1 must be a positive number, not '$2'"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --validators|--connections|--window|--duration|--batchsize|--consensus|--size) [ $# -ge 2 ] || lib_die "$1 needs a value" ;;&
+    --validators|--connections|--window|--duration|--batchsize|--size) positive "$1" "$2" ;;&
+    --validators) n=$2; shift 2 ;;
+    --connections) conns=$2; shift 2 ;;
+    --window) window=$2; shift 2 ;;
+    --duration) dur=$2; shift 2 ;;
+    --batchsize) batch=$2; shift 2 ;;
+    --consensus) consensus=$2; shift 2 ;;
+    --size) size=$2; shift 2 ;;
+    --view-change) viewchange=1; shift ;;
+    --tls) tls=1; shift ;;
+    *) lib_die "unknown argument '$1'" ;;
+  esac
+done
+[ "$conns" -ge "$n" ] || lib_die "--connections $conns: need at least one connection per validator ($n)"
+root=$lib_root
+# Set once, so that lib_start_peer does not run the build again for every validator.
+WEFT_BIN=$(lib_weft)
+bin=$WEFT_BIN
+mkdir -p "$root/results"
+stamp=$(date +%Y%m%d-%H%M%S)
+out=$root/results/bench-pbft-$stamp.md
+work=$(mktemp -d /tmp/weft-bench-pbft.XXXXXX)
+tlsload=()
+if [ $tls = 1 ]; then
+  names=()
+  for i in $(seq 0 $((n - 1))); do names+=("vp$i"); done
+  "$root/scripts/cluster/gen-certs.sh" --out "$work/certs" "${names[@]}" >/dev/null
+  tlsload=(--id-domain load.weft --tls-cert "$work/certs/load.pem" --tls-key "$work/certs/load.key" --tls-root-cert "$work/certs/ca.pem")
+fi
+# The validators of the consenter being measured (lib.sh also stops them at exit).
+pids=()
+stop_peers() {
+  if [ ${#pids[@]} -gt 0 ]; then
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
+  pids=()
+}
+
+# Starts vp0..vp<N-1> with consenter $1, each on port 0 (vp0 first: the others' root node); the ports
+# they got, read from their ready files, in listen[] and ops[].
+start_validators() {
+  local plugin=$1 i began
+  began=$(date +%s.%N)
+  listen=() ops=()
+  for i in $(seq 0 $((n - 1))); do
+    # Port 0: lib_start_peer reads the ports from the ready file; info logs each connection once.
+    local args=(--peer-id "vp$i" --ops-listen 127.0.0.1:0
+                --data-dir "$work/$plugin/vp$i" --consensus "$plugin" --log-level info
+                --set peer.discovery.persist=false
+                --set "pbft.general.N=$n" --set "pbft.general.f=$(((n - 1) / 3))" --set "pbft.general.batchsize=$batch"
+                --set "peer.validator.consensus.noops.blockSize=$batch")
+    [ "$i" -gt 0 ] && args+=(--root-node "127.0.0.1:${listen[0]}")
+    [ $tls = 1 ] && args+=(--tls --tls-cert "$work/certs/vp$i.pem" --tls-key "$work/certs/vp$i.key" --tls-root-cert "$work/certs/ca.pem")
+    lib_start_peer "$work/$plugin-vp$i.log" "${args[@]}"
+    pids+=("$lib_peer_pid") listen+=("$lib_peer_port") ops+=("$lib_peer_ops_port")
+  done
+  if ! lib_wait_for $((60 + 2 * n)) full_mesh; then
+    echo "bench-pbft: the $plugin mesh of $n did not form within $((60 + 2 * n)) s (logs in $work)" >&2
+    exit 1
+  fi
+  mesh_s=$(python3 -c "import time; print(f'{time.time() - $began:.1f}')")
+}
+# Every validator has the other n-1 established; one that exited ends the run.
+full_mesh() {
+  local i count
+  for i in $(seq 0 $((n - 1))); do
+    kill -0 "${pids[$i]}" 2>/dev/null || { echo "bench-pbft: vp$i exited at start: $(tail -3 "$work/$plugin-vp$i.log")" >&2; exit 1; }
+  done
+  for i in $(seq 0 $((n - 1))); do
+    count=$(curl -s "http://127.0.0.1:${ops[$i]}/metrics" 2>/dev/null | sed -n 's/^weft_peers_established \([0-9]*\)$/\1/p' || true)
+    [ "${count:-0}" -ge $((n - 1)) ] || return 1
+  done
+}
+
+metric() { curl -s "http://127.0.0.1:$1/metrics" | sed -n "s/^$2 \([0-9.e+]*\)$/\1/p" || true; }
+# The sum of a metric over its labels (0 if absent).
+metric_sum() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m || index($1, m "{") == 1 { s += $2 } END { printf "%d\n", s }' || echo 0; }
+
+{
+  echo "# PBFT beside noops, $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  echo "$n validators on 127.0.0.1$([ $tls = 1 ] && echo ", TLS 1.3 on every link") ($(nproc) cores), $conns client connections in all (one weft load per validator)," \
+       "window $window, payload $size B, batch $batch, ${dur} s measured."
+  echo
+  echo "| consenter | committed tx/s | p50 ms | p99 ms | acknowledged | failed | height (vp0) | mesh s | RSS MB mean/max | rejected | ring-full pauses | sends to gone peers | PBFT drops | new view s |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+} >"$out"
+
+per=$((conns / n))
+for plugin in $consensus; do
+  echo "bench-pbft: $plugin, $n validators" >&2
+  start_validators "$plugin"
+  loads=()
+  for i in $(seq 0 $((n - 1))); do
+    "$bin" load --mode tx --target "127.0.0.1:${listen[$i]}" -c "$per" -w "$window" -s "$size" -d "$dur" --warmup 2 \
+      --id-prefix "bench-$plugin-$i" ${tlsload[@]+"${tlsload[@]}"} --json --quiet >"$work/$plugin-load$i.json" 2>"$work/$plugin-load$i.err" &
+    loads+=($!)
+    lib_track $!
+  done
+  for p in "${loads[@]}"; do wait "$p" || true; done
+  height=$(metric "${ops[0]}" weft_chain_height)
+  rss=() dropped=0 pbftdropped=0 gone=0 paused=0
+  for i in $(seq 0 $((n - 1))); do
+    rss+=("$(metric "${ops[$i]}" process_resident_memory_bytes)")
+    dropped=$((dropped + $(metric_sum "${ops[$i]}" weft_messages_rejected_total)))
+    gone=$((gone + $(metric_sum "${ops[$i]}" weft_outbound_dropped_total)))
+    paused=$((paused + $(metric_sum "${ops[$i]}" weft_ring_full_total)))
+    pbftdropped=$((pbftdropped + $(metric_sum "${ops[$i]}" weft_pbft_messages_dropped_total)))
+  done
+  newview=-
+  if [ $viewchange = 1 ] && [ "$plugin" = pbft ]; then
+    # The primary of view 0 dies; the time until vp1 commits in a higher view, under a small load on vp1.
+    h0=$(metric "${ops[1]}" weft_chain_height)
+    kill -KILL "${pids[0]}"
+    killed_at=$(date +%s.%N)
+    wait "${pids[0]}" 2>/dev/null || true   # reaped here, so bash does not report it as Killed
+    "$bin" load --mode tx --target "127.0.0.1:${listen[1]}" -c 1 -w 8 -d 40 --warmup 0 --id-prefix "bench-vc" ${tlsload[@]+"${tlsload[@]}"} --quiet \
+      >/dev/null 2>&1 &
+    vcload=$!
+    lib_track "$vcload"
+    while :; do
+      v=$(metric "${ops[1]}" weft_pbft_view); h=$(metric "${ops[1]}" weft_chain_height)
+      if [ "${v:-0}" -ge 1 ] && [ "${h:-0}" -gt "${h0:-0}" ]; then
+        newview=$(python3 -c "import time; print(f'{time.time() - $killed_at:.1f}')"); break
+      fi
+      python3 -c "import sys, time; sys.exit(time.time() - $killed_at > 40)" || { newview=">40"; break; }
+      sleep 0.1
+    done
+    kill "$vcload" 2>/dev/null || true
+    wait "$vcload" 2>/dev/null || true
+  fi
+  stop_peers
+  python3 - "$plugin" "$height" "$work" "$n" "$mesh_s" "$dropped" "$newview" "$root/results/bench-pbft-scale.jsonl" "$tls" "$pbftdropped,$gone,$paused" "${rss[@]}" >>"$out" <<'PY'
+import json, sys
+plugin, height, work, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+mesh, dropped, newview, jsonl, tls, pbftdropped = sys.argv[5], int(sys.argv[6]), sys.argv[7], sys.argv[8], sys.argv[9], sys.argv[10]
+pbftdropped, gone, paused = (int(x) for x in pbftdropped.split(","))
+rss = [float(x) / 1e6 for x in sys.argv[11:] if x]
+runs = []
+for i in range(n):
+    try:
+        runs.append(json.load(open(f"{work}/{plugin}-load{i}.json")))
+    except Exception:
+        pass
+rate = sum(r["msgs_per_s"] for r in runs)
+acked = sum(r["received"] for r in runs)
+failed = sum(r["errors"] for r in runs)
+# The clients' percentiles, weighted by what each measured (an approximation of the merged histogram).
+weight = sum(r["measured"] for r in runs) or 1
+p50 = sum(r["p50_us"] * r["measured"] for r in runs) / weight / 1000
+p99 = max((r["p99_us"] for r in runs), default=0) / 1000
+rss_mean = sum(rss) / len(rss) if rss else 0
+rss_max = max(rss, default=0)
+print(f"| {plugin} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {acked:,} | {failed:,} | {height} | {mesh} | {rss_mean:.0f}/{rss_max:.0f} | {dropped} | {paused} | {gone} | {pbftdropped} | {newview} |")
+with open(jsonl, "a") as f:
+    f.write(json.dumps({"consenter": plugin, "validators": n, "tls": tls == "1", "tx_per_s": rate, "p50_ms": p50, "p99_ms": p99, "acknowledged": acked,
+                        "failed": failed, "height": height, "mesh_s": float(mesh), "rss_mb_mean": rss_mean, "rss_mb_max": rss_max,
+                        "dropped": dropped, "pbft_dropped": pbftdropped, "sends_to_gone_peers": gone, "ring_full_pauses": paused, "new_view_s": newview}) + "\n")
+PY
+done
+echo >>"$out"
+echo "p50: the clients' p50s weighted by their counts; p99: the worst client's p99. Raw output in $work." >>"$out"
+cat "$out"
+echo "bench-pbft: wrote $out" >&2

@@ -48,6 +48,9 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         byzantine = pbft.byzantine.isEmpty ? nil : PBFTByzantineMode(rawValue: pbft.byzantine).map(ByzantineSeam.init)
         self.logger = logger
         signatures = try PBFTConsenter.signatures(config, selfReplica: selfReplica, replicaNames: names)
+        if !config.tls.enabled {
+            logger.warning("pbft: peer.tls is off: the links between validators are not authenticated, so a byzantine peer can forge requests under another validator's key (and send unsigned VIEW-CHANGEs); use TLS outside a test network")
+        }
 
         let ledgerPath = (config.fileSystemPath as NSString).appendingPathComponent("ledger/blocks")
         let file = try BlockFile(path: ledgerPath) { logger.warning("\($0)") }

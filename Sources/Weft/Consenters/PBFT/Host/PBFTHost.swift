@@ -97,7 +97,7 @@ final class PBFTHost {
         request.timestamp = stamper.next(wallClock: clock.wallClock())
         request.payload = Data(message.payloadBytes)
         request.replicaID = selfReplica
-        clients.wait(RequestKey(request), .init(client: sender, txid: tx.txid, receivedAt: clock.monotonicNanos()))
+        clients.wait(RequestKey(request), .init(client: sender, txid: tx.txid, receivedAt: clock.monotonicNanos(), payload: request.payload))
         if byzantine?.spreadsNewRequest() ?? true { broadcast(PBFTEnvelope.spread(request)) }
         replica.receiveRequest(request)
     }

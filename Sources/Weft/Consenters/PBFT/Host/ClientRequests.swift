@@ -103,6 +103,18 @@ final class ClientRequests {
         return released
     }
 
+    /// The requests still waiting, as they were sent (oldest key first).
+    var waitingRequests: [Pbft_request] {
+        waiting.keys.sorted().map { key in
+            var request = Pbft_request()
+            request.replicaID = key.replica
+            request.timestamp.seconds = key.seconds
+            request.timestamp.nanos = key.nanos
+            request.payload = waiting[key]!.payload
+            return request
+        }
+    }
+
     /// Every client still waiting (at shutdown); none waits afterwards.
     func takeAllWaiting() -> [Waiting] {
         defer { waiting.removeAll() }

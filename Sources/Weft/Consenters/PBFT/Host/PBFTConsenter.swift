@@ -23,6 +23,8 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     private let byzantine: ByzantineSeam?
     // Built here, handed to the host at start.
     private var recovered: (replica: PBFTReplica, assembler: BlockAssembler)?
+    /// The recorded request stamp ceiling (see `RequestStamper`).
+    private var stampCeiling: [UInt8]?
     // Fan-queue state.
     private var host: PBFTHost?
     private var ticker: DispatchSourceTimer?
@@ -70,6 +72,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         let replica = PBFTReplica(id: selfReplica, options: options, lastExecuted: lastExecuted,
                                   lastCheckpointID: blocks.isEmpty ? "" : assembler.checkpointID, restoring: stored)
         recovered = (replica, assembler)
+        stampCeiling = stored[RequestStamper.ceilingKey]
         if !stored.isEmpty {
             logger.notice("pbft: restored \(stored.count) records from \(store.directory): view \(replica.view), low watermark \(replica.lowWatermark)")
         }
@@ -112,6 +115,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         let host = PBFTHost(settings: settings, replica: replica, assembler: assembler, network: context.communicator,
                             clock: SystemClock(), ledger: ledger, records: store, signatures: signatures,
                             byzantine: byzantine, metrics: metrics, logger: logger)
+        host.stamper.restore(ceilingRecord: stampCeiling)
         self.host = host
         ledger.writer.onDurable = { [weak self] in
             guard let self else { return }

@@ -20,17 +20,9 @@ final class PBFTAuthenticatedRequestTests: XCTestCase {
         try net.blocks[r].flatMap { try Protos_Block(serializedBytes: $0).transactions.map(\.txid) }
     }
 
-    /// S2 (a): the primary puts its own payload under replica 1's key. No honest
-    /// replica executes it; the primary is replaced and replica 1's own
-    /// transactions are ordered, each once.
-    func testPrimaryCannotReplaceAPayloadUnderAnotherReplicasKey() throws {
-        let o = PBFTOptions(n: 4, f: 1, batchSize: 2, requestTimeoutTicks: 30)
-        let net = SimulatedNetwork(options: o, seed: 11)
-        lyingPrimary(net) { batch in
-            for i in batch.indices where batch[i].replicaID == 1 {
-                batch[i].payload = SimulatedNetwork.transaction("forged-\(batch[i].timestamp.seconds)")
-            }
-        }
+    /// Twelve transactions through replicas 1, 2, 3: each is in every honest chain once,
+    /// no forgery is, the lying primary was replaced, and the honest replicas agree.
+    private func assertHonestOrderOnlyTheirOwn(_ net: SimulatedNetwork, file: StaticString = #filePath, line: UInt = #line) throws {
         var sent: [String] = []
         for t in 0..<12 {
             let txid = "tx\(t)"
@@ -42,11 +34,25 @@ final class PBFTAuthenticatedRequestTests: XCTestCase {
         for r in 1...3 {
             let chain = try txids(net, r)
             XCTAssertFalse(chain.contains { $0.hasPrefix("forged") }, "replica \(r) executed a forged request: \(chain)")
-            XCTAssertEqual(chain.sorted(), sent.sorted(), "replica \(r): each transaction once")
-            XCTAssertGreaterThanOrEqual(net.replicas[r].view, 1, "replica \(r): the lying primary was replaced")
+            XCTAssertEqual(chain.sorted(), sent.sorted(), "replica \(r): each transaction once", file: file, line: line)
+            XCTAssertGreaterThanOrEqual(net.replicas[r].view, 1, "replica \(r): the lying primary was replaced", file: file, line: line)
         }
+        XCTAssertNil(net.agreementProblem(among: [1, 2, 3]), file: file, line: line)
+    }
+
+    /// S2 (a): the primary puts its own payload under replica 1's key. No honest
+    /// replica executes it; the primary is replaced and replica 1's own
+    /// transactions are ordered, each once.
+    func testPrimaryCannotReplaceAPayloadUnderAnotherReplicasKey() throws {
+        let o = PBFTOptions(n: 4, f: 1, batchSize: 2, requestTimeoutTicks: 30)
+        let net = SimulatedNetwork(options: o, seed: 11)
+        lyingPrimary(net) { batch in
+            for i in batch.indices where batch[i].replicaID == 1 {
+                batch[i].payload = SimulatedNetwork.transaction("forged-\(batch[i].timestamp.seconds)")
+            }
+        }
+        try assertHonestOrderOnlyTheirOwn(net)
         XCTAssertGreaterThan((1...3).map { net.replicas[$0].counters.droppedForgedRequests }.reduce(0, +), 0)
-        XCTAssertNil(net.agreementProblem(among: [1, 2, 3]))
     }
 
     /// S2 (b): the primary adds a request under each other replica's id with the
@@ -65,22 +71,8 @@ final class PBFTAuthenticatedRequestTests: XCTestCase {
                 batch.append(r)
             }
         }
-        var sent: [String] = []
-        for t in 0..<12 {
-            let txid = "tx\(t)"
-            net.submit(txid, at: 1 + t % 3)
-            sent.append(txid)
-            net.run(steps: 10)
-        }
-        XCTAssertTrue(net.runUntilQuiet(maxSteps: 300_000, among: [1, 2, 3]), "outstanding: \(net.replicas.map(\.outstandingCount))")
-        for r in 1...3 {
-            let chain = try txids(net, r)
-            XCTAssertFalse(chain.contains { $0.hasPrefix("forged") }, "replica \(r) executed a forged request: \(chain)")
-            XCTAssertEqual(chain.sorted(), sent.sorted(), "replica \(r): every transaction once")
-            XCTAssertFalse(net.completed[r].contains { $0.seconds == Int64.max }, "replica \(r)")
-            XCTAssertGreaterThanOrEqual(net.replicas[r].view, 1, "replica \(r): the lying primary was replaced")
-        }
-        XCTAssertNil(net.agreementProblem(among: [1, 2, 3]))
+        try assertHonestOrderOnlyTheirOwn(net)
+        for r in 1...3 { XCTAssertFalse(net.completed[r].contains { $0.seconds == Int64.max }, "replica \(r)") }
     }
 
     /// L6: the primary orders everything but replica 1's requests, under steady

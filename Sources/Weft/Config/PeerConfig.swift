@@ -146,7 +146,7 @@ public struct PeerConfig: Sendable, Equatable {
         /// `bad-blocks`: it answers SYNC_GET_BLOCKS with blocks that do not
         /// link or a chain that misses the target.
         public var byzantine = ""
-        public static let byzantineModes = ["wrong-digest", "phantom-prepare", "equivocate", "forge-view-change", "bad-blocks", "lose-spread"]
+        public static let byzantineModes = ["wrong-digest", "phantom-prepare", "equivocate", "forge-view-change", "bad-blocks", "lose-spread", "forge-requests"]
 
         public init() {}
 

@@ -1,3 +1,4 @@
+import CWeftLinux
 import Glibc
 
 /// Reads one request from an accepted REST connection and writes its answer,

@@ -63,6 +63,35 @@ final class PBFTByzantineTests: XCTestCase {
         XCTAssertTrue(chain.allSatisfy { sent.contains($0) || $0.hasPrefix("forge-after") }, "only the clients' transactions")
     }
 
+    /// With TLS on, the primary vp0 forges requests (another payload under another
+    /// replica's key, and a request at the largest timestamp under each other id): the
+    /// honest replicas refuse its batches, replace it, and every client of theirs is
+    /// answered SUCCESS for its own txid; the ledgers agree and hold no forgery.
+    func testForgedRequestsAreRefusedAndThePrimaryReplaced() throws {
+        let (certs, peers) = try Self.tlsCluster(["vp0": ["pbft.test.byzantine": "forge-requests"]])
+        let honest = Array(peers[1...3])
+        var acked: [String] = []
+        var sent: [String] = []
+        for (i, peer) in honest.enumerated() {
+            let client = try PBFTClient(peer.process.listen, name: "forged-req-\(i).load.weft", tls: try certs.clientContext())
+            let txids = (0..<60).map { "own-\(i)-\($0)" }
+            sent += txids
+            let outcome = try client.submit(txids, timeout: 30)
+            XCTAssertEqual(outcome.succeeded.sorted(), txids.sorted(), "vp\(i + 1) acknowledged its own: \(PBFTPeer.describe(peers))")
+            acked += outcome.succeeded
+        }
+        try converge(honest)
+        let refused = try honest.map { try $0.process.metric("weft_pbft_messages_dropped_total{cause=\"forged_request\"}") }
+        XCTAssertTrue(refused.contains { $0 >= 1 }, "the forged batches were refused: \(refused)")
+        XCTAssertTrue(try honest.map { try $0.process.metric("weft_pbft_view") }.allSatisfy { $0 >= 1 }, "the forging primary was replaced")
+        for peer in peers { _ = try peer.process.terminate() }
+        try PBFTLedgers.assertIdentical(honest.map(\.process.dataDir))
+        try PBFTLedgers.assertEachOnce(acked, in: honest[0].process.dataDir)
+        let chain = try PBFTLedgers.txids(honest[0].process.dataDir)
+        XCTAssertFalse(chain.contains { $0.hasPrefix("forged") }, "a forged request was executed")
+        XCTAssertEqual(Set(chain), Set(sent), "exactly the clients' transactions")
+    }
+
     /// With TLS on, the primary killed: the others install view 1 with
     /// signed view-changes (each backup checks the NEW-VIEW's vset), commit
     /// again, and lose nothing acknowledged.

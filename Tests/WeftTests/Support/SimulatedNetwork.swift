@@ -58,7 +58,11 @@ final class SimulatedNetwork {
     /// Executions complete at random later steps instead of at once.
     var asyncExecution = false
     /// Replica -> group; messages between groups are dropped. nil = connected.
-    var partition: [Int]?
+    var partition: [Int]? {
+        didSet {
+            for a in 0..<n { for b in 0..<n where a != b && cut(oldValue, a, b) && !cut(partition, a, b) { reconnect(UInt64(a), UInt64(b)) } }
+        }
+    }
     /// Sees every message a replica sends and returns what actually leaves (faulty replicas).
     var outboundHook: ((Envelope) -> [Envelope])?
     /// Crash at a send: given a replica and a message it broadcasts, the replicas that
@@ -66,7 +70,13 @@ final class SimulatedNetwork {
     /// lost, and the replica restarts from the records stored before it.
     var crashAtBroadcast: ((Int, Pbft_message) -> Set<UInt64>?)?
     /// Replicas whose state machines receive nothing (crashed or silenced).
-    var isolated: Set<UInt64> = []
+    var isolated: Set<UInt64> = [] {
+        didSet {
+            for back in oldValue.subtracting(isolated) { for other in 0..<UInt64(n) where other != back { reconnect(other, back) } }
+        }
+    }
+    /// (from, to) -> the spread requests on that link are lost (a primary that censors `from`).
+    var requestsLost: ((UInt64, UInt64) -> Bool)?
     var deliveriesPerTick = 20
     /// Replicas whose next state transfer the host refuses (as a checkpoint id that does not decode).
     var refuseNextTransfer: Set<Int> = []
@@ -75,7 +85,11 @@ final class SimulatedNetwork {
     private(set) var delivered = 0
     private(set) var dropped = 0
 
+    /// Every request in the simulation is spread from its origin (FIFO per link, as over
+    /// TCP), so the replicas check batches against the requests they hold (`authenticatedRequests`).
     init(options: PBFTOptions, seed: UInt64) {
+        var options = options
+        options.authenticatedRequests = true
         self.options = options
         n = options.n
         replicas = (0..<options.n).map { PBFTReplica(id: UInt64($0), options: options) }
@@ -197,6 +211,18 @@ final class SimulatedNetwork {
         return run(maxSteps: maxSteps) { pool.isEmpty && ids.allSatisfy { replicas[$0].outstandingCount == 0 } }
     }
 
+    private func cut(_ groups: [Int]?, _ a: Int, _ b: Int) -> Bool { groups.map { $0[a] != $0[b] } ?? false }
+
+    /// `from` sees `to` connect again: as PBFTHost does for a newcomer, it spreads its own
+    /// outstanding requests to it again (they may have been lost while the link was down).
+    private func reconnect(_ from: UInt64, _ to: UInt64) {
+        guard !isolated.contains(from) else { return }
+        for entry in replicas[Int(from)].pool.all where entry.key.replica == from {
+            requestLinks[Int(from)][Int(to)].append(entry.request)
+            pool.append(Envelope(from: from, to: to, payload: .requestToken))
+        }
+    }
+
     private func cut(_ a: UInt64, _ b: UInt64) -> Bool {
         guard let partition else { return false }
         return partition[Int(a)] != partition[Int(b)]
@@ -210,7 +236,8 @@ final class SimulatedNetwork {
         }
         var request: Pbft_request?
         if case .requestToken = e.payload { request = requestLinks[Int(e.from)][to].removeFirst() }
-        if cut(e.from, e.to) || isolated.contains(e.to) || rng.chance(dropProbability) {
+        if cut(e.from, e.to) || isolated.contains(e.to) || rng.chance(dropProbability)
+            || (request != nil && requestsLost?(e.from, e.to) == true) {
             dropped += 1
             return
         }
@@ -361,6 +388,7 @@ final class SimulatedNetwork {
                                   lastCheckpointID: assemblers[r].checkpointID, restoring: stores[r])
         actionLog[r].append("restarted")
         drain(r)
+        for other in 0..<UInt64(n) where other != UInt64(r) { reconnect(other, UInt64(r)) }
     }
 
     // MARK: checks

@@ -25,6 +25,10 @@ struct PBFTOptions: Equatable, Sendable {
     /// NEW-VIEW's vset (TLS on). When false, a NEW-VIEW is installed only once every
     /// vset entry equals the VIEW-CHANGE this replica received from that replica itself.
     var viewChangesVerified = false
+    /// A backup accepts a PRE-PREPARE only if it holds every request of the batch from
+    /// its origin with the same payload (see `RequestOrigins`). On in the peer; off only
+    /// for unit tests that hand a replica batches without spreading their requests.
+    var authenticatedRequests = false
 
     init(n: Int = 4, f: Int = 1, k: UInt64 = 10, logMultiplier: UInt64 = 4, batchSize: Int = 500,
          batchTimeoutTicks: Int = 1, requestTimeoutTicks: Int = 2, viewChangeTimeoutTicks: Int = 2,
@@ -40,6 +44,10 @@ struct PBFTOptions: Equatable, Sendable {
     /// N - f: the view-changes a new primary waits for.
     var viewChangeQuorum: Int { n - f }
     var logSize: UInt64 { k * logMultiplier }
+    /// The oldest outstanding request waiting this long at the head of the queue while
+    /// other batches execute starts a view change (`watchOldestRequest`): 8 request timeouts.
+    var starvationTicks: UInt64 { UInt64(requestTimeoutTicks) * Self.starvationFactor }
+    static let starvationFactor: UInt64 = 8
 
     /// Throws naming the first bad knob.
     static func validate(_ o: PBFTOptions) throws {

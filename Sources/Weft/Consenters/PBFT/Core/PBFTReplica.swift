@@ -72,6 +72,12 @@ final class PBFTReplica {
     /// inactive, or the next): a NEW-VIEW can arrive after the new primary's first
     /// pre-prepares. Replayed on installation; at most L per view, two views.
     var earlyPrePrepares: [CertKey: Pbft_pre_prepare] = [:]
+    /// PRE-PREPAREs waiting for requests of their batch to arrive from their origins.
+    var heldPrePrepares = HeldPrePrepares()
+    /// What this replica made for its own clients (recent ones), kept across state transfers.
+    var ownRequests = OwnRequests()
+    /// The oldest outstanding request, the view, and since when it was the oldest here (see `watchOldestRequest`).
+    var oldestWatch: (key: RequestKey, view: UInt64, since: UInt64)?
     /// When this replica last executed (or transferred) something.
     var lastProgressTick: UInt64 = 0
     /// The checkpoint id after `lastExecuted`, when it was executed, and the
@@ -139,6 +145,7 @@ final class PBFTReplica {
 
     /// A client request: from this replica's client, or spread by another replica.
     func receiveRequest(_ request: Pbft_request) {
+        if request.replicaID == id { ownRequests.made(request) }
         switch pool.add(request, tick: now) {
         case .duplicate, .alreadyExecuted:
             counters.droppedDuplicateRequest += 1
@@ -147,6 +154,7 @@ final class PBFTReplica {
             break
         }
         startTimerIfOutstanding()
+        releaseHeld(for: RequestKey(request))
         if isPrimary && activeView {
             if batchTimerStart == nil { batchTimerStart = now }
             cutBatches()
@@ -309,6 +317,7 @@ final class PBFTReplica {
             }
             return  // a repeat
         }
+        guard admitPrePrepare(pp) else { return }
         log.update(view: view, sequence: n) { $0.prePrepare = pp }
         if !isNull {
             log.storeBatch(pp.requestBatch, digest: pp.batchDigest, sequence: n)
@@ -346,6 +355,7 @@ final class PBFTReplica {
         log.update(view: p.view, sequence: p.sequenceNumber) {
             if $0.prepares[p.replicaID] == nil { $0.prepares[p.replicaID] = p.batchDigest }
         }
+        releaseVouched(view: p.view, sequence: p.sequenceNumber)
         progress(view: p.view, sequence: p.sequenceNumber)
     }
 
@@ -450,6 +460,7 @@ final class PBFTReplica {
         seqNo = max(seqNo, n)
         for digest in log.collect(atOrBelow: n) { persist(PBFTPersistence.batchKey(digest), nil) }
         earlyPrePrepares = earlyPrePrepares.filter { $0.key.sequence > n }
+        heldPrePrepares.keep(view: view, above: n)
         for old in checkpoints.ownSorted where old.sequence < n { persist(PBFTPersistence.checkpointKey(old.sequence), nil) }
         checkpoints.collect(stable: n)
         pset = pset.filter { $0.key > n }

@@ -24,7 +24,7 @@ struct RequestKey: Hashable, Comparable, Sendable, CustomStringConvertible {
 
 /// Why a replica started a view change.
 enum PBFTViewChangeReason: String, Sendable, Equatable {
-    case requestTimeout, conflictingPrePrepare, joinedOthers, newViewTimeout, badNewView, primaryIdle
+    case requestTimeout, conflictingPrePrepare, joinedOthers, newViewTimeout, badNewView, primaryIdle, forgedRequest, requestStarved
 }
 
 /// What the state machine asks its host to do, in order.
@@ -70,6 +70,10 @@ struct PBFTCounters: Equatable, Sendable {
     var droppedDuplicateRequest = 0
     /// Outstanding requests dropped because a later one of their replica executed first.
     var overtakenRequests = 0
+    /// PRE-PREPAREs refused: a request in the batch is not the one its origin sent.
+    var droppedForgedRequests = 0
+    /// PRE-PREPAREs held until the requests of their batch arrive from their origins.
+    var heldPrePrepares = 0
     var batchesProposed = 0
     var batchesExecuted = 0
     var checkpointsStable = 0

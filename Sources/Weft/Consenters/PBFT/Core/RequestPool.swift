@@ -44,6 +44,15 @@ struct RequestPool {
 
     func contains(_ key: RequestKey) -> Bool { index[key] != nil }
 
+    /// The outstanding request under `key`, as its origin sent it.
+    func request(_ key: RequestKey) -> Pbft_request? { index[key].flatMap { order[$0]?.request } }
+
+    /// Its origin already had this timestamp, or a later one, executed: `add` refuses it.
+    func isExecutedOrOlder(_ key: RequestKey) -> Bool {
+        guard let last = lastExecuted[key.replica] else { return false }
+        return key.timestampNotAfter(last.0, last.1)
+    }
+
     /// Outstanding requests not in a pending batch, oldest first, at most
     /// `limit` of them and (past the first) at most `maxBytes` of payload, so a
     /// batch always fits in one frame.

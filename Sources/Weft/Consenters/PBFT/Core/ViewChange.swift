@@ -6,20 +6,23 @@ extension PBFTReplica {
 
     /// Soft-starts the request timer: outstanding requests and an active view.
     func startTimerIfOutstanding() {
-        guard activeView, timerDeadline == nil, pool.count > 0 else { return }
+        guard activeView, timerDeadline == nil, pool.count > 0 || !heldPrePrepares.isEmpty else { return }
         timerDeadline = now + UInt64(options.requestTimeoutTicks)
     }
 
-    /// Progress: a batch executed. Restart the request timer if requests remain, else stop it;
-    /// the view works, so the next new-view timeout starts from the configured one again.
+    /// Progress: a batch executed. Restart the request timer if requests (or PRE-PREPAREs
+    /// waiting for theirs) remain, else stop it; the view works, so the next new-view
+    /// timeout starts from the configured one again. (A primary that orders everything but
+    /// one replica's requests is caught by `watchOldestRequest` instead.)
     func restartTimerOnProgress() {
         guard activeView else { return }
-        timerDeadline = pool.count > 0 ? now + UInt64(options.requestTimeoutTicks) : nil
+        timerDeadline = pool.count > 0 || !heldPrePrepares.isEmpty ? now + UInt64(options.requestTimeoutTicks) : nil
         newViewTimeout = options.viewChangeTimeoutTicks
     }
 
     func tickViewChangeTimers() {
         watchProgress()
+        watchOldestRequest()
         if let d = timerDeadline, now >= d {
             timerDeadline = nil
             if activeView { resendOwnRequests() }
@@ -99,6 +102,7 @@ extension PBFTReplica {
         activeView = false
         log.dropViews(before: view)
         earlyPrePrepares = earlyPrePrepares.filter { $0.key.view >= view && $0.key.view <= view + 1 }
+        heldPrePrepares.keep(view: view, above: lowWatermark)
         viewChanges = viewChanges.filter { $0.key >= view }
         viewEvidence = viewEvidence.filter { $0.value > view }
         newViews = newViews.filter { $0.key >= view }

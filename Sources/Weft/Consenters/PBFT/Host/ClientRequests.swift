@@ -1,3 +1,5 @@
+import Foundation
+
 /// This validator's own clients: whose request waits under which key, and the
 /// answers held back until the block that settles them is durable. A client
 /// is answered once: SUCCESS when its transaction is in a durable block,
@@ -8,12 +10,17 @@ final class ClientRequests {
         let txid: String
         /// `PBFTClock.monotonicNanos()` when it came: the commit latency's start.
         let receivedAt: UInt64
+        /// The request's payload (the client's transaction bytes): SUCCESS only for these.
+        var payload = Data()
     }
 
     struct Answer {
         let client: PeerID
         let txid: String
         let duplicate: Bool
+        /// Another transaction was ordered under this client's request key (a forgery that
+        /// got past the checks): its own was not, so it is answered FAILURE.
+        var displaced = false
     }
 
     private var waiting: [RequestKey: Waiting] = [:]
@@ -38,15 +45,24 @@ final class ClientRequests {
         return request
     }
 
-    /// The answers a block assembled here settles: its transactions by request key
-    /// (following re-stamps), and the duplicates it skipped. `settled` sees each.
-    func answers(for block: AssembledBlock, settled: (Waiting) -> Void) -> [Answer] {
+    /// The answers a block assembled here from `batch` settles: its transactions by request
+    /// key (following re-stamps), each only if it is the client's own transaction (its txid
+    /// and payload), and the duplicates it skipped. `settled` sees each SUCCESS.
+    func answers(for block: AssembledBlock, batch: Pbft_request_batch, settled: (Waiting) -> Void) -> [Answer] {
         var answers: [Answer] = []
-        for (txid, key) in block.included {
-            let key = restamped.removeValue(forKey: key).flatMap { waiting[$0] != nil ? $0 : nil } ?? key
+        var payloads: [RequestKey: Data] = [:]
+        if !waiting.isEmpty {
+            for request in batch.batch {
+                let key = RequestKey(request)
+                if waiting[key] != nil || restamped[key] != nil { payloads[key] = request.payload }
+            }
+        }
+        for (txid, ordered) in block.included {
+            let key = restamped.removeValue(forKey: ordered).flatMap { waiting[$0] != nil ? $0 : nil } ?? ordered
             guard let request = waiting.removeValue(forKey: key) else { continue }
-            settled(request)
-            answers.append(Answer(client: request.client, txid: txid, duplicate: false))
+            let own = request.txid == txid && payloads[ordered] == request.payload
+            if own { settled(request) }
+            answers.append(Answer(client: request.client, txid: request.txid, duplicate: false, displaced: !own))
         }
         for (txid, key) in block.duplicates {
             guard let request = waiting.removeValue(forKey: key) else { continue }
@@ -85,6 +101,18 @@ final class ClientRequests {
             heldHead = 0
         }
         return released
+    }
+
+    /// The requests still waiting, as they were sent (oldest key first).
+    var waitingRequests: [Pbft_request] {
+        waiting.keys.sorted().map { key in
+            var request = Pbft_request()
+            request.replicaID = key.replica
+            request.timestamp.seconds = key.seconds
+            request.timestamp.nanos = key.nanos
+            request.payload = waiting[key]!.payload
+            return request
+        }
     }
 
     /// Every client still waiting (at shutdown); none waits afterwards.

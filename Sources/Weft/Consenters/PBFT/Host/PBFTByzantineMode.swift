@@ -23,6 +23,10 @@ enum PBFTByzantineMode: String {
     /// not broadcast, as if the links had lost it, so only it holds that
     /// request until a later one of its own overtakes it.
     case loseSpread = "lose-spread"
+    /// As primary, it replaces every other request of another replica in its batches with
+    /// a transaction of its own under the same (replica, timestamp) key, and adds a request
+    /// under each other replica's id with the largest timestamp (issue 21, S2).
+    case forgeRequests = "forge-requests"
 
     static let forgedDigest = PBFTDigest.of(Pbft_request_batch())
 
@@ -39,6 +43,12 @@ enum PBFTByzantineMode: String {
             commit.batchDigest = Self.forgedDigest
             var lie = Pbft_message()
             lie.commit = commit
+            return others.map { ($0, lie) }
+        case (.forgeRequests, .prePrepare(var prePrepare)) where !prePrepare.requestBatch.batch.isEmpty:
+            Self.forge(&prePrepare.requestBatch.batch, others: others)
+            prePrepare.batchDigest = PBFTDigest.of(prePrepare.requestBatch)
+            var lie = Pbft_message()
+            lie.prePrepare = prePrepare
             return others.map { ($0, lie) }
         case (.equivocate, .prePrepare(let prePrepare)):
             return others.map { target in
@@ -87,6 +97,29 @@ enum PBFTByzantineMode: String {
             actions.append(.broadcast(second))
         }
         return actions
+    }
+
+    /// `forge-requests`: every other request of another replica gets a payload of this
+    /// replica's making under the same key; then one request per other replica at the largest timestamp.
+    static func forge(_ batch: inout [Pbft_request], others: [UInt64]) {
+        func transaction(_ txid: String) -> Data {
+            var tx = Protos_Transaction()
+            tx.txid = txid
+            return (try? tx.serializedBytes()) ?? Data()
+        }
+        var replaced = 0
+        for i in batch.indices where others.contains(batch[i].replicaID) {
+            replaced += 1
+            if replaced % 2 == 1 { batch[i].payload = transaction("forged-\(RequestKey(batch[i]))") }
+        }
+        for victim in others {
+            var request = Pbft_request()
+            request.replicaID = victim
+            request.timestamp.seconds = Int64.max
+            request.timestamp.nanos = 999_999_999
+            request.payload = transaction("forged-max-\(victim)")
+            batch.append(request)
+        }
     }
 
     /// A VIEW-CHANGE for `view` as `claimed` would send it from this replica's state.

@@ -23,6 +23,8 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     private let byzantine: ByzantineSeam?
     // Built here, handed to the host at start.
     private var recovered: (replica: PBFTReplica, assembler: BlockAssembler)?
+    /// The recorded request stamp ceiling (see `RequestStamper`).
+    private var stampCeiling: [UInt8]?
     // Fan-queue state.
     private var host: PBFTHost?
     private var ticker: DispatchSourceTimer?
@@ -48,6 +50,9 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         byzantine = pbft.byzantine.isEmpty ? nil : PBFTByzantineMode(rawValue: pbft.byzantine).map(ByzantineSeam.init)
         self.logger = logger
         signatures = try PBFTConsenter.signatures(config, selfReplica: selfReplica, replicaNames: names)
+        if !config.tls.enabled {
+            logger.warning("pbft: peer.tls is off: the links between validators are not authenticated, so a byzantine peer can forge requests under another validator's key (and send unsigned VIEW-CHANGEs); use TLS outside a test network")
+        }
 
         let bringUp = try LedgerBringUp(fileSystemPath: config.fileSystemPath, groupCommitNanos: 0,
                                         blocksPerRequest: config.sync.blocksPerRequest, recentTxids: pbft.txidWindow, logger: logger)
@@ -60,6 +65,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
             id: selfReplica, options: options, txidWindow: pbft.txidWindow, height: tip.height, lastHash: tip.lastHash,
             previousHash: tip.previousHash, lastBlock: tip.lastBlock, chainTxids: tip.recentTxids, records: stored)
         recovered = (replica, assembler)
+        stampCeiling = stored[RequestStamper.ceilingKey]
         if !stored.isEmpty {
             logger.notice("pbft: restored \(stored.count) records from \(store.directory): view \(replica.view), low watermark \(replica.lowWatermark)")
         }
@@ -101,6 +107,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         let host = PBFTHost(settings: settings, replica: replica, assembler: assembler, network: context.communicator,
                             clock: SystemClock(), ledger: ledger, records: store, signatures: signatures,
                             byzantine: byzantine, metrics: metrics, logger: logger)
+        host.stamper.restore(ceilingRecord: stampCeiling)
         self.host = host
         ledger.writer.onDurable = { [weak self] in
             guard let self else { return }

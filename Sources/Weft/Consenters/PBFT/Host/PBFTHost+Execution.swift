@@ -9,7 +9,7 @@ extension PBFTHost {
         }
         let block = assembler.assemble(sequence: sequence, batch: batch)
         let now = clock.monotonicNanos()
-        let answers = clients.answers(for: block) { metrics.commitLatency.observe(sinceNanos: $0.receivedAt, nowNanos: now) }
+        let answers = clients.answers(for: block, batch: batch) { metrics.commitLatency.observe(sinceNanos: $0.receivedAt, nowNanos: now) }
         if !block.duplicates.isEmpty {
             logger.notice("pbft: sequence \(sequence): \(block.duplicates.count) transactions skipped, their txids already in the chain")
         }
@@ -27,6 +27,7 @@ extension PBFTHost {
                 replica.executed(sequence: sequence, checkpointID: checkpointID)
             case .transferred(let sequence, let checkpointID):
                 replica.stateTransferCompleted(sequence: sequence, checkpointID: checkpointID)
+                resubmitDroppedByTransfer()
             }
         }
     }
@@ -45,6 +46,8 @@ extension PBFTHost {
         for (answers, result) in clients.release(ledger.takeOutcomes()) {
             for held in answers {
                 switch result {
+                case .success where held.displaced:
+                    answer(held.client, .failure, "\(held.txid): another transaction was ordered under its request key; it was not ordered (resubmit it)")
                 case .success where held.duplicate:
                     answer(held.client, .failure, "\(held.txid): duplicate txid (already in the chain)")
                 case .success:

@@ -70,4 +70,17 @@ extension PBFTHost {
         durability.hold(.transferred(sequence: done.sequence, checkpointID: done.checkpointID), untilHeight: assembler.height)
         releaseDurable()
     }
+
+    /// L4: the transfer emptied the replica's pool. The requests of this validator's clients
+    /// still waiting are in no block up to the target (those were answered above, by txid):
+    /// each is spread again under a fresh stamp, its client waiting on the new key. Should
+    /// the old copy still be ordered elsewhere, its client is answered SUCCESS for it, and
+    /// the txid window skips the second copy.
+    /// Called once the transfer is durable and the replica was told (`releaseDurable`).
+    func resubmitDroppedByTransfer() {
+        let dropped = clients.waitingRequests
+        guard !dropped.isEmpty else { return }
+        logger.notice("pbft: state transfer dropped \(dropped.count) outstanding requests of this validator's clients; spreading them again under new timestamps")
+        for request in dropped { stampAnew(request) }
+    }
 }

@@ -99,10 +99,16 @@ final class PBFTHost {
             return answer(sender, .failure, "\(tx.txid): transaction of \(message.payloadBytes.count) bytes is over the limit of \(settings.maxTransactionBytes) (half of peer.limits.maxFrameSize less 64 KiB)")
         }
         var request = Pbft_request()
-        request.timestamp = stamper.next(wallClock: clock.wallClock())
+        guard let stamp = nextStamp() else {
+            return answer(sender, .failure, "\(tx.txid): cannot record the request stamp ceiling: \(storeFailure ?? "")")
+        }
+        request.timestamp = stamp
         request.payload = Data(message.payloadBytes)
         request.replicaID = selfReplica
-        clients.wait(RequestKey(request), .init(client: sender, txid: tx.txid, receivedAt: clock.monotonicNanos()))
+        if replica.pool.isExecutedOrOlder(RequestKey(request)) {
+            return answer(sender, .failure, "\(tx.txid): its request stamp is not after one of this validator already executed")
+        }
+        clients.wait(RequestKey(request), .init(client: sender, txid: tx.txid, receivedAt: clock.monotonicNanos(), payload: request.payload))
         if byzantine?.spreadsNewRequest() ?? true { broadcast(PBFTEnvelope.spread(request)) }
         replica.receiveRequest(request)
     }
@@ -113,7 +119,8 @@ final class PBFTHost {
     /// on the new key; were both ever ordered, the block keeps the txid once.
     func stampAnew(_ old: Pbft_request) {
         var request = old
-        request.timestamp = stamper.next(wallClock: clock.wallClock())
+        guard let stamp = nextStamp() else { return }
+        request.timestamp = stamp
         if let client = clients.restamp(from: RequestKey(old), to: RequestKey(request)) {
             logger.info("pbft: request for \(client.txid) was overtaken by a later one of this replica; spread again under a new timestamp")
         }

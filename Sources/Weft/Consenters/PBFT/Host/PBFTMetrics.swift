@@ -103,6 +103,7 @@ final class PBFTMetrics: Sendable {
             ("cause=\"conflicting_digest\"", c.droppedConflictingDigest),
             ("cause=\"duplicate_request\"", c.droppedDuplicateRequest),
             ("cause=\"overtaken_request\"", c.overtakenRequests),
+            ("cause=\"forged_request\"", c.droppedForgedRequests),
         ]
         drops.append(("cause=\"not_a_replica\"", s.adapterDrops[.notAReplica] ?? 0))
         drops.append(("cause=\"undecodable\"", s.adapterDrops[.undecodable] ?? 0))

@@ -3,19 +3,43 @@ import SwiftProtobuf
 /// Request timestamps, from the wall clock but strictly increasing: a
 /// request's key (replica, timestamp) is how every replica tells it apart and
 /// refuses it once executed.
+///
+/// Across restarts and wall-clock steps back (L4): every stamp given is below
+/// a *ceiling* that is recorded (a `PBFTReady.records` entry, durable before
+/// any request under it is sent); a restarted host starts above the recorded
+/// ceiling, so its new requests are never refused as already executed. The
+/// ceiling is raised `headroomSeconds` at a time: one record per minute of
+/// stamps at most, never one per request.
 struct RequestStamper {
-    private(set) var last: (seconds: Int64, nanos: Int32) = (0, 0)
+    static let ceilingKey = "stampceiling"
+    static let headroomSeconds: Int64 = 60
 
-    /// The next stamp: `wallClock` unless that is not after the last one given.
-    mutating func next(wallClock now: (seconds: Int64, nanos: Int32)) -> Google_Protobuf_Timestamp {
+    private(set) var last: (seconds: Int64, nanos: Int32) = (0, 0)
+    /// Every stamp given is below this second (0: none recorded yet).
+    private(set) var ceiling: Int64 = 0
+
+    /// A restarted host: stamps start after the recorded ceiling.
+    mutating func restore(ceilingRecord: [UInt8]?) {
+        guard let record = ceilingRecord, let seconds = Int64(String(decoding: record, as: UTF8.self)) else { return }
+        ceiling = seconds
+        if (seconds, 0) > last { last = (seconds, 0) }
+    }
+
+    /// The next stamp, and the ceiling record to store before any request under it is sent (nil: none needed).
+    mutating func next(wallClock now: (seconds: Int64, nanos: Int32)) -> (stamp: Google_Protobuf_Timestamp, ceilingRecord: [UInt8]?) {
         var stamp = now
         if stamp.seconds < last.seconds || (stamp.seconds == last.seconds && stamp.nanos <= last.nanos) {
             stamp = last.nanos >= 999_999_999 ? (last.seconds + 1, 0) : (last.seconds, last.nanos + 1)
         }
         last = stamp
+        var record: [UInt8]?
+        if stamp.seconds >= ceiling {
+            ceiling = stamp.seconds + Self.headroomSeconds
+            record = Array(String(ceiling).utf8)
+        }
         var timestamp = Google_Protobuf_Timestamp()
         timestamp.seconds = stamp.seconds
         timestamp.nanos = stamp.nanos
-        return timestamp
+        return (timestamp, record)
     }
 }

@@ -1,0 +1,101 @@
+/// Authenticated requests (PROTOCOL.md section 8, "Requests"): a replica
+/// takes a request under replica r's key only from r itself — its own
+/// clients' requests, or r's spread, which the host accepts only on r's
+/// (TLS-authenticated) link. So a backup accepts a PRE-PREPARE only if it
+/// holds every request of the batch, under the same key with the same
+/// payload: the primary cannot put a request under another replica's key.
+extension PBFTReplica {
+    enum BatchOrigins: Equatable {
+        /// Every request is held here from its origin, with the same payload.
+        case authentic
+        /// Some are not here yet (none contradicts what is).
+        case missing(Set<RequestKey>)
+        /// A request whose payload differs from the one its origin sent, or
+        /// whose key its origin has already had executed: the primary lied.
+        case forged(RequestKey)
+    }
+
+    func checkOrigins(_ batch: Pbft_request_batch) -> BatchOrigins {
+        var missing = Set<RequestKey>()
+        for request in batch.batch {
+            let key = RequestKey(request)
+            if let held = pool.request(key) ?? (key.replica == id ? ownRequests.request(key) : nil) {
+                guard held.payload == request.payload else { return .forged(key) }
+            } else if pool.isExecutedOrOlder(key) || key.replica >= UInt64(options.n) {
+                return .forged(key)
+            } else {
+                missing.insert(key)
+            }
+        }
+        return missing.isEmpty ? .authentic : .missing(missing)
+    }
+
+    /// A backup's gate before accepting `pp` (true: go on). A forged batch is
+    /// refused and the primary suspected; one with requests not here yet is held.
+    func admitPrePrepare(_ pp: Pbft_pre_prepare) -> Bool {
+        guard options.authenticatedRequests, !pp.requestBatch.batch.isEmpty,
+              !vouched(view: pp.view, sequence: pp.sequenceNumber, digest: pp.batchDigest) else { return true }
+        switch checkOrigins(pp.requestBatch) {
+        case .authentic:
+            return true
+        case .forged:
+            counters.droppedForgedRequests += 1
+            startViewChange(to: view + 1, reason: .forgedRequest)
+            return false
+        case .missing(let keys):
+            counters.heldPrePrepares += 1
+            heldPrePrepares.hold(pp, missing: keys)
+            startTimerIfOutstanding()
+            return false
+        }
+    }
+
+    /// The primary proposed this batch and f backups other than this one prepared it: of
+    /// those f+1 replicas at least one is correct, and a correct primary proposes (a correct
+    /// backup prepares) only requests it holds from their origins. So the batch is authentic
+    /// even if some of its requests never reached this replica (a spread lost while it was
+    /// cut off, restarting, or transferring state), whose origin may be down now.
+    func vouched(view: UInt64, sequence: UInt64, digest: String) -> Bool {
+        guard let cert = log[view, sequence] else { return false }
+        var count = 0
+        for (replica, d) in cert.prepares where replica != id && replica != primary(of: view) && d == digest { count += 1 }  // order-free
+        return count >= options.f
+    }
+
+    /// A PREPARE came for (view, sequence): a PRE-PREPARE held there goes on once vouched for.
+    func releaseVouched(view: UInt64, sequence: UInt64) {
+        guard !heldPrePrepares.isEmpty, view == self.view, activeView,
+              let digest = heldPrePrepares.digest(view: view, sequence: sequence),
+              vouched(view: view, sequence: sequence, digest: digest),
+              let pp = heldPrePrepares.take(view: view, sequence: sequence) else { return }
+        receivePrePrepare(pp)
+    }
+
+    /// A request was added to the pool: the PRE-PREPAREs that waited only for it go on.
+    func releaseHeld(for key: RequestKey) {
+        guard !heldPrePrepares.isEmpty else { return }
+        for pp in heldPrePrepares.arrived(key) where pp.view == view && activeView { receivePrePrepare(pp) }
+    }
+}
+
+/// L6, a censoring primary: the request timer restarts whenever a batch executes
+/// (as in Fabric), so a primary that orders everything except one replica's
+/// requests would keep its view for ever. Castro and Liskov time each request;
+/// here the oldest outstanding request is timed from when it became the oldest in
+/// this view: waiting `options.starvationTicks` at the head of this replica's queue
+/// starts a view change, whatever else executes. Under plain overload the primary
+/// cuts batches oldest first, so the head here is ordered within a few batch rounds
+/// (it reached the primary about when it reached this replica): no view change.
+extension PBFTReplica {
+    func watchOldestRequest() {
+        guard activeView, let oldest = pool.oldest else { oldestWatch = nil; return }
+        guard let watch = oldestWatch, watch.key == oldest.key, watch.view == view else {
+            oldestWatch = (oldest.key, view, now)
+            return
+        }
+        guard now - watch.since >= options.starvationTicks else { return }
+        oldestWatch = nil
+        resendOwnRequests()
+        startViewChange(to: view + 1, reason: .requestStarved)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Logging
+import XCTest
+@testable import Weft
+
+/// L4: request stamps survive a restart with the wall clock behind. The real
+/// PBFTHost, over a fake clock, network, ledger and an in-memory record store.
+final class PBFTRequestStampTests: XCTestCase {
+    final class Clock: PBFTClock {
+        var wall: (seconds: Int64, nanos: Int32) = (1_800_000_000, 0)
+        func monotonicNanos() -> UInt64 { 1 }
+        func wallClock() -> (seconds: Int64, nanos: Int32) { wall }
+    }
+
+    /// Every record and every message, in the order the host made them.
+    final class World: Communicator, PBFTLedger, PBFTRecordStore, @unchecked Sendable {
+        var events: [String] = []
+        var records: [String: [UInt8]] = [:]
+        var spreads: [Pbft_request] = []
+        var answers: [Protos_Response] = []
+        func broadcast(_ message: consuming Message, to target: BroadcastTarget) {
+            if case .request(let r) = PBFTEnvelope.open(message.payload) {
+                spreads.append(r)
+                events.append("spread")
+            }
+        }
+        func unicast(_ message: consuming Message, to peer: PeerID) throws(CommunicatorError) {
+            if let response = try? Protos_Response(serializedBytes: message.payload) { answers.append(response) }
+        }
+        func peers() -> [PeerInfo] { [] }
+        var durableHeight: UInt64 { 0 }
+        func append(_ bytes: [UInt8]) {}
+        func takeOutcomes() -> [Result<Void, Error>] { [] }
+        func answerBlockRequest(_ payload: [UInt8]) -> Message? { nil }
+        func finish() {}
+        func apply(key: String, value: [UInt8]?) throws {
+            records[key] = value
+            events.append("record \(key)")
+        }
+        func sync() throws { events.append("sync") }
+    }
+
+    private func host(_ world: World, _ clock: Clock) -> PBFTHost {
+        var o = PBFTOptions(n: 4, f: 1, requestTimeoutTicks: 1_000_000)
+        o.authenticatedRequests = true
+        let settings = PBFTHostSettings(options: o, replicaNames: ["vp0", "vp1", "vp2", "vp3"], selfReplica: 1,
+                                        maxTransactionBytes: 1 << 20, blocksPerRequest: 10, syncTimeoutTicks: 100)
+        let replica = PBFTReplica(id: 1, options: o, restoring: world.records)
+        let host = PBFTHost(settings: settings, replica: replica,
+                            assembler: BlockAssembler(height: 0, lastHash: [], recentTxids: TxidWindow(capacity: 100)),
+                            network: world, clock: clock, ledger: world, records: world, signatures: nil, byzantine: nil,
+                            metrics: PBFTMetrics(), logger: Logger(label: "test"))
+        host.stamper.restore(ceilingRecord: world.records[RequestStamper.ceilingKey])
+        return host
+    }
+
+    private func submit(_ host: PBFTHost, _ txid: String) {
+        host.receive(Message(type: .chainTransaction, payload: SimulatedNetwork.transaction(txid)), from: PeerID(name: "client"))
+        host.flush()
+    }
+
+    func testStampsAfterARestartWithTheClockBehindAreAfterEveryStampBefore() {
+        let world = World(), clock = Clock()
+        var first = host(world, clock)
+        for i in 0..<100 {
+            clock.wall.nanos = Int32(i * 1000)
+            submit(first, "before-\(i)")
+        }
+        XCTAssertEqual(world.spreads.count, 100)
+        XCTAssertEqual(world.events.first, "record \(RequestStamper.ceilingKey)", "the ceiling is recorded before the first request is sent")
+        XCTAssertEqual(world.events.filter { $0.hasPrefix("record") }.count, 1, "one record for 100 requests, not one per request")
+        let last = RequestKey(world.spreads.last!)
+
+        // Restart with the wall clock an hour behind: the new stamps are after the old ones.
+        first.stop()
+        clock.wall = (clock.wall.seconds - 3600, 0)
+        first = host(world, clock)
+        submit(first, "after")
+        let again = RequestKey(world.spreads.last!)
+        XCTAssertTrue((again.seconds, again.nanos) > (last.seconds, last.nanos), "\(again) is not after \(last)")
+        // Another replica that executed the last request before the restart takes the new one.
+        var other = RequestPool()
+        _ = other.executed(PBFTMake.batch([world.spreads[99]]))
+        XCTAssertEqual(other.add(world.spreads.last!, tick: 0), .added)
+        XCTAssertFalse(world.answers.contains { $0.status == .failure && !String(decoding: $0.msg, as: UTF8.self).contains("shutting down") },
+                       "\(world.answers.map { String(decoding: $0.msg, as: UTF8.self) })")
+    }
+}

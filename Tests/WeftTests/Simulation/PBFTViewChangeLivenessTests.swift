@@ -63,12 +63,15 @@ final class PBFTViewChangeLivenessTests: XCTestCase {
             default: return [e]
             }
         }
-        // Only the primary holds them (their spread is lost): 3 has nothing outstanding, no timer.
-        for t in 10..<15 { net.submitUnspread("tx\(t)", at: 0) }
+        // 3 never hears of them (their spread to it is lost): nothing outstanding there, no timer.
+        // (The others hold them from their origin, as authenticated requests need.)
+        net.requestsLost = { _, to in to == 3 }
+        for t in 10..<15 { _ = net.submit("tx\(t)", at: 0) }
         XCTAssertTrue(net.run(maxSteps: 20_000) { net.replicas[3].lastExecuted == 15 }, "3 at \(net.replicas[3].lastExecuted)")
         XCTAssertTrue(net.actionLog[3].contains { $0.hasPrefix("transferred 15") })
         XCTAssertEqual(net.replicas.map(\.lowWatermark), [10, 10, 10, 15])
         net.outboundHook = nil
+        net.requestsLost = nil
         net.isolated = [0]
         for t in 15..<21 { net.submit("tx\(t)", at: [1, 2, 3][t % 3]) }
         let live = [1, 2, 3]

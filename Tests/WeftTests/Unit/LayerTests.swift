@@ -39,9 +39,7 @@ final class LayerTests: XCTestCase {
             .map { ("../WeftTools/" + $0.path, $0.text) }
         files += try LayerChecker.swiftFiles(below: Self.root.appendingPathComponent("Sources/weft"))
             .map { ("../weft/" + $0.path, $0.text) }
-        // Consenters/PBFT is being cut into Core/ and Host/ (issue 22): remove
-        // this exclusion when that split lands.
-        let long = LayerChecker.longFiles(in: files, limit: 400, excluding: ["Consenters/PBFT"])
+        let long = LayerChecker.longFiles(in: files, limit: 400, excluding: [])
         XCTAssertEqual(long, [], long.map(\.description).joined(separator: "\n"))
     }
 

@@ -57,7 +57,7 @@ final class ReadyFileTests: XCTestCase {
         try cluster.waitForLog(containing: line, timeout: 90)
         let ops = cluster.log.split(separator: "\n").compactMap { text -> HostPort? in
             guard text.hasPrefix("cluster: vp"), let range = text.range(of: "operations on ") else { return nil }
-            return HostPort(String(text[range.upperBound...]))
+            return HostPort(String(text[range.upperBound...].prefix { $0 != "," }))
         }
         return (cluster, ops)
     }

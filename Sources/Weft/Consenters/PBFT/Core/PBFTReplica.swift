@@ -218,11 +218,16 @@ final class PBFTReplica {
         guard lastExecuted > lastAnnounced, !lastExecutedID.isEmpty,
               now - lastExecutedTick >= UInt64(options.requestTimeoutTicks) else { return }
         lastAnnounced = lastExecuted
+        broadcast(.checkpoint(checkpoint(lastExecuted, lastExecutedID)))
+    }
+
+    /// This replica's CHECKPOINT for `sequence` with `checkpointID`.
+    func checkpoint(_ sequence: UInt64, _ checkpointID: String) -> Pbft_checkpoint {
         var c = Pbft_checkpoint()
-        c.sequenceNumber = lastExecuted
+        c.sequenceNumber = sequence
         c.replicaID = id
-        c.id = lastExecutedID
-        broadcast(.checkpoint(c))
+        c.id = checkpointID
+        return c
     }
 
     /// The host finished executing `sequence` (in order; null requests included).
@@ -237,10 +242,7 @@ final class PBFTReplica {
             lastAnnounced = sequence
             checkpoints.recordOwn(sequence: sequence, id: checkpointID)
             persist(PBFTPersistence.checkpointKey(sequence), Array(checkpointID.utf8))
-            var c = Pbft_checkpoint()
-            c.sequenceNumber = sequence
-            c.replicaID = id
-            c.id = checkpointID
+            let c = checkpoint(sequence, checkpointID)
             broadcast(.checkpoint(c))
             receiveCheckpoint(c)
         }

@@ -15,4 +15,12 @@ extension PBFTReplica {
         }
         if isPrimary, let nv = newViews[view] { send(.newView(nv), to: replica) }
     }
+
+    /// Sends `replica` a CHECKPOINT for the last batch executed here (what the
+    /// idle announcement says), for a replica that just (re)connected and may
+    /// have missed it: f+1 of them past its own ledger make it catch up.
+    func announceCheckpoint(to replica: UInt64) {
+        guard lastExecuted > 0, !lastExecutedID.isEmpty else { return }
+        send(.checkpoint(checkpoint(lastExecuted, lastExecutedID)), to: replica)
+    }
 }

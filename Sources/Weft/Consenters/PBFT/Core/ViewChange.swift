@@ -68,13 +68,18 @@ extension PBFTReplica {
         for key in log.sortedKeys {
             guard let cert = log.certs[key], let digest = cert.digest, isPrepared(view: key.view, sequence: key.sequence) else { continue }
             if let old = p[key.sequence], old.view > key.view { continue }
-            var e = Pbft_view_change.PQ()
-            e.sequenceNumber = key.sequence
-            e.batchDigest = digest
-            e.view = key.view
-            p[key.sequence] = e
+            p[key.sequence] = Self.pq(key, digest)
         }
         return p
+    }
+
+    /// A P or Q entry: `digest` at the certificate's (view, sequence number).
+    static func pq(_ key: CertKey, _ digest: String) -> Pbft_view_change.PQ {
+        var e = Pbft_view_change.PQ()
+        e.sequenceNumber = key.sequence
+        e.batchDigest = digest
+        e.view = key.view
+        return e
     }
 
     /// The Q set: per (sequence number, digest), the latest view it pre-prepared here in.
@@ -84,11 +89,7 @@ extension PBFTReplica {
             guard let cert = log.certs[key], let digest = cert.digest else { continue }
             let k = QKey(sequence: key.sequence, digest: digest)
             if let old = q[k], old.view > key.view { continue }
-            var e = Pbft_view_change.PQ()
-            e.sequenceNumber = key.sequence
-            e.batchDigest = digest
-            e.view = key.view
-            q[k] = e
+            q[k] = Self.pq(key, digest)
         }
         return q
     }

@@ -110,18 +110,3 @@ struct StateTransfer {
         fetched = []
     }
 }
-
-
-extension PBFTReplica {
-    /// Sends `replica` a CHECKPOINT for the last batch executed here (what the
-    /// idle announcement says), for a replica that just (re)connected and may
-    /// have missed it: f+1 of them past its own ledger make it catch up.
-    func announceCheckpoint(to replica: UInt64) {
-        guard lastExecuted > 0, !lastExecutedID.isEmpty else { return }
-        var c = Pbft_checkpoint()
-        c.sequenceNumber = lastExecuted
-        c.replicaID = id
-        c.id = lastExecutedID
-        send(.checkpoint(c), to: replica)
-    }
-}

@@ -174,8 +174,3 @@ package final class TLSSession {
         return "OpenSSL error \(error): \(TLSContext.takeErrors())"
     }
 }
-
-package struct TLSFailure: Error, CustomStringConvertible {
-    package let description: String
-    package init(_ description: String) { self.description = description }
-}

@@ -1,35 +1,3 @@
-/// The certificates of the normal case, one per (view, sequence number): the
-/// pre-prepare, and the first PREPARE and COMMIT of each replica. Only entries
-/// inside the watermark window are kept (`collect(atOrBelow:)`).
-struct CertKey: Hashable, Comparable, Sendable {
-    let view: UInt64
-    let sequence: UInt64
-    static func < (a: CertKey, b: CertKey) -> Bool { (a.sequence, a.view) < (b.sequence, b.view) }
-}
-
-struct Certificate {
-    var prePrepare: Pbft_pre_prepare?
-    /// replica -> digest it prepared / committed (first message wins).
-    var prepares: [UInt64: String] = [:]
-    var commits: [UInt64: String] = [:]
-    var sentPrepare = false
-    var sentCommit = false
-
-    var digest: String? { prePrepare?.batchDigest }
-
-    func prepareCount(for digest: String, excluding primary: UInt64) -> Int {
-        var n = 0
-        for (replica, d) in prepares where replica != primary && d == digest { n += 1 }  // a count: order-free
-        return n
-    }
-
-    func commitCount(for digest: String) -> Int {
-        var n = 0
-        for (_, d) in commits where d == digest { n += 1 }
-        return n
-    }
-}
-
 struct MessageLog {
     private(set) var certs: [CertKey: Certificate] = [:]
     /// Batches by digest, with the highest sequence number that refers to each (for GC and FETCH).

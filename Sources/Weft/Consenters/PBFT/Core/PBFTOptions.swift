@@ -66,8 +66,3 @@ struct PBFTOptions: Equatable, Sendable {
 
     func validate() throws { try Self.validate(self) }
 }
-
-struct PBFTOptionsError: Error, Equatable, CustomStringConvertible {
-    let text: String
-    var description: String { text }
-}

@@ -5,7 +5,7 @@
 // around it, reaching the world through ports: Communicator, PBFTClock, PBFTLedger,
 // PBFTRecordStore; PBFTConsenter builds the real ones.
 //
-// Files: PBFTOptions (knobs, quorum), PBFTTypes (RequestKey, PBFTAction, PBFTCounters),
+// Files: PBFTOptions (knobs, quorum), RequestKey, PBFTAction, PBFTCounters, PBFTViewChangeReason,
 // PBFTDigest / PBFTEncoding (batch digest; deterministic encoding), RequestPool
 // (outstanding requests), MessageLog (certificates), Checkpoints, PBFTReplica (normal
 // case, checkpoints), ViewChange + ViewChangeRules (view change, NEW-VIEW, fetch,

@@ -1,0 +1,4 @@
+struct PBFTOptionsError: Error, Equatable, CustomStringConvertible {
+    let text: String
+    var description: String { text }
+}

@@ -6,7 +6,6 @@ extension PBFTOptions {
                   batchSize: settings.batchSize, batchTimeoutTicks: ticks(settings.batchTimeoutNanos),
                   requestTimeoutTicks: ticks(settings.requestTimeoutNanos), viewChangeTimeoutTicks: ticks(settings.viewChangeTimeoutNanos),
                   resendViewChangeTicks: ticks(settings.resendViewChangeNanos), nullRequestTicks: ticks(settings.nullRequestNanos))
-        authenticatedRequests = true
         do { try validate() } catch {
             // "pbft.general.N must be >= 3f+1 ...": the key first, then why.
             let text = "\(error)"

@@ -26,6 +26,7 @@ struct SimScenario: CustomStringConvertible {
                             requestTimeoutTicks: rng.between(20, 80), viewChangeTimeoutTicks: rng.between(20, 80),
                             resendViewChangeTicks: rng.between(10, 30), nullRequestTicks: rng.chance(0.3) ? rng.between(50, 200) : 0)
         o.viewChangesVerified = false   // no TLS in the simulation: NEW-VIEWs are checked against VIEW-CHANGEs received
+        o.authenticatedRequests = true  // as the peer runs (PBFTOptions(settings)): a backup takes a request only from its origin
         options = o
         maxLatencyMillis = rng.between(1, 8)
         maxFsyncMillis = rng.between(1, 40)

@@ -28,6 +28,19 @@ final class WholeHostSimulationTests: XCTestCase {
         XCTAssertGreaterThan(byzantine, 0, "a fixed seed has a byzantine replica")
     }
 
+    /// Seeds whose byzantine primary forges request keys (26, 232): the simulated replicas
+    /// authenticate requests as the peer does (`PBFTOptions(settings)`), so no forged
+    /// transaction is ordered or acknowledged. (With the simulator's options left at
+    /// `authenticatedRequests = false`, both ended with `forged-...` transactions in blocks.)
+    func testAForgingPrimaryIsRefusedAsInThePeer() {
+        for seed: UInt64 in [26, 232] {
+            let report = Simulation.run(seed: seed, options: Self.options)
+            XCTAssertTrue(report.scenario.contains("forge-requests"), "seed \(seed): \(report.scenario)")
+            let broken = report.violations.filter { $0.property == .validity || $0.property == .clientIntegrity }
+            XCTAssertEqual(broken.map(\.description), [], "seed \(seed): \(report.summary)")
+        }
+    }
+
     func testSameSeedSameRun() {
         let options = SimulationOptions(replicas: 4, steps: 600, quietTicks: 600, trace: true)
         let first = Simulation.run(seed: 1, options: options)

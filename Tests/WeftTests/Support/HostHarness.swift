@@ -78,7 +78,7 @@ final class HostHarness {
         let settings = PBFTHostSettings(options: options, replicaNames: ["vp0", "vp1", "vp2", "vp3"], selfReplica: id,
                                         maxTransactionBytes: 1 << 20, blocksPerRequest: 10, syncTimeoutTicks: 100)
         let assembler = BlockAssembler(height: 0, lastHash: [], recentTxids: TxidWindow(capacity: 1000))
-        host = PBFTHost(settings: settings, replica: PBFTReplica(id: id, options: options), assembler: assembler,
+        host = PBFTHost(settings: settings, replica: PBFTReplica(id: id, options: options), assembler: assembler, stamper: RequestStamper(),
                         network: network, clock: Clock(), ledger: ledger, records: records, signatures: nil,
                         byzantine: nil, metrics: PBFTMetrics(), logger: Logger(label: "test.host"))
     }

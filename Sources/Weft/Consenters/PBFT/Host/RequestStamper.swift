@@ -18,11 +18,12 @@ struct RequestStamper {
     /// Every stamp given is below this second (0: none recorded yet).
     private(set) var ceiling: Int64 = 0
 
-    /// A restarted host: stamps start after the recorded ceiling.
-    mutating func restore(ceilingRecord: [UInt8]?) {
+    /// A host's stamper; a restarted host's (`ceilingRecord` its stored record)
+    /// stamps after the recorded ceiling.
+    init(ceilingRecord: [UInt8]? = nil) {
         guard let record = ceilingRecord, let seconds = Int64(String(decoding: record, as: UTF8.self)) else { return }
         ceiling = seconds
-        if (seconds, 0) > last { last = (seconds, 0) }
+        last = (seconds, 0)
     }
 
     /// The next stamp, and the ceiling record to store before any request under it is sent (nil: none needed).

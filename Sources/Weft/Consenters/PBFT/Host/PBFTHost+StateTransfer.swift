@@ -67,7 +67,8 @@ extension PBFTHost {
         metrics.blocksFetched(done.fetched.count)
         let source = done.source.map { settings.replicaNames[Int($0)] } ?? "?"
         logger.notice("pbft: state transfer done: height \(assembler.height) (sequence \(done.sequence)), \(done.fetched.count) blocks from \(source)")
-        durability.hold(.transferred(sequence: done.sequence, checkpointID: done.checkpointID), untilHeight: assembler.height)
+        durability.hold(.transferred(sequence: done.sequence, checkpointID: done.checkpointID,
+                                     requestStamps: assembler.requestStamps), untilHeight: assembler.height)
         releaseDurable()
     }
 

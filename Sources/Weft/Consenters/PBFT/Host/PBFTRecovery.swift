@@ -13,11 +13,13 @@ enum PBFTRecovery {
         if let lastBlock, let metadata = try? Pbft_metadata(serializedBytes: lastBlock.consensusMetadata) {
             lastExecuted = metadata.seqNo
         }
+        let stamps = lastBlock.map(BlockAssembler.requestStamps(of:)) ?? RequestStamps()
         let assembler = BlockAssembler(height: height, lastHash: lastHash,
                                        recentTxids: TxidWindow(capacity: txidWindow, chainOrder: chainTxids),
-                                       previousHash: previousHash)
+                                       previousHash: previousHash, requestStamps: stamps)
         let replica = PBFTReplica(id: id, options: options, lastExecuted: lastExecuted,
-                                  lastCheckpointID: height == 0 ? "" : assembler.checkpointID, restoring: records)
+                                  lastCheckpointID: height == 0 ? "" : assembler.checkpointID,
+                                  requestStamps: stamps, restoring: records)
         return (replica, assembler, RequestStamper(ceilingRecord: records[RequestStamper.ceilingKey]))
     }
 }

@@ -38,8 +38,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         options.maxBatchBytes = max(1, config.limits.maxFrameSize - 65_536)
         options.viewChangesVerified = config.tls.enabled  // PBFTSignatures checks every VIEW-CHANGE, relayed ones too
         // Requests are authenticated by the link they came on, and only TLS links are authenticated:
-        // without TLS the check proves nothing (the warning below says so). With it, heavy load can
-        // get requests already executed ordered again: an open defect (PROTOCOL.md section 10).
+        // without TLS the check proves nothing (the warning below says so).
         options.authenticatedRequests = config.tls.enabled
         let names = try PBFTConsenter.replicaNames(pbft)
         guard let index = names.firstIndex(of: config.peerID) else {

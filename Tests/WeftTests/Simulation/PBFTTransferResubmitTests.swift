@@ -36,4 +36,24 @@ final class PBFTTransferResubmitTests: XCTestCase {
         XCTAssertGreaterThan(RequestKey(firstAgain), RequestKey(second), "an overtaken request gets a fresh stamp")
         XCTAssertEqual(h.host.replica.outstandingCount, 2, "both are outstanding here again")
     }
+
+    /// A validator whose disk was wiped (its stamp ceiling gone) and whose clock is behind
+    /// stamps after its own latest request the chain executed, once a transfer brought the
+    /// chain's stamps: its new requests are not refused as already executed. (Before: seed
+    /// 239 of the whole-host sweep — after a wipe its requests were stale everywhere, its
+    /// clients answered FAILURE "its request stamp is not after one of this validator
+    /// already executed" or, re-stamped below the chain's stamp again, never answered.)
+    func testStampsAfterAWipeAreAfterTheChainsStampForThisReplica() throws {
+        let h = try HostHarness(id: 1)
+        var stamps = RequestStamps()
+        stamps.advance(RequestKey(replica: 1, seconds: 1_800_000_100, nanos: 5))   // the harness clock reads 1_800_000_000
+        h.host.replica.requestStateTransfer(sequence: 2, id: "S2", replicas: [0, 2])
+        h.host.replica.stateTransferCompleted(sequence: 2, checkpointID: "S2", requestStamps: stamps)
+        h.host.receive(Message(type: .chainTransaction, payload: SimulatedNetwork.transaction("after-wipe")), from: PeerID(name: "client"))
+        h.host.flush()
+        XCTAssertFalse(h.events.list.contains { $0.hasPrefix("answer") }, "answered at once: \(h.events.list)")
+        let spread = try XCTUnwrap(h.network.spreads.last)
+        XCTAssertFalse(stamps.isStale(RequestKey(spread)), "stamped \(RequestKey(spread)), not after the chain's 1@1800000100.5")
+        XCTAssertEqual(h.host.replica.outstandingCount, 1)
+    }
 }

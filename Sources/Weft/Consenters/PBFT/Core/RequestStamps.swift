@@ -24,6 +24,9 @@ struct RequestStamps: Equatable, Sendable {
         }
     }
 
+    /// The latest request of `replica` executed, if any.
+    func latest(of replica: UInt64) -> Stamp? { latest[replica] }
+
     /// Not after its origin's latest executed request: never to be executed.
     func isStale(_ key: RequestKey) -> Bool {
         guard let last = latest[key.replica] else { return false }

@@ -154,4 +154,20 @@ extension PBFTPersistenceTests {
         XCTAssertNil(net.agreementProblem())
         XCTAssertEqual(net.heights, [2, 2, 2, 2])
     }
+
+    /// A replica stopped during a state transfer (h moved to checkpoint 30, executed only to
+    /// 29) asks for the transfer again when it restarts; once the ledger is there its C set
+    /// holds checkpoint 30, which a NEW-VIEW may need. (Before: it held h = 30 with no
+    /// checkpoint at 30 for ever; whole-host seed 367 then failed every view change.)
+    func testARestartedReplicaResumesItsStateTransfer() {
+        let o = PBFTOptions(n: 4, f: 1, k: 9)
+        let records: [String: [UInt8]] = [PBFTPersistence.stableKey: Array("30 ID30".utf8)]
+        let r = PBFTReplica(id: 1, options: o, lastExecuted: 29, lastCheckpointID: "ID29", restoring: records)
+        XCTAssertEqual(r.lowWatermark, 30)
+        let asked = r.takeActions().compactMap { a -> UInt64? in if case .stateTransfer(let s, "ID30", _) = a { return s }; return nil }
+        XCTAssertEqual(asked, [30], "the interrupted transfer is asked for again")
+        r.stateTransferCompleted(sequence: 30, checkpointID: "ID30", requestStamps: RequestStamps())
+        XCTAssertEqual(r.lastExecuted, 30)
+        XCTAssertEqual(r.checkpoints.own[30], "ID30", "checkpoint 30 is in its C set")
+    }
 }

@@ -162,6 +162,17 @@ extension PBFTReplica {
             viewChanges[view, default: [:]][id] = vc  // for replicas that ask (or reconnect) later
         }
         restoreOwnNewView(records)
+        resumeStateTransfer(to: PBFTPersistence.decodeStable(records[PBFTPersistence.stableKey]))
+    }
+
+    /// Stopped during a state transfer: h was moved to a checkpoint this replica had not
+    /// executed yet. Ask for it again: without it the replica holds h with neither the state
+    /// nor a C-set entry at h, and a NEW-VIEW may need its checkpoint (whole-host seed 367:
+    /// every view change failed for want of f+1 view-changes holding one checkpoint).
+    func resumeStateTransfer(to stable: (sequence: UInt64, id: String)?) {
+        guard let stable, stable.sequence > lastExecuted, !stable.id.isEmpty else { return }
+        requestStateTransfer(sequence: stable.sequence, id: stable.id,
+                             replicas: (0..<UInt64(options.n)).filter { $0 != id })
     }
 
     /// The NEW-VIEW this replica sent as primary of the stored view: kept (to answer

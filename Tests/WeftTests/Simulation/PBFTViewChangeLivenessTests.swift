@@ -82,4 +82,30 @@ final class PBFTViewChangeLivenessTests: XCTestCase {
         XCTAssertNil(net.agreementProblem(among: live))
         for r in live { XCTAssertEqual(txids(net, r), Set((0..<21).map { "tx\($0)" }), "replica \(r)") }
     }
+
+    /// A replica that completes a state transfer during a view change keeps its new-view
+    /// timer: if no NEW-VIEW comes it moves on to the next view (with a VIEW-CHANGE built
+    /// from the state it has now). (Before: the transfer cleared the timer for good, and
+    /// whole-host seed 11 ended with three replicas in view 7 for ever, their VIEW-CHANGEs
+    /// for it built before their transfers, and the fourth alone in view 8.)
+    func testAStateTransferDuringAViewChangeKeepsTheNewViewTimer() {
+        let o = PBFTOptions(n: 4, f: 1, k: 5, requestTimeoutTicks: 20, viewChangeTimeoutTicks: 20)
+        let r = PBFTReplica(id: 2, options: o)
+        r.startViewChange(to: 1, reason: .requestTimeout)
+        var vc = Pbft_view_change()
+        vc.view = 1
+        vc.replicaID = 3
+        r.receive(PBFTMake.message(.viewChange(vc)), from: 3)
+        r.tick()   // two VIEW-CHANGEs for view 1 (f + 1): the new-view timer runs
+        _ = r.takeActions()
+        r.requestStateTransfer(sequence: 5, id: "S5", replicas: [0, 1, 3])
+        r.stateTransferCompleted(sequence: 5, checkpointID: "S5", requestStamps: RequestStamps())
+        var next: [PBFTViewChangeReason] = []
+        for _ in 0..<100 where next.isEmpty {
+            r.tick()
+            next = r.takeActions().viewChangesStarted.filter { $0.to == 2 }.map(\.reason)
+        }
+        XCTAssertEqual(next, [.newViewTimeout], "no NEW-VIEW for view 1 and no view change to view 2")
+        XCTAssertEqual(r.viewChanges[2]?[2]?.h, 5, "the VIEW-CHANGE for view 2 carries the transferred checkpoint")
+    }
 }

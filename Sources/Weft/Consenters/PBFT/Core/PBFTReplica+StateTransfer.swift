@@ -25,7 +25,8 @@ extension PBFTReplica {
         lastDispatched = max(lastDispatched, sequence)
         seqNo = max(seqNo, sequence)
         pool = RequestPool(stamps: requestStamps)
-        timerDeadline = nil
+        // The request timer goes with the pool; a new-view timer (a view change under way) stays.
+        if activeView { timerDeadline = nil }
         lastProgressTick = now
         checkpoints.recordOwn(sequence: sequence, id: checkpointID)
         persist(PBFTPersistence.checkpointKey(sequence), Array(checkpointID.utf8))

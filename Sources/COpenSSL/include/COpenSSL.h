@@ -34,13 +34,11 @@ static inline void cweft_tls_verify_later(SSL *ssl) { SSL_set_verify(ssl, SSL_VE
 
 static inline int cweft_tls_set_sni(SSL *ssl, const char *name) { return (int)SSL_set_tlsext_host_name(ssl, name); }
 
-/// Checks this peer's own certificate (with the chain from its file) against
-/// the root CA loaded into the context: X509_V_OK (0) or the verify error.
-static inline int cweft_tls_verify_own_certificate(SSL_CTX *ctx) {
-    X509 *leaf = SSL_CTX_get0_certificate(ctx);
+/// Checks `leaf` (with `chain`, may be NULL) against the root CA loaded into the
+/// context: X509_V_OK (0) or the verify error. For this peer's own certificate at
+/// start, and for a certificate a consensus message carries (PBFT VIEW-CHANGE).
+static inline int cweft_tls_verify_certificate(SSL_CTX *ctx, X509 *leaf, STACK_OF(X509) *chain) {
     if (leaf == NULL) return X509_V_ERR_UNSPECIFIED;
-    STACK_OF(X509) *chain = NULL;
-    SSL_CTX_get0_chain_certs(ctx, &chain);
     X509_STORE_CTX *store_ctx = X509_STORE_CTX_new();
     if (store_ctx == NULL) return X509_V_ERR_OUT_OF_MEM;
     int result = X509_V_ERR_UNSPECIFIED;
@@ -50,6 +48,14 @@ static inline int cweft_tls_verify_own_certificate(SSL_CTX *ctx) {
     }
     X509_STORE_CTX_free(store_ctx);
     return result;
+}
+
+/// Checks this peer's own certificate (with the chain from its file) against
+/// the root CA loaded into the context: X509_V_OK (0) or the verify error.
+static inline int cweft_tls_verify_own_certificate(SSL_CTX *ctx) {
+    STACK_OF(X509) *chain = NULL;
+    SSL_CTX_get0_chain_certs(ctx, &chain);
+    return cweft_tls_verify_certificate(ctx, SSL_CTX_get0_certificate(ctx), chain);
 }
 
 /// Whether `cert` names `name` in its subject CN or a DNS subject-alternative

@@ -8,15 +8,26 @@ public final class SignatureVerifier: @unchecked Sendable {   // the key is only
     private let key: OpaquePointer
 
     /// From a DER certificate (as in `PeerInfo.certificate`); nil if it does not parse.
-    public init?(certificateDER der: [UInt8]) {
+    public convenience init?(certificateDER der: [UInt8]) {
+        guard let certificate = SignatureVerifier.parse(der) else { return nil }
+        defer { X509_free(certificate) }
+        self.init(certificate: certificate)
+    }
+
+    /// From a parsed certificate (X509, still the caller's).
+    init?(certificate: OpaquePointer) {
+        guard let key = X509_get_pubkey(certificate) else { ERR_clear_error(); return nil }
+        self.key = key
+    }
+
+    /// A DER certificate parsed (the caller frees it), nil if it does not parse.
+    static func parse(_ der: [UInt8]) -> OpaquePointer? {
         let certificate: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
             var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
             return d2i_X509(nil, &cursor, buffer.count)
         }
-        guard let certificate else { ERR_clear_error(); return nil }
-        defer { X509_free(certificate) }
-        guard let key = X509_get_pubkey(certificate) else { ERR_clear_error(); return nil }
-        self.key = key
+        if certificate == nil { ERR_clear_error() }
+        return certificate
     }
 
     /// From the first certificate of a PEM file (`peer.tls.cert.file`); nil if there is none.

@@ -275,6 +275,14 @@ public nonisolated struct Pbft_view_change: Sendable {
 
   public var signature: Data = Data()
 
+  /// Weft (not in Fabric v0.6): with TLS on, the signer's TLS certificate (DER), so a
+  /// replica that never saw the signer's link can check a VIEW-CHANGE relayed in a
+  /// NEW-VIEW: it must chain to peer.tls.rootcert.file and name replica_id's replica.
+  /// Not covered by the signature (signed bytes: this message with signature and
+  /// certificate empty): the certificate is the key to check it with, proven by the CA,
+  /// not a claim of the signer (PROTOCOL.md sections 8 and 10).
+  public var certificate: Data = Data()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated struct C: Sendable {
@@ -908,7 +916,7 @@ nonisolated extension Pbft_checkpoint: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension Pbft_view_change: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".view_change"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}view\0\u{1}h\0\u{1}cset\0\u{1}pset\0\u{1}qset\0\u{3}replica_id\0\u{1}signature\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}view\0\u{1}h\0\u{1}cset\0\u{1}pset\0\u{1}qset\0\u{3}replica_id\0\u{1}signature\0\u{1}certificate\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -923,6 +931,7 @@ nonisolated extension Pbft_view_change: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 5: try { try decoder.decodeRepeatedMessageField(value: &self.qset) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.replicaID) }()
       case 7: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
+      case 8: try { try decoder.decodeSingularBytesField(value: &self.certificate) }()
       default: break
       }
     }
@@ -950,6 +959,9 @@ nonisolated extension Pbft_view_change: SwiftProtobuf.Message, SwiftProtobuf._Me
     if !self.signature.isEmpty {
       try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 7)
     }
+    if !self.certificate.isEmpty {
+      try visitor.visitSingularBytesField(value: self.certificate, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -961,6 +973,7 @@ nonisolated extension Pbft_view_change: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.qset != rhs.qset {return false}
     if lhs.replicaID != rhs.replicaID {return false}
     if lhs.signature != rhs.signature {return false}
+    if lhs.certificate != rhs.certificate {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

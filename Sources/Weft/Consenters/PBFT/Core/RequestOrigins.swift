@@ -90,6 +90,21 @@ extension PBFTReplica {
 /// starts a view change, whatever else executes. Under plain overload the primary
 /// cuts batches oldest first, so the head here is ordered within a few batch rounds
 /// (it reached the primary about when it reached this replica): no view change.
+///
+/// It is also what orders a spread lost without a disconnect (`overflow: reject`
+/// dropped it from a full ring, so the reconnect resend never comes) under
+/// continuous load, where the request timer keeps restarting (issue 21). Proof:
+/// the lost request r stays in its origin's pool; within a few batch rounds the
+/// requests ahead of it there are ordered (oldest first) and r is the head; this
+/// watch then fires `starvationTicks` (8 × request timeout) later, at the latest,
+/// and (1) spreads the origin's own outstanding requests again, r first, to every
+/// replica, (2) starts a view change. Any other replica holding r starves on it the
+/// same way; with f+1 of them the view changes and the new primary, which holds r
+/// now, orders it. If the origin is alone, primary v gets r from (1) and orders it
+/// in view v; the origin takes that block by state transfer from the checkpoints
+/// the others announce. Either way r is ordered, and its origin's host answers the
+/// client from the block, within 8 request timeouts plus a view change (or a state
+/// transfer) after r became the head. (PBFTLostSpreadTests: fails with this watch off.)
 extension PBFTReplica {
     func watchOldestRequest() {
         guard activeView, let oldest = pool.oldest else { oldestWatch = nil; return }

@@ -87,10 +87,12 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     private static func signatures(_ config: PeerConfig, selfReplica: UInt64, replicaNames: [String]) throws -> PBFTSignatures? {
         guard config.tls.enabled else { return nil }
         let signer = try MessageSigner(keyFile: config.tls.keyFile)
-        guard let own = SignatureVerifier(certificateFile: config.tls.certFile) else {
+        // Its own TLS context: the root CA that carried certificates must chain to, as the links'.
+        let trust = try TLSContext(config.tls, expectedName: config.peerID)
+        guard let signatures = PBFTSignatures(signer: signer, trust: trust, selfReplica: selfReplica, replicaNames: replicaNames) else {
             throw ConfigError(key: "peer.tls.cert.file", reason: "'\(config.tls.certFile)' holds no usable PEM certificate")
         }
-        return PBFTSignatures(signer: signer, ownKey: own, selfReplica: selfReplica, replicaNames: replicaNames)
+        return signatures
     }
 
     public var chainHeight: UInt64 { ledger.durableHeight }

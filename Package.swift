@@ -24,11 +24,14 @@ let package = Package(
         // The system OpenSSL 3 (libssl-dev) for TLS peer links; see README "TLS".
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
                        providers: [.apt(["libssl-dev"])]),
+        // CRC-32C with the SSE4.2 instruction (a table where the CPU lacks it).
+        .target(name: "CWeftCRC32C", path: "Sources/CWeftCRC32C"),
         .target(
             name: "Weft",
             dependencies: [
                 "CWeftLinux",
                 "COpenSSL",
+                "CWeftCRC32C",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

@@ -203,7 +203,8 @@ final class Connection {
         return true
     }
 
-    /// One gathered send of the plaintext queue.
+    /// One gathered send of the plaintext queue (inlined: it was, as LinkIO's own code).
+    @inline(__always)
     func sendQueued(iovecs: UnsafeMutablePointer<iovec>, maxIovecs: Int, sent: inout Int) -> WriteQueue.FlushResult {
         writes.flush(fd: fd, iovecs: iovecs, maxIovecs: maxIovecs, sent: &sent)
     }

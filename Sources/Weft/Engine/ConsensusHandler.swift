@@ -11,6 +11,8 @@ final class ConsensusHandler: MessageHandler {
     private let framePool: FramePool
     private let fan: ConsensusFan
     private let links: LinkIO
+    /// Who each connection's peer is (the peer layer's), read on a connection's first message and when rejecting.
+    private let sessions: PeerSessions
     private let overflowPolicy: PeerConfig.Overflow
     /// Messages pushed since the fan was last told (reactor only).
     @exclusivity(unchecked) private var pushedSinceNotify = 0
@@ -24,12 +26,13 @@ final class ConsensusHandler: MessageHandler {
     /// Per connection slot, with the reject policy: when its rejects were last logged.
     private var rejectLogs: [UInt32: RejectLog] = [:]
 
-    init(ring: SPSCRing<InboundItem>, framePool: FramePool, fan: ConsensusFan, links: LinkIO, overflow: PeerConfig.Overflow,
-         slotCount: Int) {
+    init(ring: SPSCRing<InboundItem>, framePool: FramePool, fan: ConsensusFan, links: LinkIO, sessions: PeerSessions,
+         overflow: PeerConfig.Overflow, slotCount: Int) {
         self.ring = ring
         self.framePool = framePool
         self.fan = fan
         self.links = links
+        self.sessions = sessions
         overflowPolicy = overflow
         self.slotCount = slotCount
         introduced = .allocate(capacity: slotCount)
@@ -55,12 +58,19 @@ final class ConsensusHandler: MessageHandler {
         let sampledAt: UInt64 = pushed & 127 == 1 ? MonotonicClock.now() : 0
         let handle = c.handle
         let known = introduced[Int(handle.slot)] == handle.generation
-        ring.pushAfterRoomCheck(InboundItem(message: consume message, handle: handle, introducing: known ? nil : c.peerID,
-                                            sampledAt: sampledAt))
+        ring.pushAfterRoomCheck(InboundItem(message: consume message, handle: handle,
+                                            introducing: known ? nil : introduction(of: handle), sampledAt: sampledAt))
         if !known { introduced[Int(handle.slot)] = handle.generation }
         pushedSinceNotify &+= 1
         if pushedSinceNotify >= 64 { notifyFanIfPushed() }   // a long read: start the fan early
         return .handled
+    }
+
+    /// The sender in full, for its connection's first message (the chain
+    /// runs only for established peers, so the session names one).
+    @inline(never)
+    private func introduction(of handle: ConnectionHandle) -> PeerID {
+        sessions.peer(of: handle)?.id ?? PeerID(name: "", handle: handle)
     }
 
     /// Tells the fan about what was pushed since the last time (once per batch).
@@ -92,7 +102,7 @@ final class ConsensusHandler: MessageHandler {
             let now = MonotonicClock.now()
             if now - log.lastLoggedAt >= 1_000_000_000 {   // at most one line per peer per second
                 let more = log.sinceLog - 1
-                links.logger.warning("Message channel for \(c.name) full, rejecting\(more > 0 ? " (\(more) more since the last report)" : "")")
+                links.logger.warning("Message channel for \(sessions.name(of: handle)) full, rejecting\(more > 0 ? " (\(more) more since the last report)" : "")")
                 log.lastLoggedAt = now
                 log.sinceLog = 0
             }

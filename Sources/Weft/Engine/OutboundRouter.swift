@@ -3,12 +3,15 @@
 final class OutboundRouter {
     private let outbound: SPSCRing<OutboundItem>
     private let links: LinkIO
+    /// The established peers and their types (the peer layer's).
+    private let sessions: PeerSessions
     /// Sent frames come back here when the reactor held their last reference.
     private let framePool: FramePool
 
-    init(outbound: SPSCRing<OutboundItem>, links: LinkIO, framePool: FramePool) {
+    init(outbound: SPSCRing<OutboundItem>, links: LinkIO, sessions: PeerSessions, framePool: FramePool) {
         self.outbound = outbound
         self.links = links
+        self.sessions = sessions
         self.framePool = framePool
     }
 
@@ -18,7 +21,7 @@ final class OutboundRouter {
         while budget > 0, let item = outbound.pop() {
             budget -= 1
             guard let handle = item.handle else {
-                for c in links.table.byName.values where item.target.includes(c.peer?.type ?? .undefined) {
+                for c in sessions.byName.values where item.target.includes(sessions.peerType(of: c.handle)) {
                     links.send(item.message.storage, on: c)
                 }
                 continue
@@ -27,7 +30,7 @@ final class OutboundRouter {
             // frames are copied into the write buffer) and, when this was the
             // last reference, reused for the next inbound message.
             let frame = OutboundRouter.storage(of: consume item)
-            if let c = links.table.connection(handle), c.state == .established {
+            if sessions.isEstablished(handle), let c = links.table.connection(handle) {
                 links.send(frame, on: c)
             } else {
                 links.metrics.outboundDropped += 1        // the peer left after the consenter checked

@@ -17,14 +17,14 @@ final class LinkEvents {
         peer { $0.receive(frame, from: c) }
     }
 
-    /// `c` is connected (and secured): a dialer speaks first.
+    /// `c` is connected (and secured): frames may flow (a dialer speaks first).
     func linkReady(_ c: Connection) { peer { $0.linkReady(c) } }
 
-    /// `c` stopped being the established link of its peer (it is closing).
-    func left(_ c: Connection) { peer { $0.left(c) } }
+    /// `c` is saying goodbye: it carries nothing more up.
+    func closing(_ c: Connection) { peer { $0.closing(c) } }
 
-    /// `c` is closed; `cause` says why.
-    func closed(_ c: Connection, cause: CloseCause, wasEstablished: Bool) {
-        peer { $0.closed(c, cause: cause, wasEstablished: wasEstablished) }
+    /// `c` is closed; `cause` says why, `detail` in words.
+    func closed(_ c: Connection, cause: CloseCause, detail: String) {
+        peer { $0.closed(c, cause: cause, detail: detail) }
     }
 }

@@ -13,7 +13,7 @@ extension LinkIO {
     func beginTLS(_ c: Connection, role: TLSSession.Role) {
         guard let tlsContext else { return }
         do {
-            c.tls = try TLSSession(context: tlsContext, role: role)
+            c.securing(with: try TLSSession(context: tlsContext, role: role))
         } catch {
             close(c, .tlsHandshake, detail: "cannot start TLS: \(error)")
             return
@@ -34,7 +34,8 @@ extension LinkIO {
                 "version": "\(tls.protocolVersion)", "cipher": "\(tls.cipherName)",
                 "peer_certificate": "\(tls.hasPeerCertificate)",
             ])
-            if c.direction == .outbound { events.linkReady(c) } else { flush(c) }
+            events.linkReady(c)             // a dialer's hello goes out; an inbound link's last handshake bytes:
+            if c.direction == .inbound && c.state != .closed { flush(c) }
         case .failed(let why):
             flush(c)                // OpenSSL's alert tells the other side why, best effort
             if c.state != .closed { close(c, .tlsHandshake, detail: "TLS handshake with \(c.remoteAddress) failed: \(why)") }
@@ -49,7 +50,7 @@ extension LinkIO {
         tls.feed(UnsafeRawBufferPointer(start: scratch.baseAddress, count: n))
         if c.state == .securing {
             continueHandshake(c)
-            guard c.state == .awaitingHello else { return }
+            guard c.state == .open else { return }
         }
         openRecords(c)
     }
@@ -71,8 +72,9 @@ extension LinkIO {
                 close(c, .peerClosed, detail: "peer closed the TLS session")
                 return
             case .failed(let why):
-                // In TLS 1.3 a client learns that its certificate was refused only here.
-                close(c, c.state == .awaitingHello ? .tlsHandshake : .ioError, detail: "TLS: \(why)")
+                // In TLS 1.3 a client learns that its certificate was refused only here,
+                // before the other side's first frame (its hello).
+                close(c, c.hasDeliveredFrames ? .ioError : .tlsHandshake, detail: "TLS: \(why)")
                 return
             }
         }
@@ -84,16 +86,16 @@ extension LinkIO {
             let bytes = UnsafeRawBufferPointer(start: scratch.baseAddress, count: n)
             let used = processFrames(c, bytes)
             if c.carriesFrames, used < n {
-                c.reader.append(UnsafeRawBufferPointer(rebasing: bytes[used...]))
+                c.keepUnread(UnsafeRawBufferPointer(rebasing: bytes[used...]))
             }
         }
         return result
     }
 
     private func openRecordBehindTail(_ c: Connection, _ tls: TLSSession) -> TLSSession.ReadResult {
-        let result = tls.read(into: c.reader.writable(minimum: TLSSession.maxRecordSize))
+        let result = tls.read(into: c.readSpace(minimum: TLSSession.maxRecordSize))
         if case .bytes(let n) = result {
-            c.reader.commit(n)
+            c.commitRead(n)
             processBuffered(c)
         }
         return result
@@ -104,10 +106,9 @@ extension LinkIO {
     func sealAndSend(_ c: Connection, sent: inout Int) -> WriteQueue.FlushResult {
         guard let tls = c.tls else { return .failed(EINVAL) }
         if tls.isEstablished {
-            guard c.writes.seal(into: tls) else { return .failed(EPROTO) }
+            guard c.sealQueued(into: tls) else { return .failed(EPROTO) }
             if c.state == .closing { tls.close() }           // close_notify after the DISC_DISCONNECT
         }
-        c.sealed.appendCiphertext(of: tls)
-        return c.sealed.flush(fd: c.fd, iovecs: iovecs, maxIovecs: maxIovecs, sent: &sent)
+        return c.sendSealed(of: tls, iovecs: iovecs, maxIovecs: maxIovecs, sent: &sent)
     }
 }

@@ -81,15 +81,16 @@ final class LinkIO {
             close(c, .ioError, detail: "\(error)")
             return
         }
+        // The link's share of the setup deadline; the hello's is the peer layer's (same deadline).
         schedule(for: c, afterNanos: policy.setupTimeout(dialing: c.state == .connecting)) { [unowned self] c in
             switch c.state {
             case .connecting: self.close(c, .connectFailed, detail: "connect timed out")
             case .securing: self.close(c, .handshakeTimeout, detail: "TLS handshake not finished within the handshake timeout")
-            case .awaitingHello: self.close(c, .handshakeTimeout, detail: "no DISC_HELLO within the handshake timeout")
-            case .established, .closing, .closed: break
+            case .open, .closing, .closed: break
             }
         }
         if c.state == .securing { beginTLS(c, role: .server) }
+        if c.state == .open { events.linkReady(c) }
     }
 
     /// Completes a non-blocking connect: TLS first if on, then the peer layer's hello.
@@ -101,7 +102,6 @@ final class LinkIO {
             return
         }
         if tlsContext != nil {
-            c.securing()
             beginTLS(c, role: .client)       // the hello follows the TLS handshake
             return
         }
@@ -117,17 +117,6 @@ final class LinkIO {
         loop.schedule(afterNanos: delay) {
             if let c = table.connection(handle) { action(c) }
         }
-    }
-
-    // MARK: the peer a link carries
-
-    /// The peer layer accepted `c`'s hello from `info`'s peer (its own hello may still be queued).
-    func identify(_ c: Connection, as info: PeerInfo) { c.identify(as: info) }
-
-    /// The hello exchange is done: `c` is its peer's established link, found by name.
-    func establish(_ c: Connection) {
-        c.establish(wallClock: Date().timeIntervalSince1970)
-        table.establish(c, as: c.name)
     }
 
     // MARK: readiness
@@ -147,14 +136,14 @@ final class LinkIO {
     /// the connection's own buffer.
     func readable(_ c: Connection) {
         if c.state == .closing { discardInput(c); return }
-        c.readBudgetLeft = policy.readBudget
+        c.startReadTurn(budget: policy.readBudget)
         if c.tls != nil { readableTLS(c); return }
         if c.reader.isEmpty {
             guard let n = received(Syscall.receive(c.fd, into: scratch.baseAddress, count: scratch.count), on: c) else { return }
             let bytes = UnsafeRawBufferPointer(start: scratch.baseAddress, count: n)
             let used = processFrames(c, bytes)
             if c.carriesFrames, used < n {
-                c.reader.append(UnsafeRawBufferPointer(rebasing: bytes[used...]))
+                c.keepUnread(UnsafeRawBufferPointer(rebasing: bytes[used...]))
             }
         } else {
             let pending = c.reader.readable
@@ -163,9 +152,9 @@ final class LinkIO {
                needed > pending.count {
                 wanted = max(wanted, min(needed - pending.count, 1 << 20))
             }
-            let space = c.reader.writable(minimum: wanted)
+            let space = c.readSpace(minimum: wanted)
             guard let n = received(Syscall.receive(c.fd, into: space.baseAddress, count: space.count), on: c) else { return }
-            c.reader.commit(n)
+            c.commitRead(n)
             processBuffered(c)
         }
     }
@@ -175,7 +164,7 @@ final class LinkIO {
     func received(_ outcome: Syscall.ReadOutcome, on c: Connection) -> Int? {
         switch outcome {
         case .bytes(let n):
-            c.bytesIn += n
+            c.countReceived(n)
             metrics.bytesIn += n
             return n
         case .wouldBlock:
@@ -201,7 +190,7 @@ final class LinkIO {
     /// Handles the whole frames in the connection's own buffer and drops them from it.
     func processBuffered(_ c: Connection) {
         let used = processFrames(c, c.reader.readable)
-        if c.carriesFrames { c.reader.consume(used) }
+        if c.carriesFrames { c.consumeRead(used) }
     }
 
     /// Hands every whole frame in `bytes` up; returns how many bytes it used.
@@ -212,7 +201,7 @@ final class LinkIO {
         // Only whole frames count as activity: a frame that trickles in
         // byte by byte (slowloris) does not hold off the idle timeout.
         var sawFrame = false
-        defer { if sawFrame && tracksIdleness { c.lastReceiveAt = MonotonicClock.now() } }
+        defer { if sawFrame { c.framesDelivered(clock: tracksIdleness) } }
         while c.acceptsFrames {
             switch FrameCursor.next(in: bytes, at: offset, maxFrameSize: policy.maxFrameSize) {
             case .incomplete:
@@ -224,8 +213,7 @@ final class LinkIO {
                 return offset
             case .frame(let start, let bodyCount):
                 // A whole frame waits: handled if the connection's budget allows, else next turn.
-                guard c.readBudgetLeft > 0 else { backlog(c); return offset }
-                c.readBudgetLeft &-= 1
+                guard c.takeFrameFromBudget() else { backlog(c); return offset }
                 let frame = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + FrameFormat.headerSize + bodyCount)])
                 guard let header = WireScan.message(UnsafeRawBufferPointer(rebasing: frame[FrameFormat.headerSize...])) else {
                     metrics.decodeErrors += 1
@@ -252,8 +240,7 @@ final class LinkIO {
     /// another budget's worth of what it holds in the next turn, after the
     /// connections that are ready then.
     private func backlog(_ c: Connection) {
-        guard !c.backlogged else { return }
-        c.backlogged = true
+        guard c.markBacklogged() else { return }
         backlogged.append(c)
         updateEvents(c)
     }
@@ -263,8 +250,7 @@ final class LinkIO {
         guard !backlogged.isEmpty else { return }
         let waiting = backlogged
         backlogged.removeAll(keepingCapacity: true)
-        for c in waiting where c.backlogged {
-            c.backlogged = false
+        for c in waiting where c.clearBacklogged() {
             guard c.carriesFrames else { continue }
             if !c.paused { resumeReading(c) }
             if c.state != .closed { updateEvents(c) }
@@ -274,7 +260,7 @@ final class LinkIO {
     /// A fresh budget over what `c` holds: its buffered frames, then (TLS)
     /// the records still in the session.
     private func resumeReading(_ c: Connection) {
-        c.readBudgetLeft = policy.readBudget
+        c.startReadTurn(budget: policy.readBudget)
         processBuffered(c)
         if c.tls != nil && c.acceptsFrames { openRecords(c) }
     }
@@ -283,8 +269,7 @@ final class LinkIO {
 
     /// Stops reading `c` until `resumePaused` (the inbound ring is full).
     func pause(_ c: Connection) {
-        guard !c.paused else { return }
-        c.paused = true
+        guard c.pauseReading() else { return }
         metrics.ringFullEvents += 1
         paused.append(c)
         updateEvents(c)
@@ -295,8 +280,7 @@ final class LinkIO {
         guard !paused.isEmpty else { return }
         let waiting = paused
         paused.removeAll(keepingCapacity: true)
-        for c in waiting where c.paused && c.state != .closed {
-            c.paused = false
+        for c in waiting where c.state != .closed && c.unpauseReading() {
             resumeReading(c)
             if c.state != .closed { updateEvents(c) }
         }
@@ -306,7 +290,7 @@ final class LinkIO {
     func pauseAllForShutdown() {
         for c in table.all where c.state != .closing {
             if c.state == .connecting { close(c, .shutdown, detail: "shutting down"); continue }
-            c.paused = true
+            _ = c.pauseReading()
             updateEvents(c)
         }
         paused.removeAll()
@@ -324,20 +308,15 @@ final class LinkIO {
             close(c, .slowPeer, detail: "slow peer: \(c.unsentBytes) unsent bytes, over peer.limits.maxPendingWrite \(policy.maxPendingWrite)")
             return false
         }
-        c.writes.append(frame)
         metrics.framesOut += 1
-        if !c.dirty {
-            c.dirty = true
-            dirty.append(c)
-        }
+        if c.queue(frame) { dirty.append(c) }
         return true
     }
 
     /// Writes every connection that queued something in this turn (before sleep).
     func flushDirty() {
         guard !dirty.isEmpty else { return }
-        for c in dirty where c.dirty {
-            c.dirty = false
+        for c in dirty where c.takeDirty() {
             if c.state != .closed { flush(c) }
         }
         dirty.removeAll(keepingCapacity: true)
@@ -346,9 +325,9 @@ final class LinkIO {
     /// Writes what is queued with gathered sends; arms EPOLLOUT only while bytes wait.
     func flush(_ c: Connection) {
         var sent = 0
-        let result = c.tls == nil ? c.writes.flush(fd: c.fd, iovecs: iovecs, maxIovecs: maxIovecs, sent: &sent)
+        let result = c.tls == nil ? c.sendQueued(iovecs: iovecs, maxIovecs: maxIovecs, sent: &sent)
                                   : sealAndSend(c, sent: &sent)
-        c.bytesOut += sent
+        c.countSent(sent)
         metrics.bytesOut += sent
         switch result {
         case .failed(let err):
@@ -358,7 +337,7 @@ final class LinkIO {
         case .drained:
             if c.state == .closing && !c.shutWrite {
                 Syscall.shutdownWrite(c.fd)            // the reason is out: wait for the peer's close
-                c.shutWrite = true
+                c.markWriteShut()
             }
         case .blocked:
             break
@@ -370,7 +349,7 @@ final class LinkIO {
         let wanted = c.wantedEvents
         if wanted != c.registeredEvents {
             loop.modify(c.fd, events: wanted)
-            c.registeredEvents = wanted
+            c.registered(wanted)
         }
     }
 }

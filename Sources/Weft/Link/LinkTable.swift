@@ -1,7 +1,7 @@
 /// The reactor's connections: one slot each, a generation per use of a slot
 /// (so a handle kept by a timer or the fan never reaches a later connection
-/// in the same slot), the free list, and the established ones by peer name.
-/// Reactor thread only.
+/// in the same slot) and the free list. Which peer a connection carries is
+/// the peer layer's (`PeerSessions`). Reactor thread only.
 final class LinkTable {
     /// Connections past this are refused (`peer.limits.maxConnections`).
     let capacity: Int
@@ -10,8 +10,6 @@ final class LinkTable {
     private var nextGeneration: UInt32 = 1
     /// Slots reserved or holding a connection.
     @exclusivity(unchecked) private(set) var openCount = 0
-    /// Established connections by peer name (one per name).
-    @exclusivity(unchecked) private(set) var byName: [String: Connection] = [:]
 
     init(capacity: Int) {
         precondition(capacity > 0 && capacity <= Int(UInt32.max))
@@ -45,10 +43,9 @@ final class LinkTable {
         slots[Int(c.handle.slot)] = c
     }
 
-    /// Takes `c` out (leaving the by-name index too) and frees its slot.
+    /// Takes `c` out and frees its slot.
     func remove(_ c: Connection) {
         guard let current = slots[Int(c.handle.slot)], current === c else { return }
-        leave(c)
         slots[Int(c.handle.slot)] = nil
         freeSlots.append(c.handle.slot)
         openCount -= 1
@@ -63,25 +60,4 @@ final class LinkTable {
 
     /// Every open connection (a copy: the caller may close them meanwhile).
     var all: [Connection] { slots.compactMap { $0 } }
-
-    // MARK: by name
-
-    func established(named name: String) -> Connection? { byName[name] }
-
-    var establishedCount: Int { byName.count }
-
-    /// `c` is now the established connection of `name` (replacing none: the
-    /// hello decision has removed any other first).
-    func establish(_ c: Connection, as name: String) {
-        precondition(byName[name] == nil, "\(name) is established twice")
-        byName[name] = c
-    }
-
-    /// Removes `c` from the by-name index if it is the one there; true if it was.
-    @discardableResult
-    func leave(_ c: Connection) -> Bool {
-        guard let name = c.peer?.name, byName[name] === c else { return false }
-        byName[name] = nil
-        return true
-    }
 }

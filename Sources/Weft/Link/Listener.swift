@@ -74,7 +74,7 @@ final class Listener: EventHandler {
             }
             links.applyConnectionOptions(accepted)
             links.adopt(Connection(fd: accepted, handle: handle, direction: .inbound,
-                                   state: links.tlsContext == nil ? .awaitingHello : .securing, remoteAddress: remote))
+                                   state: links.tlsContext == nil ? .open : .securing, remoteAddress: remote))
             logger.debug("accepted connection", metadata: ["from": "\(remote)", "fd": "\(accepted)"])
         }
     }

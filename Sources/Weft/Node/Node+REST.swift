@@ -15,11 +15,11 @@ extension Node {
             clientPort = .success(Node.loopback(boundAddress))
         }
         let tasks = reactorTasks
-        let links = UncheckedBox(value: self.links)      // touched only by the reactor task below
+        let sessions = UncheckedBox(value: self.sessions)   // touched only by the reactor task below
         let (myName, myAddress, myType) = (name, advertisedAddress, selfType.rawValue)
         return try RESTServer(settings: config.rest, dataDirectory: config.fileSystemPath,
                               maxBodyBytes: config.limits.maxFrameSize / 2, logger: logger,
-                              peers: { Node.establishedPeers(tasks: tasks, links: links, me: (myName, myAddress, myType)) },
+                              peers: { Node.establishedPeers(tasks: tasks, sessions: sessions, me: (myName, myAddress, myType)) },
                               clientPort: clientPort, clientNamePrefix: "\(name)-rest")
     }
 
@@ -35,13 +35,15 @@ extension Node {
     /// Fabric v0.6's `PeersMessage` in JSON: every established peer, then
     /// this one (`ID.name`, `address`, `type` 1 = VALIDATOR, 2 = NON_VALIDATOR);
     /// nil when the reactor did not answer within 2 s.
-    private static func establishedPeers(tasks: ReactorTasks, links: UncheckedBox<LinkIO>, me: (name: String, address: String, type: Int)) -> [[String: Any]]? {
+    private static func establishedPeers(tasks: ReactorTasks, sessions: UncheckedBox<PeerSessions>, me: (name: String, address: String, type: Int)) -> [[String: Any]]? {
         final class Box: @unchecked Sendable { var peers: [[String: Any]] = [] }      // written on the reactor before `done`
         let box = Box()
         let done = DispatchSemaphore(value: 0)
         tasks.submit {
-            box.peers = links.value.table.byName.values.sorted { $0.name < $1.name }.map { c in
-                ["ID": ["name": c.name], "address": c.peer?.address ?? "", "type": (c.peer?.type ?? .undefined).rawValue]
+            let table = sessions.value
+            box.peers = table.byName.sorted { $0.key < $1.key }.map { name, c in
+                let peer = table.peer(of: c.handle)
+                return ["ID": ["name": name], "address": peer?.address ?? "", "type": (peer?.type ?? .undefined).rawValue]
             }
             done.signal()
         }

@@ -15,7 +15,7 @@ extension Node {
         out.counter("weft_connections_dialed_total", "Connections dialed.", m.dialed)
         out.metric("weft_connections_closed_total", "counter", "Connections closed, by cause.",
                    CloseCause.allCases.map { ("cause=\"\($0.rawValue)\"", m.closed[$0] ?? 0) })
-        out.gauge("weft_peers_established", "Peers with a completed handshake.", links.table.establishedCount)
+        out.gauge("weft_peers_established", "Peers with a completed handshake.", sessions.establishedCount)
         out.counter("weft_handshakes_total", "Handshakes completed.", m.established)
         out.counter("weft_tls_handshakes_total", "TLS handshakes completed (peer.tls.enabled).", m.tlsHandshakes)
         out.gauge("weft_ring_depth", "Messages in the inbound consensus ring.", inbound.count)
@@ -72,7 +72,7 @@ extension Node {
             "address": advertisedAddress,
             "type": selfType == .validator ? "VALIDATOR" : "NON_VALIDATOR",
             "consensus": config.consensus.plugin,
-            "peers": links.table.establishedCount,
+            "peers": sessions.establishedCount,
             "connections": links.table.openCount,
             "height": consenter.chainHeight,
             "uptimeSeconds": Int(Date().timeIntervalSince(startedAt)),
@@ -90,13 +90,14 @@ extension Node {
     }
 
     func peersJSON() -> String {
-        let list: [[String: Any]] = links.table.byName.values.sorted { $0.name < $1.name }.map { c in
-            [
-                "name": c.name,
-                "address": c.peer?.address ?? "",
-                "type": c.peer?.type == .validator ? "VALIDATOR" : "NON_VALIDATOR",
+        let list: [[String: Any]] = sessions.byName.sorted { $0.key < $1.key }.map { name, c in
+            let session = sessions.session(c.handle)
+            return [
+                "name": name,
+                "address": session.peer?.address ?? "",
+                "type": session.peer?.type == .validator ? "VALIDATOR" : "NON_VALIDATOR",
                 "direction": c.direction.rawValue,
-                "since": ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: c.establishedWallClock)),
+                "since": ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: session.establishedWallClock)),
                 "bytesIn": c.bytesIn,
                 "bytesOut": c.bytesOut,
             ]

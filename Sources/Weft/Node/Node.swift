@@ -42,6 +42,8 @@ public final class Node: @unchecked Sendable {
 
     // Peer protocol.
     let identity: SelfIdentity
+    /// Each connection's peer session (hello, name, type), by slot.
+    let sessions: PeerSessions
     let discovery: Discovery
     /// Owned here: the links and the handler chain hold them as `Upward`.
     private let peerLayer: PeerLayer
@@ -97,7 +99,9 @@ public final class Node: @unchecked Sendable {
 
         identity = SelfIdentity(name: config.peerID, type: config.validatorEnabled ? .validator : .nonValidator,
                                 advertisedAddress: config.address.isEmpty ? SelfIdentity.advertisable(boundAddress) : config.address)
-        discovery = Discovery(port: DiscoveryPort(links: links, dialer: dialer, tasks: reactorTasks, identity: identity),
+        sessions = PeerSessions(slotCount: slots)
+        discovery = Discovery(port: DiscoveryPort(links: links, sessions: sessions, dialer: dialer, tasks: reactorTasks,
+                                                  identity: identity),
                               config: config.discovery, dataDirectory: config.fileSystemPath, logger: logger)
 
         directory = PeerDirectory(slotCount: slots)
@@ -107,12 +111,12 @@ public final class Node: @unchecked Sendable {
         communicator = FanCommunicator(outbound: outbound, directory: directory, reactorWaker: reactorWaker)
         fan = ConsensusFan(consenter: consenter, inbound: inbound, communicator: communicator,
                            reactorWaker: reactorWaker, slotCount: slots, label: "weft.consensus-fan")
-        consensusHandler = ConsensusHandler(ring: inbound, framePool: framePool, fan: fan, links: links,
+        consensusHandler = ConsensusHandler(ring: inbound, framePool: framePool, fan: fan, links: links, sessions: sessions,
                                             overflow: config.consensus.overflow, slotCount: slots)
-        router = OutboundRouter(outbound: outbound, links: links, framePool: framePool)
+        router = OutboundRouter(outbound: outbound, links: links, sessions: sessions, framePool: framePool)
 
-        peerHandler = PeerHandler(links: links, discovery: discovery)
-        peerLayer = PeerLayer(links: links, directory: directory, discovery: discovery,
+        peerHandler = PeerHandler(links: links, sessions: sessions, discovery: discovery)
+        peerLayer = PeerLayer(links: links, sessions: sessions, directory: directory, discovery: discovery,
                               chain: HandlerChain(consensusHandler, peerHandler), chainHeight: consenter,
                               identity: identity, logger: logger)
         links.events.attach(peerLayer)

@@ -72,7 +72,7 @@ final class Discovery {
     private func tick() {
         if port.selfType == .validator {
             let ask = Message(type: .discGetPeers, payload: EmptyCollection()).storage
-            for c in port.establishedPeers where c.peer?.type == .validator { port.send(ask, on: c) }
+            for c in port.establishedPeers where port.peer(of: c)?.type == .validator { port.send(ask, on: c) }
         }
         let now = MonotonicClock.now()
         for entry in known.values where !entry.isRoot {
@@ -87,9 +87,9 @@ final class Discovery {
 
     // MARK: what the reactor tells discovery
 
-    func established(_ c: Connection) {
+    func established(_ c: Connection, as peer: PeerInfo) {
         // Clients (NON_VALIDATOR) are neither dialed back nor asked for peers.
-        guard let peer = c.peer, peer.type == .validator || c.direction == .outbound else { return }
+        guard peer.type == .validator || c.direction == .outbound else { return }
         let address = c.dialedAddress ?? peer.address
         let entry = known[address] ?? add(address, isRoot: false)
         if let entry {
@@ -107,14 +107,15 @@ final class Discovery {
         persistSoon()
     }
 
-    /// A connection ended: schedule a redial with backoff if its peer is lost.
-    func connectionClosed(_ c: Connection, cause: CloseCause, wasEstablished: Bool) {
+    /// A connection ended (`peer`: whom it carried, if its hello came):
+    /// schedule a redial with backoff if its peer is lost.
+    func connectionClosed(_ c: Connection, peer: PeerInfo?, cause: CloseCause, wasEstablished: Bool) {
         guard !port.isShuttingDown else { return }
-        let address = c.dialedAddress ?? c.peer?.address
+        let address = c.dialedAddress ?? peer?.address
         guard let address, let entry = known[address], entry.handle == c.handle || entry.connection(in: port) == nil else { return }
         entry.handle = nil
         if cause == .selfConnection { return }
-        if let name = entry.name ?? c.peer?.name, port.established(named: name) != nil { return }   // still connected
+        if let name = entry.name ?? peer?.name, port.established(named: name) != nil { return }   // still connected
         let now = MonotonicClock.now()
         if wasEstablished {
             entry.backoffNanos = 0                     // a success resets the backoff
@@ -140,7 +141,7 @@ final class Discovery {
     func answerGetPeers(from asker: Connection) {
         var list = Protos_PeersMessage()
         for c in port.establishedPeers where c !== asker {
-            guard let peer = c.peer else { continue }
+            guard let peer = port.peer(of: c) else { continue }
             var endpoint = Protos_PeerEndpoint()
             endpoint.id.name = peer.name
             endpoint.address = peer.address
@@ -154,7 +155,7 @@ final class Discovery {
     func learn(fromPeersPayload payload: UnsafeRawBufferPointer, sender: Connection) {
         guard let list = try? Protos_PeersMessage(serializedBytes: Array(payload)) else {
             port.countDecodeError()
-            logger.warning("ignoring an undecodable DISC_PEERS", metadata: ["peer": "\(sender.name)"])
+            logger.warning("ignoring an undecodable DISC_PEERS", metadata: ["peer": "\(port.name(of: sender))"])
             return
         }
         var added = 0, refused = 0
@@ -170,10 +171,10 @@ final class Discovery {
             if let entry = add(address, isRoot: false) { entry.name = endpoint.id.name; added += 1 }
         }
         if list.peers.count > Discovery.maxPeersPerMessage || refused > 0 {
-            logger.warning("DISC_PEERS from \(sender.name): \(list.peers.count) entries, \(refused) refused (address list full at \(knownLimit))")
+            logger.warning("DISC_PEERS from \(port.name(of: sender)): \(list.peers.count) entries, \(refused) refused (address list full at \(knownLimit))")
         }
         if added > 0 {
-            logger.debug("learned \(added) addresses from \(sender.name)")
+            logger.debug("learned \(added) addresses from \(port.name(of: sender))")
             persistSoon()
             dialMore()
         }
@@ -195,7 +196,7 @@ final class Discovery {
     func dialMore() {
         guard !port.isShuttingDown else { return }
         let now = MonotonicClock.now()
-        var budget = config.maxPeers - port.establishedCount - known.values.filter { ($0.connection(in: port).map { $0.state != .established }) ?? false }.count
+        var budget = config.maxPeers - port.establishedCount - known.values.filter { ($0.connection(in: port).map { !port.isEstablished($0) }) ?? false }.count
         for entry in known.values.sorted(by: { ($0.isRoot ? 0 : 1, $0.address) < ($1.isRoot ? 0 : 1, $1.address) }) where budget > 0 {
             guard entry.connection(in: port) == nil, !entry.resolving, entry.nextAttemptAt <= now else { continue }
             if let name = entry.name, port.established(named: name) != nil { continue }

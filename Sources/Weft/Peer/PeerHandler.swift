@@ -4,11 +4,13 @@ import Logging
 /// types are counted and dropped.
 final class PeerHandler: MessageHandler {
     private let links: LinkIO
+    private let sessions: PeerSessions
     private let discovery: Discovery
     private var logger: Logger { links.logger }
 
-    init(links: LinkIO, discovery: Discovery) {
+    init(links: LinkIO, sessions: PeerSessions, discovery: Discovery) {
         self.links = links
+        self.sessions = sessions
         self.discovery = discovery
     }
 
@@ -22,10 +24,10 @@ final class PeerHandler: MessageHandler {
         case .discPeers:
             discovery.learn(fromPeersPayload: frame.payload, sender: c)
         case .discHello:
-            logger.debug("ignoring a second DISC_HELLO", metadata: ["peer": "\(c.name)"])
+            logger.debug("ignoring a second DISC_HELLO", metadata: ["peer": "\(sessions.name(of: c.handle))"])
         default:
             links.metrics.unhandledMessages += 1
-            logger.trace("no handler for message", metadata: ["peer": "\(c.name)", "type": "\(frame.header.type)"])
+            logger.trace("no handler for message", metadata: ["peer": "\(sessions.name(of: c.handle))", "type": "\(frame.header.type)"])
         }
         return .handled
     }

@@ -3,11 +3,13 @@ import Glibc
 import Logging
 
 /// The peer protocol above the links (PROTOCOL.md sections 2 and 3): the
-/// DISC_HELLO exchange and its decision, duplicates, the established peers'
-/// registry and idle timeout, and, once established, every frame down the
-/// handler chain. The link layer calls it only through `LinkEvents`.
+/// DISC_HELLO exchange and its decision, duplicates, each connection's
+/// session (`PeerSessions`), the established peers' registry and idle
+/// timeout, and, once established, every frame down the handler chain. The
+/// link layer calls it only through `LinkEvents`.
 final class PeerLayer {
     private let links: LinkIO
+    private let sessions: PeerSessions
     private let directory: PeerDirectory
     private let discovery: Discovery
     private let chain: HandlerChain
@@ -17,9 +19,10 @@ final class PeerLayer {
     private let logger: Logger
     @exclusivity(unchecked) private var cachedHello: (height: UInt64, frame: FrameStorage)?
 
-    init(links: LinkIO, directory: PeerDirectory, discovery: Discovery, chain: HandlerChain, chainHeight: ChainHeightSource,
-         identity: SelfIdentity, logger: Logger) {
+    init(links: LinkIO, sessions: PeerSessions, directory: PeerDirectory, discovery: Discovery, chain: HandlerChain,
+         chainHeight: ChainHeightSource, identity: SelfIdentity, logger: Logger) {
         self.links = links
+        self.sessions = sessions
         self.directory = directory
         self.discovery = discovery
         self.chain = chain
@@ -33,22 +36,39 @@ final class PeerLayer {
     /// A frame of `c`: down the handler chain once established, else the handshake.
     @inline(__always)
     func receive(_ frame: InboundFrame, from c: Connection) -> Disposition {
-        guard c.state == .established else { handleHandshake(frame, from: c); return .handled }
+        guard sessions.isEstablished(c.handle) else { handleHandshake(frame, from: c); return .handled }
         return chain.handle(frame, from: c)       // its last link takes everything
     }
 
-    /// Connected (and secured): a dialer sends its DISC_HELLO first.
+    /// Connected (and secured): the session begins, its hello due by the
+    /// connection's setup deadline; a dialer sends its DISC_HELLO first.
     func linkReady(_ c: Connection) {
+        let deadline = c.adoptedAt + links.policy.setupTimeout(dialing: c.direction == .outbound)
+        sessions.open(c, helloDeadline: deadline)
+        armHelloDeadline(c, at: deadline)
         guard c.direction == .outbound else { return }
         links.send(helloFrame(), on: c)
         if c.state != .closed { links.flush(c) }
     }
 
-    /// An established peer is closing: broadcasts and the fan's unicasts skip it from now on.
-    func left(_ c: Connection) { directory.closed(c.peerID) }
+    /// `c` is saying goodbye: if it was an established peer, broadcasts and
+    /// the fan's unicasts skip it from now on.
+    func closing(_ c: Connection) {
+        if let peer = sessions.leave(c) { directory.closed(peer.id) }
+    }
 
-    func closed(_ c: Connection, cause: CloseCause, wasEstablished: Bool) {
-        discovery.connectionClosed(c, cause: cause, wasEstablished: wasEstablished)
+    /// `c` closed: its session ends, the close is logged (naming the peer
+    /// if its hello came), and discovery decides about a redial.
+    func closed(_ c: Connection, cause: CloseCause, detail: String) {
+        let session = sessions.end(c)
+        let wasEstablished = session.phase == .established
+        if wasEstablished, let peer = session.peer { directory.closed(peer.id) }
+        let address = session.peer?.address ?? c.remoteAddress
+        let level: Logger.Level = links.shuttingDown || cause == .peerClosed || cause == .peerDisconnect ? .info : .warning
+        logger.log(level: level, "closed \(session.displayName) (\(address)): \(detail)",
+                   metadata: ["peer": "\(session.displayName)", "address": "\(address)",
+                              "direction": "\(c.direction.rawValue)", "cause": "\(cause.rawValue)"])
+        discovery.connectionClosed(c, peer: session.peer, cause: cause, wasEstablished: wasEstablished)
     }
 
     // MARK: the handshake
@@ -80,7 +100,7 @@ final class PeerLayer {
         }
         let peerName = endpoint.id.name
         let proof = HelloDecision.identity(of: c.tls, claiming: peerName)
-        let existing = links.table.established(named: peerName)
+        let existing = sessions.established(named: peerName)
         switch HelloDecision.decide(selfName: identity.name, claimed: peerName, direction: c.direction,
                                     existing: existing.map { .init(handle: $0.handle, direction: $0.direction) },
                                     identity: proof) {
@@ -101,10 +121,10 @@ final class PeerLayer {
         }
         let info = PeerInfo(id: PeerID(name: peerName, handle: c.handle), address: endpoint.address, type: endpoint.type,
                             certificate: c.tls?.peerCertificateDER)
-        links.identify(c, as: info)
+        sessions.identify(c, as: info)
         if c.direction == .inbound { links.send(helloFrame(), on: c) }
         if c.state == .closed { return }
-        links.establish(c)
+        sessions.establish(c, wallClock: Date().timeIntervalSince1970)
         directory.established(info)
         links.metrics.established += 1
         logger.info("established \(peerName)", metadata: [
@@ -112,7 +132,16 @@ final class PeerLayer {
             "direction": "\(c.direction.rawValue)",
         ])
         armIdleTimer(c)
-        discovery.established(c)
+        discovery.established(c, as: info)
+    }
+
+    /// `peer.limits.handshakeTimeout`: a link up without an accepted hello by then closes.
+    private func armHelloDeadline(_ c: Connection, at deadline: UInt64) {
+        let now = MonotonicClock.now()
+        links.schedule(for: c, afterNanos: deadline > now ? deadline - now : 0) { [unowned self] c in
+            guard c.state == .open, self.sessions.session(c.handle).phase == .awaitingHello else { return }
+            self.links.close(c, .handshakeTimeout, detail: "no DISC_HELLO within the handshake timeout")
+        }
     }
 
     /// `peer.limits.idleTimeout`: nothing received for that long closes the connection.
@@ -122,7 +151,7 @@ final class PeerLayer {
         let deadline = c.lastReceiveAt + idle
         let now = MonotonicClock.now()
         links.schedule(for: c, afterNanos: deadline > now ? deadline - now : 0) { [unowned self] c in
-            guard c.state == .established else { return }
+            guard self.sessions.isEstablished(c.handle) else { return }
             if MonotonicClock.now() - c.lastReceiveAt >= idle {
                 self.links.disconnect(c, .idleTimeout, reason: "idle timeout",
                                       detail: "nothing received for \(idle / 1_000_000) ms (peer.limits.idleTimeout)")

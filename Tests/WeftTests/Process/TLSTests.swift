@@ -134,6 +134,29 @@ final class TLSTests: XCTestCase {
         withExtendedLifetime(stalled) {}
     }
 
+    /// TLS 1.3: a dialer whose certificate the other side refuses finishes
+    /// its handshake and learns of the refusal only when it reads, after its
+    /// hello went out and before any frame came back. That is a failed TLS
+    /// handshake, not an I/O error, on both sides.
+    func testADialerWhoseCertificateIsRefusedCountsAFailedHandshake() throws {
+        let certs = try TestCertificates(names: ["dr-0"])
+        let foreign = try TestCertificates(names: ["dr-9"], caName: "Another CA")
+        let target = try PeerProcess(name: "dr-0", settings: certs.settings(for: "dr-0"))
+        let bundle = foreign.dir + "/both-cas.pem"             // the dialer trusts the target: only the target refuses
+        try (String(contentsOfFile: certs.caFile, encoding: .utf8) + String(contentsOfFile: foreign.caFile, encoding: .utf8))
+            .write(toFile: bundle, atomically: true, encoding: .utf8)
+        var settings = foreign.settings(for: "dr-9", rootNode: target.listen)
+        settings["peer.tls.rootcert.file"] = bundle
+        let dialer = try PeerProcess(name: "dr-9", settings: settings)
+        try eventually("the dialer saw its certificate refused") {
+            try dialer.metric("weft_connections_closed_total{cause=\"tls_handshake\"}") >= 1
+        }
+        XCTAssertGreaterThanOrEqual(try target.metric("weft_connections_closed_total{cause=\"tls_handshake\"}"), 1)
+        XCTAssertEqual(try dialer.metric("weft_connections_closed_total{cause=\"io_error\"}"), 0)
+        XCTAssertEqual(try dialer.peerNames(), [])
+        XCTAssertEqual(try target.peerNames(), [])
+    }
+
     /// Records already decrypted-able but held back while the ring is full
     /// must be opened when it drains: the socket has nothing new to say then.
     func testBackpressureOverTLSLosesNothing() throws {

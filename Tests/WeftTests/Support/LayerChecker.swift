@@ -172,6 +172,30 @@ struct LayerChecker {
         return found
     }
 
+    /// One owner per connection, by construction: the stored `var`s of the
+    /// type declared in `typeFile` that another file could set (neither
+    /// `private` nor `private(set)`). Only the type's own members count
+    /// (depth one), not a method's locals or a nested type's fields.
+    static func openFields(in files: [(path: String, text: String)], typeFile: String) -> [Violation] {
+        guard let declaration = files.first(where: { $0.path == typeFile }) else {
+            return [Violation(file: typeFile, line: 1, message: "not found")]
+        }
+        var found: [Violation] = []
+        var depth = 0
+        for (index, line) in SwiftText.blankCommentsAndStrings(declaration.text).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let words = line.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "(" || $0 == ")") })
+            if depth == 1, let v = words.firstIndex(of: "var"), v + 1 < words.count, !words[..<v].contains("private(set)"),
+               !words[..<v].contains("private"), !words[..<v].contains("static"), !line.contains("{") {
+                found.append(Violation(file: typeFile, line: index + 1,
+                                       message: "\(words[v + 1]) may be set outside \(typeFile) (make it private(set) and change it through a method)"))
+            }
+            for c in line.utf8 {
+                if c == UInt8(ascii: "{") { depth += 1 } else if c == UInt8(ascii: "}") { depth -= 1 }
+            }
+        }
+        return found
+    }
+
     /// Hand-written files (not `*.pb.swift`) over `limit` lines, outside the excluded folders.
     static func longFiles(in files: [(path: String, text: String)], limit: Int, excluding: [String]) -> [Violation] {
         files.sorted { $0.path < $1.path }.compactMap { file in

@@ -69,6 +69,38 @@ final class LayerTests: XCTestCase {
         ])
     }
 
+    func testAConnectionAndAPeerSessionChangeOnlyInTheirOwnFile() throws {
+        let files = try realSources()
+        for typeFile in ["Link/Connection.swift", "Peer/PeerSession.swift"] {
+            let open = LayerChecker.openFields(in: files, typeFile: typeFile)
+            XCTAssertEqual(open, [], open.map(\.description).joined(separator: "\n"))
+        }
+    }
+
+    func testAFieldAnotherFileCouldSetIsReported() {
+        let connection = ("Link/Connection.swift", """
+            final class Connection {
+                enum State { case open }
+                private(set) var state = 0
+                @exclusivity(unchecked) private(set) var bytesIn = 0
+                private var secret = 0
+                let fd: Int32 = 0
+                static var count = 0
+                @exclusivity(unchecked) var paused = false
+                var unsent: Int { 0 }
+                func reset() {
+                    var local = 0
+                    local += 1
+                }
+                var peer: String?
+            }
+            """)
+        XCTAssertEqual(LayerChecker.openFields(in: [connection], typeFile: "Link/Connection.swift").map(\.description), [
+            "Sources/Weft/Link/Connection.swift:8: paused may be set outside Link/Connection.swift (make it private(set) and change it through a method)",
+            "Sources/Weft/Link/Connection.swift:14: peer may be set outside Link/Connection.swift (make it private(set) and change it through a method)",
+        ])
+    }
+
     /// The real tree with one upward use planted in it: the check names its
     /// file and line (and nothing else changes).
     func testAnUpwardUsePlantedInTheRealTreeIsReported() throws {

@@ -77,10 +77,8 @@ private extension HelloDecision.Verdict {
 }
 
 final class LinkTableTests: XCTestCase {
-    private func connection(_ handle: ConnectionHandle, named name: String? = nil) -> Connection {
-        let c = Connection(fd: -1, handle: handle, direction: .inbound, state: .awaitingHello, remoteAddress: "test")
-        if let name { c.identify(as: PeerInfo(id: PeerID(name: name), address: "127.0.0.1:1", type: .validator)) }
-        return c
+    private func connection(_ handle: ConnectionHandle) -> Connection {
+        Connection(fd: -1, handle: handle, direction: .inbound, state: .open, remoteAddress: "test")
     }
 
     func testSlotsRunOutAndComeBackWithNewGenerations() throws {
@@ -109,24 +107,6 @@ final class LinkTableTests: XCTestCase {
         }
         XCTAssertTrue(table.connection(again) === c2)
         XCTAssertEqual(table.all.count, 1)
-    }
-
-    func testByNameHoldsOnlyTheEstablishedOne() throws {
-        let table = LinkTable(capacity: 4)
-        let first = connection(try XCTUnwrap(table.reserve()), named: "vp2")
-        let second = connection(try XCTUnwrap(table.reserve()), named: "vp2")
-        table.insert(first)
-        table.insert(second)
-        table.establish(first, as: "vp2")
-        XCTAssertEqual(table.establishedCount, 1)
-        XCTAssertFalse(table.leave(second), "the other connection of the same name is not the established one")
-        XCTAssertTrue(table.established(named: "vp2") === first)
-        table.remove(first)                                  // removal leaves the index too
-        XCTAssertNil(table.established(named: "vp2"))
-        table.establish(second, as: "vp2")
-        XCTAssertTrue(table.leave(second))
-        XCTAssertEqual(table.establishedCount, 0)
-        XCTAssertEqual(table.openCount, 1)
     }
 
     func testRemovingTwiceOrAStaleConnectionChangesNothing() throws {

@@ -19,9 +19,15 @@ final class PBFTRequestStampTests: XCTestCase {
         var spreads: [Pbft_request] = []
         var answers: [Protos_Response] = []
         func broadcast(_ message: consuming Message, to target: BroadcastTarget) {
-            if case .request(let r) = PBFTEnvelope.open(message.payload) {
+            switch PBFTEnvelope.open(message.payload) {
+            case .request(let r):
                 spreads.append(r)
                 events.append("spread")
+            case .requests(let rs):
+                spreads += rs
+                events += rs.map { _ in "spread" }
+            default:
+                break
             }
         }
         func unicast(_ message: consuming Message, to peer: PeerID) throws(CommunicatorError) {

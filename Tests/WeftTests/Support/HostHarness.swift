@@ -28,6 +28,7 @@ final class HostHarness {
             switch PBFTEnvelope.open(message.payload) {
             case .protocolMessage(let m): inner = m
             case .request(let r): spreads.append(r)
+            case .requests(let rs): spreads += rs
             default: break
             }
             sent.append((to, inner))

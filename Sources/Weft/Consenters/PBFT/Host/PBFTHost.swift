@@ -136,6 +136,11 @@ final class PBFTHost {
         case .request(let request):
             guard request.replicaID == from else { return metrics.count(.wrongSender) }
             replica.receiveRequest(request)
+        case .requests(let requests):
+            // Each is its origin's own, as a single spread must be; a batch naming another
+            // origin is refused whole (a correct validator spreads only its own).
+            guard requests.allSatisfy({ $0.replicaID == from }) else { return metrics.count(.wrongSender) }
+            for request in requests { replica.receiveRequest(request) }
         case .protocolMessage(let inner):
             if let signatures {
                 let before = signatures.verified

@@ -13,7 +13,7 @@ enum SimMessageKind: String, CaseIterable, Sendable {
         switch message.type {
         case .consensus:
             switch PBFTEnvelope.open(message.payload) {
-            case .request: return (.request, nil)
+            case .request, .requests: return (.request, nil)
             case .undecodable: return (.other, nil)
             case .protocolMessage(let inner): return (of(inner), inner)
             }

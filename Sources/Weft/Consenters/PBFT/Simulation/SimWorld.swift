@@ -86,7 +86,10 @@ final class SimWorld {
                 slot.host?.tick()
                 settle(slot)
             }
-            for slot in slots where slot.isUp { flush(slot) }
+            for slot in slots where slot.isUp {
+                flushRecords(slot)
+                flush(slot)
+            }
         }
         tick += 1
         if !quiet {
@@ -154,13 +157,32 @@ final class SimWorld {
         settle(slot)
     }
 
+    /// The record writer's turn, after a simulated fsync latency: write what
+    /// was submitted, fsync, tell the host (which then sends what waited).
+    private func flushRecords(_ slot: SimHostSlot) {
+        guard let store = slot.store, store.pending else { return }
+        guard let at = slot.recordsFlushAt else {
+            slot.recordsFlushAt = now + UInt64(rng.between(1, scenario.maxFsyncMillis))
+            return
+        }
+        guard now >= at else { return }
+        slot.recordsFlushAt = nil
+        store.write()
+        if let powerLoss = slot.crashAtFlush {
+            return crash(slot, powerLoss: powerLoss, why: "crashed between a records write and its fsync", restartAfter: rng.between(200, 3000))
+        }
+        store.sync()
+        slot.host?.recordsSettled()
+        settle(slot)
+    }
+
     // MARK: messages and clients
 
     func deliver(_ message: Message, kind: SimMessageKind, from: Int, to: Int) {
         guard let host = slots[to].host else { return }
         if let byzantine, byzantine.id == to, kind == .viewChange { byzantine.overheard(message) }
         host.receive(message, from: PeerID(name: names[from]))
-        host.flush()   // one message, one burst: its records synced, then its sends
+        host.flush()   // one message, one burst: its records submitted; its sends wait for their fsync
         settle(slots[to])
     }
 

@@ -71,11 +71,12 @@ final class HostHarness {
             if syncsAtOnce { completeSync() }
             return submitted
         }
-        /// Everything submitted so far becomes durable.
-        func completeSync() {
-            guard durableTicket < submitted else { return }
+        /// Everything submitted through `ticket` (default: so far) becomes durable.
+        func completeSync(through ticket: UInt64? = nil) {
+            let through = min(ticket ?? submitted, submitted)
+            guard durableTicket < through else { return }
             syncs += 1
-            durableTicket = submitted
+            durableTicket = through
             events.list.append("sync")
         }
         func failSync(_ why: String) { failure = why }

@@ -12,13 +12,8 @@ final class PBFTRecordHoldTests: XCTestCase {
     /// A backup's PREPARE (and the COMMIT after it) waits for its records' fsync, while the
     /// host keeps taking messages and the replica keeps running in memory.
     func testAMessageIsNotSentBeforeTheRecordsBeforeItAreDurable() throws {
-        let h = try HostHarness()
-        h.records.syncsAtOnce = false
-        let request = PBFTMake.request("a", replica: 0)
+        let (h, request) = try backupWithAPrePrepareNotYetDurable()
         let digest = PBFTDigest.of(PBFTMake.batch([request]))
-        h.deliverSpread(request)
-        h.deliver(PBFTMake.prePrepare(n: 1, batch: PBFTMake.batch([request])), from: 0)
-        h.host.flush()
         let prePrepareRecords = h.records.submitted
         XCTAssertGreaterThan(prePrepareRecords, 0, "the PRE-PREPARE's records were handed over: \(h.events.list)")
         XCTAssertEqual(sends(h), [], "sent before its records were durable: \(h.events.list)")
@@ -68,12 +63,7 @@ final class PBFTRecordHoldTests: XCTestCase {
 
     /// A failed fsync: the replica stops taking part, nothing held is ever sent, the health check fails.
     func testAFailedSyncSendsNothingHeldAndFailsTheHealthCheck() throws {
-        let h = try HostHarness()
-        h.records.syncsAtOnce = false
-        let request = PBFTMake.request("a", replica: 0)
-        h.deliverSpread(request)
-        h.deliver(PBFTMake.prePrepare(n: 1, batch: PBFTMake.batch([request])), from: 0)
-        h.host.flush()
+        let (h, request) = try backupWithAPrePrepareNotYetDurable()
         h.records.failSync("fdatasync records.log: Input/output error")
         h.host.recordsSettled()
         XCTAssertNotNil(h.host.storeFailure)
@@ -88,17 +78,23 @@ final class PBFTRecordHoldTests: XCTestCase {
 
     /// Shutdown joins the store and flushes what was held, in order.
     func testStopFlushesWhatWasHeldOnceItsRecordsAreDurable() throws {
+        let (h, _) = try backupWithAPrePrepareNotYetDurable()
+        XCTAssertEqual(sends(h), [])
+        h.host.stop()
+        let list = h.events.list
+        XCTAssertEqual(sends(h), ["send PREPARE"], "\(list)")
+        XCTAssertLessThan(try XCTUnwrap(list.firstIndex(of: "sync")), try XCTUnwrap(list.firstIndex(of: "send PREPARE")), "\(list)")
+    }
+
+    /// Backup vp1, its record store completing only when told, after vp0's PRE-PREPARE for sequence 1.
+    private func backupWithAPrePrepareNotYetDurable() throws -> (HostHarness, Pbft_request) {
         let h = try HostHarness()
         h.records.syncsAtOnce = false
         let request = PBFTMake.request("a", replica: 0)
         h.deliverSpread(request)
         h.deliver(PBFTMake.prePrepare(n: 1, batch: PBFTMake.batch([request])), from: 0)
         h.host.flush()
-        XCTAssertEqual(sends(h), [])
-        h.host.stop()
-        let list = h.events.list
-        XCTAssertEqual(sends(h), ["send PREPARE"], "\(list)")
-        XCTAssertLessThan(try XCTUnwrap(list.firstIndex(of: "sync")), try XCTUnwrap(list.firstIndex(of: "send PREPARE")), "\(list)")
+        return (h, request)
     }
 
     private func submit(_ h: HostHarness, _ txid: String) {

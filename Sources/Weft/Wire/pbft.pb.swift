@@ -436,6 +436,13 @@ public nonisolated struct Pbft_metadata: Sendable {
 
   public var seqNo: UInt64 = 0
 
+  /// Weft (not in Fabric v0.6): indexed by replica id, the latest request
+  /// timestamp of that replica executed up to and including this block (unset:
+  /// none). A request not after its replica's stamp is stale and never executed;
+  /// a restart or a state transfer resumes from the stamps of its last block
+  /// (PROTOCOL.md section 8, "Requests").
+  public var requestStamps: [SwiftProtobuf.Google_Protobuf_Timestamp] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1272,7 +1279,7 @@ nonisolated extension Pbft_batch_message: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Pbft_metadata: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".metadata"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}seqNo\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}seqNo\0\u{1}requestStamps\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1281,6 +1288,7 @@ nonisolated extension Pbft_metadata: SwiftProtobuf.Message, SwiftProtobuf._Messa
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.seqNo) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.requestStamps) }()
       default: break
       }
     }
@@ -1290,11 +1298,15 @@ nonisolated extension Pbft_metadata: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if self.seqNo != 0 {
       try visitor.visitSingularUInt64Field(value: self.seqNo, fieldNumber: 1)
     }
+    if !self.requestStamps.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.requestStamps, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pbft_metadata, rhs: Pbft_metadata) -> Bool {
     if lhs.seqNo != rhs.seqNo {return false}
+    if lhs.requestStamps != rhs.requestStamps {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -137,4 +137,68 @@ final class PBFTAuthenticatedRequestTests: XCTestCase {
         XCTAssertEqual(actions.viewChangesStarted.map(\.reason), [.forgedRequest])
         XCTAssertEqual(other.counters.droppedForgedRequests, 1)
     }
+
+    /// A correct primary may propose a request its origin already had overtaken here: the
+    /// primary had not yet executed the later one, or the origin's requests reached it out of
+    /// order (a resend after a view change). That is no forgery: the backup prepares the batch,
+    /// and execution skips the stale request. (Before: "a key already executed" counted as
+    /// forged, and under load correct primaries were replaced view after view.)
+    func testAStaleRequestInACorrectPrimarysBatchIsNoForgery() {
+        var o = PBFTOptions(n: 4, f: 1, batchSize: 1, requestTimeoutTicks: 1_000)
+        o.authenticatedRequests = true
+        let backup = PBFTReplica(id: 1, options: o)
+        let early = PBFTMake.request("early", replica: 2, seconds: 5)
+        let later = PBFTMake.request("later", replica: 2, seconds: 6)
+        backup.receiveRequest(later)
+        let first = PBFTMake.batch([later])
+        let d1 = PBFTDigest.of(first)
+        backup.receive(PBFTMake.prePrepare(n: 1, batch: first), from: 0)
+        backup.receive(PBFTMake.prepare(n: 1, digest: d1, replica: 2), from: 2)
+        for k: UInt64 in [0, 2] { backup.receive(PBFTMake.commit(n: 1, digest: d1, replica: k), from: k) }
+        XCTAssertTrue(backup.takeActions().contains { if case .execute(1, _, _) = $0 { return true }; return false })
+        XCTAssertTrue(backup.pool.isExecutedOrOlder(RequestKey(early)))
+
+        backup.receive(PBFTMake.prePrepare(n: 2, batch: PBFTMake.batch([early])), from: 0)
+        let actions = backup.takeActions()
+        XCTAssertEqual(actions.viewChangesStarted.map(\.reason), [], "a correct primary suspected")
+        XCTAssertEqual(actions.broadcastPrepares.map(\.sequenceNumber), [2])
+        XCTAssertEqual(backup.counters.droppedForgedRequests, 0)
+    }
+
+    /// Execution skips a stale request, whatever its payload, the same on every replica; the
+    /// block's metadata carries the stamps, and a replica that adopts the block (a state
+    /// transfer) or restarts from it resumes from them.
+    func testStaleRequestsAreSkippedAndTheStampsTravelWithTheBlock() throws {
+        var a = BlockAssembler(height: 0, lastHash: [], recentTxids: TxidWindow(capacity: 100))
+        var b = a
+        let later = PBFTMake.request("later", replica: 2, seconds: 6)
+        var forgedEarly = PBFTMake.request("early", replica: 2, seconds: 5)
+        forgedEarly.payload = SimulatedNetwork.transaction("forged")
+        let batch = PBFTMake.batch([later, forgedEarly, PBFTMake.request("other", replica: 3, seconds: 1)])
+        let blockA = a.assemble(sequence: 1, batch: batch)
+        let blockB = b.assemble(sequence: 1, batch: batch)
+        XCTAssertEqual(blockA.bytes, blockB.bytes)
+        XCTAssertEqual(blockA.included.map(\.txid), ["later", "other"])
+        XCTAssertEqual(blockA.stale.map(RequestKey.init), [RequestKey(forgedEarly)])
+
+        let decoded = try Protos_Block(serializedBytes: blockA.bytes)
+        let stamps = BlockAssembler.requestStamps(of: decoded)
+        XCTAssertEqual(stamps, a.requestStamps)
+        XCTAssertTrue(stamps.isStale(RequestKey(later)))
+        XCTAssertFalse(stamps.isStale(RequestKey(PBFTMake.request("next", replica: 2, seconds: 7))))
+        var fresh = BlockAssembler(height: 0, lastHash: [], recentTxids: TxidWindow(capacity: 100))
+        fresh.adopt(decoded, bytes: blockA.bytes)
+        XCTAssertEqual(fresh.requestStamps, a.requestStamps)
+
+        // The transferred replica's pool refuses what the transferred block executed.
+        var o = PBFTOptions(n: 4, f: 1)
+        o.authenticatedRequests = true
+        let replica = PBFTReplica(id: 1, options: o)
+        replica.requestStateTransfer(sequence: 1, id: fresh.checkpointID, replicas: [0, 2])
+        replica.stateTransferCompleted(sequence: 1, checkpointID: fresh.checkpointID, requestStamps: fresh.requestStamps)
+        replica.receiveRequest(later)
+        XCTAssertEqual(replica.outstandingCount, 0, "took a request the transferred blocks executed")
+        replica.receiveRequest(PBFTMake.request("next", replica: 2, seconds: 7))
+        XCTAssertEqual(replica.outstandingCount, 1, "refused a request after the stamps")
+    }
 }

@@ -55,9 +55,9 @@ final class PBFTRequestStampTests: XCTestCase {
         let replica = PBFTReplica(id: 1, options: o, restoring: world.records)
         let host = PBFTHost(settings: settings, replica: replica,
                             assembler: BlockAssembler(height: 0, lastHash: [], recentTxids: TxidWindow(capacity: 100)),
+                            stamper: RequestStamper(ceilingRecord: world.records[RequestStamper.ceilingKey]),
                             network: world, clock: clock, ledger: world, records: world, signatures: nil, byzantine: nil,
                             metrics: PBFTMetrics(), logger: Logger(label: "test"))
-        host.stamper.restore(ceilingRecord: world.records[RequestStamper.ceilingKey])
         return host
     }
 
@@ -91,5 +91,20 @@ final class PBFTRequestStampTests: XCTestCase {
         XCTAssertEqual(other.add(world.spreads.last!, tick: 0), .added)
         XCTAssertFalse(world.answers.contains { $0.status == .failure && !String(decoding: $0.msg, as: UTF8.self).contains("shutting down") },
                        "\(world.answers.map { String(decoding: $0.msg, as: UTF8.self) })")
+    }
+
+    /// The peer and the whole-host simulator rebuild a host through `PBFTRecovery`, which
+    /// gives the stamper its recorded ceiling. (The simulator once rebuilt hosts without it:
+    /// seed 117, a host restarted with its clock behind stamped requests its peers had
+    /// executed, and they refused every batch carrying one, view after view.)
+    func testRecoveryRestoresTheStampCeiling() {
+        let ceiling: Int64 = 1_800_000_060
+        let (_, _, recovered) = PBFTRecovery.recover(
+            id: 1, options: PBFTOptions(n: 4, f: 1), txidWindow: 10, height: 0, lastHash: [], previousHash: [],
+            lastBlock: nil, chainTxids: [], records: [RequestStamper.ceilingKey: Array(String(ceiling).utf8)])
+        var stamper = recovered
+        XCTAssertEqual(stamper.ceiling, ceiling)
+        let (stamp, _) = stamper.next(wallClock: (ceiling - 3600, 0))
+        XCTAssertGreaterThanOrEqual(stamp.seconds, ceiling, "a stamp below the recorded ceiling after a restart")
     }
 }

@@ -67,13 +67,15 @@ final class PBFTStateTransferTests: XCTestCase {
     func testATransferIsCompleteOnlyAtTheTargetsHash() throws {
         var chain = BlockAssembler(height: 0, lastHash: [], recentTxids: TxidWindow(capacity: 100))
         var ids: [String] = []
+        // One request per block, each stamped after the one before (a stale one would be skipped).
+        func batch(_ txid: String, _ n: Int64) -> Pbft_request_batch { PBFTMake.batch([PBFTMake.request(txid, seconds: n)]) }
         for n in 1...3 {
-            _ = chain.assemble(sequence: UInt64(n), batch: PBFTMake.batch("t\(n)"))
+            _ = chain.assemble(sequence: UInt64(n), batch: batch("t\(n)", Int64(n)))
             ids.append(chain.checkpointID)
         }
         var other = BlockAssembler(height: 0, lastHash: [], recentTxids: TxidWindow(capacity: 100))
-        _ = other.assemble(sequence: 1, batch: PBFTMake.batch("t1"))
-        _ = other.assemble(sequence: 2, batch: PBFTMake.batch("elsewhere"))
+        _ = other.assemble(sequence: 1, batch: batch("t1", 1))
+        _ = other.assemble(sequence: 2, batch: batch("elsewhere", 2))
         let here = try XCTUnwrap(StateTransfer(sequence: 2, checkpointID: ids[1], sources: [1], height: chain.height,
                                                lastHash: chain.lastHash, correlationID: 1))
         XCTAssertFalse(here.isComplete, "height 3 is past the target height 2: its hash there is not known here")

@@ -479,7 +479,7 @@ extension PBFTViewChangeTests {
             for a in r.takeActions() { if case .stateTransfer(let s, _, _) = a { again.append(s) } }
         }
         XCTAssertEqual(again, [15], "asked again after two request timeouts")
-        r.stateTransferCompleted(sequence: 15, checkpointID: "S15")
+        r.stateTransferCompleted(sequence: 15, checkpointID: "S15", requestStamps: RequestStamps())
         XCTAssertEqual(r.lastExecuted, 15)
         XCTAssertNil(r.stateTransferTarget)
     }

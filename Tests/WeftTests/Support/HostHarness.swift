@@ -12,6 +12,8 @@ final class HostHarness {
     final class Network: Communicator, @unchecked Sendable {
         let events: Events
         var sent: [(to: String?, message: Pbft_message?)] = []
+        /// Requests spread (broadcast as `batch_message.request`), in order.
+        var spreads: [Pbft_request] = []
         init(_ events: Events) { self.events = events }
         func broadcast(_ message: consuming Weft.Message, to target: BroadcastTarget) { record(message, to: nil) }
         func unicast(_ message: consuming Weft.Message, to peer: PeerID) throws(CommunicatorError) { record(message, to: peer.name) }
@@ -23,7 +25,11 @@ final class HostHarness {
                 return
             }
             var inner: Pbft_message?
-            if case .protocolMessage(let m) = PBFTEnvelope.open(message.payload) { inner = m }
+            switch PBFTEnvelope.open(message.payload) {
+            case .protocolMessage(let m): inner = m
+            case .request(let r): spreads.append(r)
+            default: break
+            }
             sent.append((to, inner))
             events.list.append("send " + (inner.map { HostHarness.kind($0) } ?? "\(message.type)"))
         }
@@ -98,7 +104,7 @@ final class HostHarness {
         let settings = PBFTHostSettings(options: options, replicaNames: ["vp0", "vp1", "vp2", "vp3"], selfReplica: id,
                                         maxTransactionBytes: 1 << 20, blocksPerRequest: 10, syncTimeoutTicks: 100)
         let assembler = BlockAssembler(height: 0, lastHash: [], recentTxids: TxidWindow(capacity: 1000))
-        host = PBFTHost(settings: settings, replica: PBFTReplica(id: id, options: options), assembler: assembler,
+        host = PBFTHost(settings: settings, replica: PBFTReplica(id: id, options: options), assembler: assembler, stamper: RequestStamper(),
                         network: network, clock: Clock(), ledger: ledger, records: records, signatures: nil,
                         byzantine: nil, metrics: PBFTMetrics(), logger: Logger(label: "test.host"))
     }

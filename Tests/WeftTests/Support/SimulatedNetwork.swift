@@ -321,6 +321,15 @@ final class SimulatedNetwork {
             let block = assemblers[r].assemble(sequence: x.sequence, batch: batch)
             blocks[r].append(block.bytes)
             duplicateTxids[r].append(contentsOf: block.duplicates.map(\.txid))
+            // As the adapter does: its own stale requests not yet in the chain go out again
+            // under a new timestamp (their clients still wait).
+            for request in block.stale where request.replicaID == UInt64(r) {
+                guard let tx = try? Protos_Transaction(serializedBytes: request.payload),
+                      !assemblers[r].recentTxids.contains(TxidDigest(tx.txid)) else { continue }
+                let again = stamped(request.payload, at: r)
+                replicas[r].receiveRequest(again)
+                spread(again, from: r)
+            }
         }
         replicas[r].executed(sequence: x.sequence, checkpointID: assemblers[r].checkpointID)
         drain(r)
@@ -356,7 +365,7 @@ final class SimulatedNetwork {
         }
         executeQueues[r].removeAll()
         actionLog[r].append("transferred \(sequence) from \(source.map(String.init) ?? "own chain")")
-        replicas[r].stateTransferCompleted(sequence: sequence, checkpointID: id)
+        replicas[r].stateTransferCompleted(sequence: sequence, checkpointID: id, requestStamps: assemblers[r].requestStamps)
     }
 
     /// The host's greeting to a replica that (re)connected: every other replica
@@ -385,7 +394,8 @@ final class SimulatedNetwork {
     func restart(_ r: Int) {
         executeQueues[r].removeAll()
         replicas[r] = PBFTReplica(id: UInt64(r), options: options, lastExecuted: UInt64(executions[r].last?.sequence ?? 0),
-                                  lastCheckpointID: assemblers[r].checkpointID, restoring: stores[r])
+                                  lastCheckpointID: assemblers[r].checkpointID, requestStamps: assemblers[r].requestStamps,
+                                  restoring: stores[r])
         actionLog[r].append("restarted")
         drain(r)
         for other in 0..<UInt64(n) where other != UInt64(r) { reconnect(other, UInt64(r)) }

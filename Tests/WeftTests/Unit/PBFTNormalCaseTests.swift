@@ -252,13 +252,14 @@ final class PBFTNormalCaseTests: XCTestCase {
             PBFTMake.request("old", replica: 1, seconds: 8),
             PBFTMake.request("t1", replica: 2, seconds: 9),
             bad,
-            PBFTMake.request("t2", replica: 2, seconds: 3),
+            PBFTMake.request("t2", replica: 0, seconds: 3),
         ])
         let b0 = a.assemble(sequence: 1, batch: batch)
         XCTAssertEqual(b0.number, 0)
         XCTAssertEqual(b0.included.map(\.txid), ["t1", "t2"])
         XCTAssertEqual(b0.duplicates.map(\.txid), ["old", "t1"])
         XCTAssertEqual(b0.duplicates.map(\.key.replica), [1, 2])
+        XCTAssertTrue(b0.stale.isEmpty)
         XCTAssertEqual(b0.malformed, [RequestKey(replica: 3, seconds: 0, nanos: 0)])
         XCTAssertEqual(b0.hash, SHA256.hash(b0.bytes))
         let block = try! Protos_Block(serializedBytes: b0.bytes)

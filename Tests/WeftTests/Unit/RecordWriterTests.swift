@@ -99,7 +99,7 @@ final class RecordWriterTests: XCTestCase {
                                         maxTransactionBytes: 1 << 20, blocksPerRequest: 10, syncTimeoutTicks: 100)
         let events = HostHarness.Events()
         return PBFTHost(settings: settings, replica: PBFTReplica(id: 1, options: options),
-                        assembler: BlockAssembler(height: 0, lastHash: [], recentTxids: TxidWindow(capacity: 100)),
+                        assembler: BlockAssembler(height: 0, lastHash: [], recentTxids: TxidWindow(capacity: 100)), stamper: RequestStamper(),
                         network: network, clock: HostHarness.Clock(), ledger: HostHarness.Ledger(events), records: records,
                         signatures: nil, byzantine: nil, metrics: PBFTMetrics(), logger: Logger(label: "test.records"))
     }

@@ -26,6 +26,6 @@ enum PBFTAction: Sendable {
     /// Phase 2: the new view is active here.
     case newViewInstalled(UInt64)
     /// Phase 2: this replica is behind; bring the ledger to the state named by `checkpointID`
-    /// (after `sequence`) from `replicas`, then call `stateTransferCompleted(sequence:checkpointID:)`.
+    /// (after `sequence`) from `replicas`, then call `stateTransferCompleted(sequence:checkpointID:requestStamps:)`.
     case stateTransfer(sequence: UInt64, checkpointID: String, replicas: [UInt64])
 }

@@ -24,7 +24,7 @@
 //   resend 2 ticks) are Fabric's defaults with 1 tick = 1 s; scale them for a finer tick.
 // - executed(sequence:checkpointID:) after each `.execute`, in order, null requests
 //   (batch nil) included; checkpointID = BlockAssembler.checkpointID after it.
-// - stateTransferCompleted(sequence:checkpointID:) once the ledger holds the target
+// - stateTransferCompleted(sequence:checkpointID:requestStamps:) once the ledger holds the target
 //   of a `.stateTransfer`; executions still queued below it are to be dropped.
 // - stateTransferFailed(sequence:) when the host cannot start a `.stateTransfer` (its
 //   checkpoint id does not decode): the replica drops that target and asks for another.

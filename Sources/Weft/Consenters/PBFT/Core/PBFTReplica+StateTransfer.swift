@@ -11,10 +11,11 @@ extension PBFTReplica {
         outputs.append(.stateTransfer(sequence: sequence, checkpointID: checkpointID, replicas: replicas.filter { $0 != id }))
     }
 
-    /// The host's ledger now ends at checkpoint (sequence, checkpointID). Outstanding
-    /// requests are forgotten: this replica cannot tell which of them the transferred
-    /// blocks hold (the other replicas still order the ones that are not).
-    func stateTransferCompleted(sequence: UInt64, checkpointID: String) {
+    /// The host's ledger now ends at checkpoint (sequence, checkpointID), whose last block
+    /// carries `requestStamps`. Outstanding requests are forgotten: this replica cannot tell
+    /// which of them the transferred blocks hold (the other replicas still order the ones
+    /// that are not); the stamps say which are stale from now on.
+    func stateTransferCompleted(sequence: UInt64, checkpointID: String, requestStamps: RequestStamps) {
         guard let t = stateTransferTarget, t.sequence == sequence, t.id == checkpointID else { return }
         stateTransferTarget = nil
         skipExecuted(to: sequence)
@@ -23,7 +24,7 @@ extension PBFTReplica {
         lastExecutedTick = now
         lastDispatched = max(lastDispatched, sequence)
         seqNo = max(seqNo, sequence)
-        pool = RequestPool(keepingTimestampsOf: pool)
+        pool = RequestPool(stamps: requestStamps)
         timerDeadline = nil
         lastProgressTick = now
         checkpoints.recordOwn(sequence: sequence, id: checkpointID)

@@ -97,8 +97,11 @@ final class PBFTReplica {
     /// - Parameters:
     ///   - lastExecuted: the sequence number of the last batch in the ledger (restart).
     ///   - lastCheckpointID: the checkpoint id of the ledger at `lastExecuted`, if known.
-    init(id: UInt64, options: PBFTOptions, lastExecuted: UInt64 = 0, lastCheckpointID: String = "") {
+    ///   - requestStamps: the request stamps of the ledger's last block (`RequestStamps`).
+    init(id: UInt64, options: PBFTOptions, lastExecuted: UInt64 = 0, lastCheckpointID: String = "",
+         requestStamps: RequestStamps = RequestStamps()) {
         self.id = id
+        pool = RequestPool(stamps: requestStamps)
         self.options = options
         self.lastExecuted = lastExecuted
         self.lowWatermark = lastExecuted
@@ -113,8 +116,9 @@ final class PBFTReplica {
 
     /// A restarted replica: `records` are every `.persist` record it stored (see `PBFTPersistence`).
     convenience init(id: UInt64, options: PBFTOptions, lastExecuted: UInt64 = 0, lastCheckpointID: String = "",
-                     restoring records: [String: [UInt8]]) {
-        self.init(id: id, options: options, lastExecuted: lastExecuted, lastCheckpointID: lastCheckpointID)
+                     requestStamps: RequestStamps = RequestStamps(), restoring records: [String: [UInt8]]) {
+        self.init(id: id, options: options, lastExecuted: lastExecuted, lastCheckpointID: lastCheckpointID,
+                  requestStamps: requestStamps)
         restore(records)
     }
 

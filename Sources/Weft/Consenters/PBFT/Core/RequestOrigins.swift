@@ -11,18 +11,22 @@ extension PBFTReplica {
         /// Some are not here yet (none contradicts what is).
         case missing(Set<RequestKey>)
         /// A request whose payload differs from the one its origin sent, or
-        /// whose key its origin has already had executed: the primary lied.
+        /// under a replica id that does not exist: the primary lied.
         case forged(RequestKey)
     }
 
+    /// A stale request (its origin already had it, or a later one, executed here) is not
+    /// checked: whatever its payload, no correct replica executes it (`RequestStamps`), and
+    /// a correct primary can propose one — it may not have executed yet what this replica
+    /// has, or its origin's requests may have reached it out of order (a resend).
     func checkOrigins(_ batch: Pbft_request_batch) -> BatchOrigins {
         var missing = Set<RequestKey>()
         for request in batch.batch {
             let key = RequestKey(request)
+            if key.replica >= UInt64(options.n) { return .forged(key) }
+            if pool.isExecutedOrOlder(key) { continue }
             if let held = pool.request(key) ?? (key.replica == id ? ownRequests.request(key) : nil) {
                 guard held.payload == request.payload else { return .forged(key) }
-            } else if pool.isExecutedOrOlder(key) || key.replica >= UInt64(options.n) {
-                return .forged(key)
             } else {
                 missing.insert(key)
             }

@@ -19,12 +19,10 @@ struct RequestPool {
     /// Keys in a pending batch (whether or not the request itself arrived here).
     private(set) var pending: Set<RequestKey> = []
     /// Per origin replica: the latest request timestamp executed.
-    private var lastExecuted: [UInt64: (Int64, Int32)] = [:]
+    private(set) var stamps: RequestStamps
 
-    init() {}
-
-    /// An empty pool that still knows which timestamps executed.
-    init(keepingTimestampsOf other: RequestPool) { lastExecuted = other.lastExecuted }
+    /// An empty pool; `stamps`: which requests already executed (stale ones are refused).
+    init(stamps: RequestStamps = RequestStamps()) { self.stamps = stamps }
 
     var count: Int { index.count }
     /// Outstanding and not in a pending batch.
@@ -34,7 +32,7 @@ struct RequestPool {
 
     mutating func add(_ request: Pbft_request, tick: UInt64) -> AddResult {
         let key = RequestKey(request)
-        if let last = lastExecuted[key.replica], key.timestampNotAfter(last.0, last.1) { return .alreadyExecuted }
+        if stamps.isStale(key) { return .alreadyExecuted }
         if index[key] != nil { return .duplicate }
         index[key] = order.count
         order.append(Entry(request: request, key: key, arrivedTick: tick))
@@ -48,10 +46,7 @@ struct RequestPool {
     func request(_ key: RequestKey) -> Pbft_request? { index[key].flatMap { order[$0]?.request } }
 
     /// Its origin already had this timestamp, or a later one, executed: `add` refuses it.
-    func isExecutedOrOlder(_ key: RequestKey) -> Bool {
-        guard let last = lastExecuted[key.replica] else { return false }
-        return key.timestampNotAfter(last.0, last.1)
-    }
+    func isExecutedOrOlder(_ key: RequestKey) -> Bool { stamps.isStale(key) }
 
     /// Outstanding requests not in a pending batch, oldest first, at most
     /// `limit` of them and (past the first) at most `maxBytes` of payload, so a
@@ -108,12 +103,8 @@ struct RequestPool {
         for r in batch.batch {
             let key = RequestKey(r)
             let wasPending = pending.remove(key) != nil
-            if let last = lastExecuted[key.replica], key.timestampNotAfter(last.0, last.1) {
-                // Not later than what executed before: nothing new about its replica.
-            } else {
-                lastExecuted[key.replica] = (key.seconds, key.nanos)
-                if !advanced.contains(key.replica) { advanced.append(key.replica) }
-            }
+            // A stale request (not later than what executed before) is skipped, and tells nothing new.
+            if stamps.advance(key), !advanced.contains(key.replica) { advanced.append(key.replica) }
             if let i = index.removeValue(forKey: key) {
                 order[i] = nil
                 if !wasPending { unassignedCount -= 1 }
@@ -132,7 +123,7 @@ struct RequestPool {
         var out: [Pbft_request] = []
         for i in head..<order.count {
             guard let e = order[i], replicas.contains(e.key.replica), !pending.contains(e.key),
-                  let last = lastExecuted[e.key.replica], e.key.timestampNotAfter(last.0, last.1) else { continue }
+                  stamps.isStale(e.key) else { continue }
             order[i] = nil
             index[e.key] = nil
             unassignedCount -= 1

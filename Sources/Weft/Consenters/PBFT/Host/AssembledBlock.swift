@@ -13,4 +13,6 @@ struct AssembledBlock: Sendable {
     let duplicates: [(txid: String, key: RequestKey)]
     /// Requests whose payload is not a Protos_Transaction with a txid.
     let malformed: [RequestKey]
+    /// Stale requests (`RequestStamps`): skipped, never executed.
+    var stale: [Pbft_request] = []
 }

@@ -36,6 +36,8 @@ final class ClientRequests {
 
     func wait(_ key: RequestKey, _ request: Waiting) { waiting[key] = request }
 
+    func isWaiting(on key: RequestKey) -> Bool { waiting[key] != nil }
+
     /// The client waiting on `old` now waits on `new`; nil if none waited.
     func restamp(from old: RequestKey, to new: RequestKey) -> Waiting? {
         guard let request = waiting.removeValue(forKey: old) else { return nil }
@@ -58,7 +60,7 @@ final class ClientRequests {
             }
         }
         for (txid, ordered) in block.included {
-            let key = restamped.removeValue(forKey: ordered).flatMap { waiting[$0] != nil ? $0 : nil } ?? ordered
+            let key = keyWaitedOn(ordered)
             guard let request = waiting.removeValue(forKey: key) else { continue }
             let own = request.txid == txid && payloads[ordered] == request.payload
             if own { settled(request) }
@@ -69,6 +71,15 @@ final class ClientRequests {
             answers.append(Answer(client: request.client, txid: txid, duplicate: true))
         }
         return answers
+    }
+
+    /// The key a client now waits on for a request ordered under `ordered`: the re-stamps
+    /// followed to the last (a request can be stamped anew more than once: overtaken, then
+    /// dropped by a state transfer), or `ordered` itself. The followed links are used up.
+    private func keyWaitedOn(_ ordered: RequestKey) -> RequestKey {
+        var key = ordered
+        while let next = restamped.removeValue(forKey: key) { key = next }
+        return waiting[key] != nil ? key : ordered
     }
 
     /// The answers blocks fetched by state transfer settle, one list per block:

@@ -5,8 +5,8 @@ struct DurabilityGate {
     enum Step: Equatable {
         /// `replica.executed(sequence:checkpointID:)`.
         case executed(sequence: UInt64, checkpointID: String)
-        /// `replica.stateTransferCompleted(sequence:checkpointID:)`.
-        case transferred(sequence: UInt64, checkpointID: String)
+        /// `replica.stateTransferCompleted(sequence:checkpointID:requestStamps:)`.
+        case transferred(sequence: UInt64, checkpointID: String, requestStamps: RequestStamps)
     }
 
     /// Steps in the order they happened, each with the ledger height that must be durable first.

@@ -25,9 +25,8 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     private let signatures: PBFTSignatures?
     private let byzantine: ByzantineSeam?
     // Built here, handed to the host at start.
-    private var recovered: (replica: PBFTReplica, assembler: BlockAssembler)?
+    private var recovered: (replica: PBFTReplica, assembler: BlockAssembler, stamper: RequestStamper)?
     /// The recorded request stamp ceiling (see `RequestStamper`).
-    private var stampCeiling: [UInt8]?
     // Fan-queue state.
     private var host: PBFTHost?
     private var ticker: DispatchSourceTimer?
@@ -42,8 +41,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         options.maxBatchBytes = max(1, config.limits.maxFrameSize - 65_536)
         options.viewChangesVerified = config.tls.enabled  // PBFTSignatures checks every VIEW-CHANGE, relayed ones too
         // Requests are authenticated by the link they came on, and only TLS links are authenticated:
-        // without TLS the check proves nothing (the warning below says so). With it, heavy load can
-        // get requests already executed ordered again: an open defect (PROTOCOL.md section 10).
+        // without TLS the check proves nothing (the warning below says so).
         options.authenticatedRequests = config.tls.enabled
         let names = try PBFTConsenter.replicaNames(pbft)
         guard let index = names.firstIndex(of: config.peerID) else {
@@ -69,11 +67,10 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         let stored = try store.load()
         if let mended = store.mended { logger.warning("pbft: records: \(mended)") }
         recordWriter = RecordWriter(store: store)
-        let (replica, assembler) = PBFTRecovery.recover(
+        let (replica, assembler, stamper) = PBFTRecovery.recover(
             id: selfReplica, options: options, txidWindow: pbft.txidWindow, height: tip.height, lastHash: tip.lastHash,
             previousHash: tip.previousHash, lastBlock: tip.lastBlock, chainTxids: tip.recentTxids, records: stored)
-        recovered = (replica, assembler)
-        stampCeiling = stored[RequestStamper.ceilingKey]
+        recovered = (replica, assembler, stamper)
         if !stored.isEmpty {
             logger.notice("pbft: restored \(stored.count) records from \(store.directory): view \(replica.view), low watermark \(replica.lowWatermark)")
         }
@@ -111,12 +108,11 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     }
 
     public func start(_ context: FanContext) throws {
-        guard let (replica, assembler) = recovered else { return }
+        guard let (replica, assembler, stamper) = recovered else { return }
         recovered = nil
-        let host = PBFTHost(settings: settings, replica: replica, assembler: assembler, network: context.communicator,
+        let host = PBFTHost(settings: settings, replica: replica, assembler: assembler, stamper: stamper, network: context.communicator,
                             clock: SystemClock(), ledger: ledger, records: recordWriter, signatures: signatures,
                             byzantine: byzantine, metrics: metrics, logger: logger)
-        host.stamper.restore(ceilingRecord: stampCeiling)
         self.host = host
         ledger.writer.onDurable = { [weak self] in
             guard let self else { return }

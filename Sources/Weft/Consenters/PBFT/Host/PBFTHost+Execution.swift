@@ -13,10 +13,20 @@ extension PBFTHost {
         if !block.duplicates.isEmpty {
             logger.notice("pbft: sequence \(sequence): \(block.duplicates.count) transactions skipped, their txids already in the chain")
         }
+        resubmitStale(block.stale)
         clients.hold(answers)
         ledger.append(block.bytes)
         metrics.executed(transactions: block.included.count)
         durability.hold(.executed(sequence: sequence, checkpointID: assembler.checkpointID), untilHeight: assembler.height)
+    }
+
+    /// Stale requests a batch carried were skipped (`RequestStamps`): one of this validator's
+    /// whose client still waits on it (its spread reached the primary after a later one, or
+    /// was resent) is spread again under a fresh stamp; it was not executed anywhere.
+    private func resubmitStale(_ stale: [Pbft_request]) {
+        for request in stale where request.replicaID == selfReplica && clients.isWaiting(on: RequestKey(request)) {
+            stampAnew(request)
+        }
     }
 
     /// Tells the replica of every execution and transfer whose blocks are durable now.
@@ -25,8 +35,8 @@ extension PBFTHost {
             switch step {
             case .executed(let sequence, let checkpointID):
                 replica.executed(sequence: sequence, checkpointID: checkpointID)
-            case .transferred(let sequence, let checkpointID):
-                replica.stateTransferCompleted(sequence: sequence, checkpointID: checkpointID)
+            case .transferred(let sequence, let checkpointID, let stamps):
+                replica.stateTransferCompleted(sequence: sequence, checkpointID: checkpointID, requestStamps: stamps)
                 resubmitDroppedByTransfer()
             }
         }

@@ -3,7 +3,7 @@ import SwiftProtobuf
 extension PBFTHost {
     /// The next request stamp; a raised ceiling is recorded first (nil: it could not be).
     func nextStamp() -> Google_Protobuf_Timestamp? {
-        let (stamp, ceilingRecord) = stamper.next(wallClock: clock.wallClock())
+        let (stamp, ceilingRecord) = stamper.next(wallClock: clock.wallClock(), after: replica.pool.stamps.latest(of: selfReplica))
         if let ceilingRecord {
             var ready = PBFTReady([])
             ready.records = [(RequestStamper.ceilingKey, ceilingRecord)]

@@ -67,20 +67,32 @@ extension PBFTHost {
         metrics.blocksFetched(done.fetched.count)
         let source = done.source.map { settings.replicaNames[Int($0)] } ?? "?"
         logger.notice("pbft: state transfer done: height \(assembler.height) (sequence \(done.sequence)), \(done.fetched.count) blocks from \(source)")
-        durability.hold(.transferred(sequence: done.sequence, checkpointID: done.checkpointID), untilHeight: assembler.height)
+        durability.hold(.transferred(sequence: done.sequence, checkpointID: done.checkpointID,
+                                     requestStamps: assembler.requestStamps), untilHeight: assembler.height)
         releaseDurable()
     }
 
     /// L4: the transfer emptied the replica's pool. The requests of this validator's clients
-    /// still waiting are in no block up to the target (those were answered above, by txid):
-    /// each is spread again under a fresh stamp, its client waiting on the new key. Should
-    /// the old copy still be ordered elsewhere, its client is answered SUCCESS for it, and
-    /// the txid window skips the second copy.
+    /// still waiting are in no block up to the target (those were answered above, by txid).
+    /// One not stale by the transferred stamps can still be ordered under its key (the other
+    /// replicas most likely hold it, pre-prepared or outstanding): it goes back in the pool
+    /// and out to the others again under that same key, so it is ordered once. One that is
+    /// stale never will be: it is spread again under a fresh stamp, its client waiting on
+    /// the new key. (Stamping every one anew, as before, had the others order most of them
+    /// twice: whole blocks of duplicate txids after each transfer under load.)
     /// Called once the transfer is durable and the replica was told (`releaseDurable`).
     func resubmitDroppedByTransfer() {
         let dropped = clients.waitingRequests
         guard !dropped.isEmpty else { return }
-        logger.notice("pbft: state transfer dropped \(dropped.count) outstanding requests of this validator's clients; spreading them again under new timestamps")
-        for request in dropped { stampAnew(request) }
+        let stale = dropped.filter { replica.pool.isExecutedOrOlder(RequestKey($0)) }
+        logger.notice("pbft: state transfer dropped \(dropped.count) outstanding requests of this validator's clients; spreading them again, \(stale.count) of them (overtaken) under new timestamps")
+        for request in dropped {
+            if replica.pool.isExecutedOrOlder(RequestKey(request)) {
+                stampAnew(request)
+            } else {
+                hold(.spread(request))   // in order behind records not yet durable, as every spread
+                replica.receiveRequest(request)
+            }
+        }
     }
 }

@@ -27,7 +27,7 @@ final class PBFTHost {
     let clients = ClientRequests()
     let transfers: StateTransferClient
     let replicaByName: [String: UInt64]
-    var stamper = RequestStamper()
+    var stamper: RequestStamper
     var durability = DurabilityGate()
     var ticks = 0
     var stopped = false
@@ -46,12 +46,13 @@ final class PBFTHost {
     /// When this replica left its last working view (for the time-to-new-view histogram).
     var viewChangeStartedAt: UInt64?
 
-    init(settings: PBFTHostSettings, replica: PBFTReplica, assembler: BlockAssembler, network: Communicator,
-         clock: PBFTClock, ledger: PBFTLedger, records: PBFTRecordStore, signatures: PBFTSignatures?,
+    init(settings: PBFTHostSettings, replica: PBFTReplica, assembler: BlockAssembler, stamper: RequestStamper,
+         network: Communicator, clock: PBFTClock, ledger: PBFTLedger, records: PBFTRecordStore, signatures: PBFTSignatures?,
          byzantine: ByzantineSeam?, metrics: PBFTMetrics, logger: Logger) {
         self.settings = settings
         self.replica = replica
         self.assembler = assembler
+        self.stamper = stamper
         self.network = network
         self.clock = clock
         self.ledger = ledger

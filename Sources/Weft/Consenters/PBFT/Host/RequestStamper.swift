@@ -18,15 +18,21 @@ struct RequestStamper {
     /// Every stamp given is below this second (0: none recorded yet).
     private(set) var ceiling: Int64 = 0
 
-    /// A restarted host: stamps start after the recorded ceiling.
-    mutating func restore(ceilingRecord: [UInt8]?) {
+    /// A host's stamper; a restarted host's (`ceilingRecord` its stored record)
+    /// stamps after the recorded ceiling.
+    init(ceilingRecord: [UInt8]? = nil) {
         guard let record = ceilingRecord, let seconds = Int64(String(decoding: record, as: UTF8.self)) else { return }
         ceiling = seconds
-        if (seconds, 0) > last { last = (seconds, 0) }
+        last = (seconds, 0)
     }
 
     /// The next stamp, and the ceiling record to store before any request under it is sent (nil: none needed).
-    mutating func next(wallClock now: (seconds: Int64, nanos: Int32)) -> (stamp: Google_Protobuf_Timestamp, ceilingRecord: [UInt8]?) {
+    /// `executed`: this replica's latest request executed by the chain (its stamps travel with the
+    /// blocks): the stamp is after it even when this host's own memory of its stamps is gone (a
+    /// wiped disk, its records lost) and its clock is behind.
+    mutating func next(wallClock now: (seconds: Int64, nanos: Int32),
+                       after executed: RequestStamps.Stamp? = nil) -> (stamp: Google_Protobuf_Timestamp, ceilingRecord: [UInt8]?) {
+        if let executed, (executed.seconds, executed.nanos) > last { last = (executed.seconds, executed.nanos) }
         var stamp = now
         if stamp.seconds < last.seconds || (stamp.seconds == last.seconds && stamp.nanos <= last.nanos) {
             stamp = last.nanos >= 999_999_999 ? (last.seconds + 1, 0) : (last.seconds, last.nanos + 1)

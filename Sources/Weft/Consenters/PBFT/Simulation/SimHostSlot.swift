@@ -39,7 +39,7 @@ final class SimHostSlot {
         let blocks = disk.blocks
         let decoded = blocks.map { (try? Protos_Block(serializedBytes: $0)) ?? Protos_Block() }
         let records = disk.records
-        let (replica, assembler) = PBFTRecovery.recover(
+        let (replica, assembler, stamper) = PBFTRecovery.recover(
             id: UInt64(id), options: settings.options, txidWindow: txidWindow, height: UInt64(blocks.count),
             lastHash: blocks.last.map(SHA256.hash) ?? [], previousHash: blocks.count >= 2 ? SHA256.hash(blocks[blocks.count - 2]) : [],
             lastBlock: decoded.last, chainTxids: decoded.lazy.flatMap { $0.transactions.lazy.map(\.txid) }, records: records)
@@ -47,11 +47,10 @@ final class SimHostSlot {
         let store = SimRecordStore(disk: disk, incarnation: incarnation)
         let who = name
         let logger = Logger(label: name) { _ in SimLogHandler(trace: trace, who: who) }
-        host = PBFTHost(settings: settings, replica: replica, assembler: assembler,
+        host = PBFTHost(settings: settings, replica: replica, assembler: assembler, stamper: stamper,
                         network: SimCommunicator(host: id, network: network, incarnation: incarnation),
                         clock: clock, ledger: ledger, records: store, signatures: nil, byzantine: nil,
                         metrics: PBFTMetrics(), logger: logger)
-        host?.stamper.restore(ceilingRecord: records[RequestStamper.ceilingKey])   // as PBFTConsenter.start
         self.ledger = ledger
         self.store = store
         flushAt = nil

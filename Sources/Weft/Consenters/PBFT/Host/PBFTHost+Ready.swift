@@ -62,7 +62,8 @@ extension PBFTHost {
         while storeFailure == nil, let output = held.next(durableThrough: durable) { carryOut(output) }
     }
 
-    private func recordsFailed(_ failure: String) {
+    /// The record store failed: the replica stops taking part and nothing held ever leaves.
+    func recordsFailed(_ failure: String) {
         storeFailure = failure
         let dropped = held.dropAll()
         metrics.storeFailed(failure)

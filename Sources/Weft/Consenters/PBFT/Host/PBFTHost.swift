@@ -5,8 +5,9 @@ import Logging
 /// transactions become stamped requests spread to every replica; CONSENSUS
 /// messages are decoded and their senders checked; the replica's logical
 /// clock is ticked; what it readies is stored, and once durable sent, then
-/// executed into blocks; clients are answered once their block is durable; a replica that
-/// is behind catches up by state transfer, and serves blocks to others.
+/// executed into blocks; clients are answered once their block is durable;
+/// a replica that is behind catches up by state transfer, and serves blocks
+/// to others.
 ///
 /// Every effect goes through a port — `Communicator` (network), `PBFTClock`,
 /// `PBFTLedger` (blocks), `PBFTRecordStore` (the replica's records) — so the
@@ -205,7 +206,7 @@ final class PBFTHost {
         guard !stopped else { return }
         stopped = true
         records.finish()
-        if let failure = records.failure, storeFailure == nil { storeFailure = failure; _ = held.dropAll() }
+        if let failure = records.failure, storeFailure == nil { recordsFailed(failure) }
         releaseHeld()
         ledger.finish()
         answerDurable()

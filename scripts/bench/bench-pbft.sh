@@ -150,6 +150,14 @@ for plugin in $consensus; do
     paused=$((paused + $(metric_sum "${ops[$i]}" weft_ring_full_total)))
     pbftdropped=$((pbftdropped + $(metric_sum "${ops[$i]}" weft_pbft_messages_dropped_total)))
   done
+  if [ "$plugin" = pbft ]; then   # the records log's fdatasyncs and bytes since start (warm-up included), summed
+    rsyncs=0 rbytes=0
+    for i in $(seq 0 $((n - 1))); do
+      rsyncs=$((rsyncs + $(metric_sum "${ops[$i]}" weft_pbft_record_syncs_total)))
+      rbytes=$((rbytes + $(metric_sum "${ops[$i]}" weft_pbft_record_bytes_total)))
+    done
+    echo "bench-pbft: records over the $n validators: $rsyncs fdatasyncs, $rbytes bytes" >&2
+  fi
   newview=-
   if [ $viewchange = 1 ] && [ "$plugin" = pbft ]; then
     # The primary of view 0 dies; the time until vp1 commits in a higher view, under a small load on vp1.

@@ -58,6 +58,11 @@ final class PBFTClusterTests: XCTestCase {
             let heights = try peers.map { try $0.process.metric("weft_chain_height") }
             return Set(heights).count == 1 && heights[0] > 0
         }
+        for (i, peer) in peers.enumerated() {   // the records writer's counters: its fdatasyncs and the bytes they made durable
+            let syncs = try peer.process.metric("weft_pbft_record_syncs_total"), bytes = try peer.process.metric("weft_pbft_record_bytes_total")
+            XCTAssertGreaterThan(syncs, 0, "vp\(i)")
+            XCTAssertGreaterThan(bytes, 5000 * 16, "vp\(i): every batch is recorded, with its requests")
+        }
         let refused = try peers.map { try $0.process.metric("weft_pbft_messages_dropped_total{cause=\"forged_request\"}") }
         XCTAssertEqual(refused, [0, 0, 0, 0], "a correct primary's batch refused as forged")
         for peer in peers { XCTAssertEqual(try peer.process.terminate(), 0, peer.process.log.suffix(2000).description) }

@@ -39,11 +39,18 @@ final class PBFTRequestStampTests: XCTestCase {
         func takeOutcomes() -> [Result<Void, Error>] { [] }
         func answerBlockRequest(_ payload: [UInt8]) -> Message? { nil }
         func finish() {}
-        func apply(key: String, value: [UInt8]?) throws {
-            records[key] = value
-            events.append("record \(key)")
+        private var submitted: UInt64 = 0
+        func submit(_ records: [(key: String, value: [UInt8]?)]) -> UInt64 {
+            for (key, value) in records {
+                self.records[key] = value
+                events.append("record \(key)")
+            }
+            events.append("sync")
+            submitted += 1
+            return submitted
         }
-        func sync() throws { events.append("sync") }
+        var durableTicket: UInt64 { submitted }
+        var failure: String? { nil }
     }
 
     private func host(_ world: World, _ clock: Clock) -> PBFTHost {

@@ -61,13 +61,33 @@ final class HostHarness {
         func finish() { makeDurable() }
     }
 
+    /// Records durable as soon as submitted ("apply <key>"…, "sync"), or, with
+    /// `syncsAtOnce` off, only when the test calls `completeSync()` (or `failSync`).
     final class Records: PBFTRecordStore {
         let events: Events
         var applied: [String: [UInt8]] = [:]
         var syncs = 0
+        var syncsAtOnce = true
+        private(set) var submitted: UInt64 = 0
+        private(set) var durableTicket: UInt64 = 0
+        private(set) var failure: String?
         init(_ events: Events) { self.events = events }
-        func apply(key: String, value: [UInt8]?) throws { applied[key] = value; events.list.append("apply \(key)") }
-        func sync() throws { syncs += 1; events.list.append("sync") }
+        func submit(_ records: [(key: String, value: [UInt8]?)]) -> UInt64 {
+            submitted += 1
+            for (key, value) in records { applied[key] = value; events.list.append("apply \(key)") }
+            if syncsAtOnce { completeSync() }
+            return submitted
+        }
+        /// Everything submitted through `ticket` (default: so far) becomes durable.
+        func completeSync(through ticket: UInt64? = nil) {
+            let through = min(ticket ?? submitted, submitted)
+            guard durableTicket < through else { return }
+            syncs += 1
+            durableTicket = through
+            events.list.append("sync")
+        }
+        func failSync(_ why: String) { failure = why }
+        func finish() { if failure == nil { completeSync() } }
     }
 
     let events = Events()

@@ -7,9 +7,10 @@ import Logging
 /// The protocol is `PBFTReplica` (Core: a deterministic state machine with no
 /// I/O); everything around it is `PBFTHost`, which reaches the world through
 /// ports. This adapter only builds the real ports — the fan's communicator,
-/// the system clock, the durable ledger file, the record files — recovers the
-/// replica from them, and drives the host from the fan's queue: each message,
-/// a 10 ms tick, and the ledger's "durable" callback.
+/// the system clock, the durable ledger file, the records log and its writer —
+/// recovers the replica from them, and drives the host from the fan's queue:
+/// each message, a 10 ms tick, and the ledger's and the record writer's
+/// "durable" callbacks.
 public final class PBFTConsenter: Consenter, @unchecked Sendable {
     /// The logical clock's period: every PBFT timeout is a whole number of ticks.
     static let tickNanos: UInt64 = 10_000_000
@@ -19,6 +20,8 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     private let logger: Logger
     private let ledger: FileLedger
     private let store: PBFTStore
+    /// Writes and fdatasyncs `store` on a queue of its own (off the fan).
+    private let recordWriter: RecordWriter
     private let signatures: PBFTSignatures?
     private let byzantine: ByzantineSeam?
     // Built here, handed to the host at start.
@@ -63,6 +66,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         store = try PBFTStore(directory: (config.fileSystemPath as NSString).appendingPathComponent("pbft"))
         let stored = try store.load()
         if let mended = store.mended { logger.warning("pbft: records: \(mended)") }
+        recordWriter = RecordWriter(store: store)
         let (replica, assembler, stamper) = PBFTRecovery.recover(
             id: selfReplica, options: options, txidWindow: pbft.txidWindow, height: tip.height, lastHash: tip.lastHash,
             previousHash: tip.previousHash, lastBlock: tip.lastBlock, chainTxids: tip.recentTxids, records: stored)
@@ -102,18 +106,23 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
     public func writeMetrics(to text: inout String) {
         metrics.write(to: &text)
         ledger.writer.writeMetrics(to: &text)
+        recordWriter.writeMetrics(to: &text)
     }
 
     public func start(_ context: FanContext) throws {
         guard let (replica, assembler, stamper) = recovered else { return }
         recovered = nil
         let host = PBFTHost(settings: settings, replica: replica, assembler: assembler, stamper: stamper, network: context.communicator,
-                            clock: SystemClock(), ledger: ledger, records: store, signatures: signatures,
+                            clock: SystemClock(), ledger: ledger, records: recordWriter, signatures: signatures,
                             byzantine: byzantine, metrics: metrics, logger: logger)
         self.host = host
         ledger.writer.onDurable = { [weak self] in
             guard let self else { return }
             context.queue.async { self.host?.ledgerSettled() }
+        }
+        recordWriter.onDurable = { [weak self] in
+            guard let self else { return }
+            context.queue.async { self.host?.recordsSettled() }
         }
         let timer = DispatchSource.makeTimerSource(queue: context.queue)
         timer.schedule(deadline: .now() + .nanoseconds(Int(Self.tickNanos)), repeating: .nanoseconds(Int(Self.tickNanos)))
@@ -126,12 +135,14 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         host?.receive(message, from: sender)
     }
 
-    /// One sync for the records the whole burst readied, then its sends.
+    /// The records the whole burst readied go to the record writer (one
+    /// fdatasync for them and for whatever else it is handed meanwhile); the
+    /// sends wait for it, the fan does not.
     public func endOfBurst() { host?.flush() }
 
     /// Shutdown: what is committed is written and answered; clients still waiting get FAILURE.
     public func stop() {
         ticker?.cancel()
-        if let host { host.stop() } else { ledger.finish() }
+        if let host { host.stop() } else { recordWriter.finish(); ledger.finish() }
     }
 }

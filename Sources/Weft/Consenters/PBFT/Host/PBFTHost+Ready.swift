@@ -9,22 +9,78 @@ extension PBFTHost {
         }
     }
 
-    /// Records first, durable with one sync: a replica that cannot store them
+    /// Durable before dependent, off the fan thread: the records go to the
+    /// store now (it syncs them on its own thread, grouped); the rest of the
+    /// ready — messages, executions, notices — waits until they, and every
+    /// record submitted before them, are durable (`recordsSettled`). The
+    /// replica meanwhile goes on in memory, ahead of the disk: only what
+    /// leaves the process waits. A replica that cannot store its records
     /// sends nothing, now or later.
+    ///
+    /// What else leaves the process or cannot be undone, and why it need not wait here:
+    /// - client answers: given only for durable blocks, and a block is cut only by an
+    ///   execution, which waits here for the records before it;
+    /// - blocks served to others (SYNC_BLOCKS): durable blocks only, as above;
+    /// - a state transfer's start and its SYNC_GET_BLOCKS: a notice, so held here; the
+    ///   blocks it appends are durable ones of other replicas, checked up to the
+    ///   checkpoint, and depend on no record of this one;
+    /// - spreads of this validator's requests: held behind the stamp ceiling record
+    ///   (`hold(.spread)`), in the same order as everything else.
     func perform(_ ready: PBFTReady) {
         guard storeFailure == nil else { return }
-        do {
-            for (key, value) in ready.records { try records.apply(key: key, value: value) }
-            if !ready.records.isEmpty { try records.sync() }
-        } catch {
-            storeFailure = "\(error)"
-            metrics.storeFailed("\(error)")
-            logger.critical("pbft: cannot record its state: \(error); this replica stops taking part until restarted")
-            return
+        var rest = ready
+        if !ready.records.isEmpty {
+            recordTicket = records.submit(ready.records)
+            rest.records = []
         }
-        for outgoing in ready.messages { send(outgoing) }
-        for (sequence, batch, _) in ready.committed { execute(sequence, batch) }
-        for notice in ready.notices { handle(notice) }
+        if rest.isEmpty { return }
+        hold(.ready(rest))
+    }
+
+    /// Carried out now when every record submitted so far is durable and nothing older waits; else held, in order.
+    func hold(_ output: HeldOutput) {
+        guard storeFailure == nil else { return }
+        if held.isEmpty && recordTicket <= records.durableTicket {
+            carryOut(output)
+        } else {
+            held.hold(output, untilTicket: recordTicket)
+        }
+    }
+
+    /// The record store made more durable, or failed: what waited on it goes
+    /// out, in order, and whatever that readies is performed.
+    func recordsSettled() {
+        guard !stopped, storeFailure == nil else { return }
+        if let failure = records.failure { return recordsFailed(failure) }
+        releaseHeld()
+        performAll()
+    }
+
+    /// Every held output whose records are durable now, in order.
+    func releaseHeld() {
+        let durable = records.durableTicket
+        while storeFailure == nil, let output = held.next(durableThrough: durable) { carryOut(output) }
+    }
+
+    /// The record store failed: the replica stops taking part and nothing held ever leaves.
+    func recordsFailed(_ failure: String) {
+        storeFailure = failure
+        let dropped = held.dropAll()
+        metrics.storeFailed(failure)
+        logger.critical("pbft: cannot record its state: \(failure); this replica stops taking part until restarted (\(dropped) rounds of output held for those records are never sent)")
+    }
+
+    private func carryOut(_ output: HeldOutput) {
+        switch output {
+        case .ready(let ready):
+            for outgoing in ready.messages { send(outgoing) }
+            for (sequence, batch, _) in ready.committed { execute(sequence, batch) }
+            for notice in ready.notices { handle(notice) }
+        case .spread(let request):
+            broadcast(PBFTEnvelope.spread(request))
+        case .spreadTo(let request, let target):
+            send(PBFTEnvelope.spread(request), to: target)
+        }
     }
 
     private func send(_ outgoing: PBFTReady.Outgoing) {

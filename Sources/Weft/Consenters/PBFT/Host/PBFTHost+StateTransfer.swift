@@ -90,7 +90,7 @@ extension PBFTHost {
             if replica.pool.isExecutedOrOlder(RequestKey(request)) {
                 stampAnew(request)
             } else {
-                broadcast(PBFTEnvelope.spread(request))
+                hold(.spread(request))   // in order behind records not yet durable, as every spread
                 replica.receiveRequest(request)
             }
         }

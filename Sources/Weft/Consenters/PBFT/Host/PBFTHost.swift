@@ -4,9 +4,10 @@ import Logging
 /// Everything around the replica, on the consensus fan's queue: client
 /// transactions become stamped requests spread to every replica; CONSENSUS
 /// messages are decoded and their senders checked; the replica's logical
-/// clock is ticked; what it readies is stored, then sent, then executed into
-/// blocks; clients are answered once their block is durable; a replica that
-/// is behind catches up by state transfer, and serves blocks to others.
+/// clock is ticked; what it readies is stored, and once durable sent, then
+/// executed into blocks; clients are answered once their block is durable;
+/// a replica that is behind catches up by state transfer, and serves blocks
+/// to others.
 ///
 /// Every effect goes through a port — `Communicator` (network), `PBFTClock`,
 /// `PBFTLedger` (blocks), `PBFTRecordStore` (the replica's records) — so the
@@ -34,6 +35,9 @@ final class PBFTHost {
     /// Set once a PBFT record could not be written: the replica stops taking
     /// part (it must not send what it could not record).
     var storeFailure: String?
+    /// The ticket of the last records handed to `records`, and what waits for them to be durable.
+    var recordTicket: UInt64 = 0
+    var held = HeldOutputs()
     /// The first failed ledger write was logged (it fails every write after it: restart).
     var ledgerFailureLogged = false
     /// The replicas connected at the last look (every 10 ticks).
@@ -86,8 +90,8 @@ final class PBFTHost {
         }
     }
 
-    /// The end of a burst of messages: what they readied is stored with one
-    /// sync, then sent (group commit).
+    /// The end of a burst of messages: what they readied is handed to the
+    /// record store, and sent once it is durable (`recordsSettled`).
     func flush() { performAll() }
 
     /// A client's transaction: checked, stamped, kept for the answer, spread to every replica.
@@ -110,7 +114,7 @@ final class PBFTHost {
             return answer(sender, .failure, "\(tx.txid): its request stamp is not after one of this validator already executed")
         }
         clients.wait(RequestKey(request), .init(client: sender, txid: tx.txid, receivedAt: clock.monotonicNanos(), payload: request.payload))
-        if byzantine?.spreadsNewRequest() ?? true { broadcast(PBFTEnvelope.spread(request)) }
+        if byzantine?.spreadsNewRequest() ?? true { hold(.spread(request)) }
         replica.receiveRequest(request)
     }
 
@@ -125,7 +129,7 @@ final class PBFTHost {
         if let client = clients.restamp(from: RequestKey(old), to: RequestKey(request)) {
             logger.info("pbft: request for \(client.txid) was overtaken by a later one of this replica; spread again under a new timestamp")
         }
-        broadcast(PBFTEnvelope.spread(request))
+        hold(.spread(request))
         replica.receiveRequest(request)
     }
 
@@ -194,14 +198,21 @@ final class PBFTHost {
     /// This validator's clients' requests still outstanding, spread again to one replica.
     private func resendOwnRequests(to target: UInt64) {
         for entry in replica.pool.all where entry.key.replica == selfReplica {
-            send(PBFTEnvelope.spread(entry.request), to: target)
+            hold(.spreadTo(entry.request, replica: target))
         }
     }
 
     /// Shutdown: what is committed is written and answered; clients still waiting get FAILURE.
+    /// Held output is flushed, not dropped: once the record writer is joined every record
+    /// submitted is durable (or has failed: then nothing held leaves), so what waited is
+    /// carried out in order — its sends best effort, as every send, and its executions
+    /// written with the ledger below — and the same state always stops the same way.
     func stop() {
         guard !stopped else { return }
         stopped = true
+        records.finish()
+        if let failure = records.failure, storeFailure == nil { recordsFailed(failure) }
+        releaseHeld()
         ledger.finish()
         answerDurable()
         for request in clients.takeAllWaiting() {

@@ -3,9 +3,11 @@ import Glibc
 
 /// The replica's records in one append-only log, `<peer.fileSystemPath>/pbft/records.log`:
 /// `apply` appends a record to a buffer, `sync` writes the buffer and makes it
-/// durable with one fdatasync — group commit: one flush for every record a
-/// round of messages made, before any of those messages is sent. So a replica
-/// that loses power comes back with every record it acted on (etcd's WAL).
+/// durable with one fdatasync. Synchronous, and not thread-safe: the peer
+/// calls it only from `RecordWriter`'s queue, which groups every record handed
+/// over while one fdatasync runs into the next (group commit), and the host
+/// sends nothing that depends on a record before its sync. So a replica that
+/// loses power comes back with every record it acted on (etcd's WAL).
 ///
 /// A record is `[length u32][CRC-32C u32][op u8][key length u16][key][value]`
 /// (big-endian; op 1 puts, 0 deletes). Loading replays the log, last write
@@ -13,7 +15,7 @@ import Glibc
 /// is rewritten from the live records once it is four times their size (and
 /// over 8 MiB). A store of the earlier layout — one file per key, not synced —
 /// is read once and folded into the log.
-final class PBFTStore: PBFTRecordStore {
+final class PBFTStore {
     let directory: String
     private let path: String
     private var fd: Int32 = -1
@@ -23,6 +25,8 @@ final class PBFTStore: PBFTRecordStore {
     private var liveBytes = 0
     private var logBytes = 0
     private(set) var syncs = 0
+    /// Bytes made durable by `sync` (records with their headers; rewrites not counted).
+    private(set) var syncedBytes = 0
     /// What `load()` found wrong and mended (a torn tail), for the host to log.
     private(set) var mended: String?
 
@@ -81,6 +85,7 @@ final class PBFTStore: PBFTRecordStore {
             throw BlockFile.LedgerError.io("\(path) was removed or replaced while the peer ran: its records would be lost at a restart")
         }
         logBytes += pending.count
+        syncedBytes += pending.count
         pending.removeAll(keepingCapacity: true)
         syncs += 1
         if logBytes > max(Self.compactAtLeast, 4 * liveBytes) { try rewrite() }

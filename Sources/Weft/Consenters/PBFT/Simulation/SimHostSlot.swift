@@ -17,7 +17,9 @@ final class SimHostSlot {
     private(set) var store: SimRecordStore?
     /// When the writer's pending blocks are written and fsynced.
     var flushAt: UInt64?
-    /// The next flush dies between the write and the fsync (true: with a power loss).
+    /// When the record writer's pending records are written and fsynced.
+    var recordsFlushAt: UInt64?
+    /// The next flush (of blocks or of records) dies between the write and the fsync (true: with a power loss).
     var crashAtFlush: Bool?
     /// A crash planned at a step (`SimIncarnation.countdown`) loses power too.
     var plannedPowerLoss = false
@@ -52,6 +54,7 @@ final class SimHostSlot {
         self.ledger = ledger
         self.store = store
         flushAt = nil
+        recordsFlushAt = nil
         crashAtFlush = nil
         plannedPowerLoss = false
         trace.note(name, "boot #\(incarnation.number): height \(blocks.count), \(records.count) records, view \(replica.view), h \(replica.lowWatermark), last executed \(replica.lastExecuted)")
@@ -64,6 +67,7 @@ final class SimHostSlot {
         ledger = nil
         store = nil
         flushAt = nil
+        recordsFlushAt = nil
         crashAtFlush = nil
         if powerLoss { disk.powerLoss() }
     }
@@ -71,6 +75,6 @@ final class SimHostSlot {
     /// The host stopped taking part (a record or block write failed): only a restart helps.
     var hasFailed: Bool {
         guard let host else { return false }
-        return host.storeFailure != nil || ledger?.failure != nil
+        return host.storeFailure != nil || store?.failure != nil || ledger?.failure != nil
     }
 }

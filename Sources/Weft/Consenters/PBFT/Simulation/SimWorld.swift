@@ -86,7 +86,10 @@ final class SimWorld {
                 slot.host?.tick()
                 settle(slot)
             }
-            for slot in slots where slot.isUp { flush(slot) }
+            for slot in slots where slot.isUp {
+                flushRecords(slot)
+                flush(slot)
+            }
         }
         tick += 1
         if !quiet {
@@ -137,21 +140,42 @@ final class SimWorld {
 
     /// The ledger writer's turn: write what is queued, fsync, report durable.
     private func flush(_ slot: SimHostSlot) {
-        guard let ledger = slot.ledger, ledger.pending else { return }
-        guard let at = slot.flushAt else {
-            slot.flushAt = now + UInt64(rng.between(1, scenario.maxFsyncMillis))
-            return
-        }
-        guard now >= at else { return }
-        slot.flushAt = nil
+        guard let ledger = slot.ledger, ledger.pending, isDue(&slot.flushAt) else { return }
         ledger.write()
-        if let powerLoss = slot.crashAtFlush {
-            return crash(slot, powerLoss: powerLoss, why: "crashed between a write and its fsync", restartAfter: rng.between(200, 3000))
-        }
+        if crashedAtFlush(slot, between: "a write") { return }
         ledger.sync()
         checker.observeChain(of: slot.id)
         slot.host?.ledgerSettled()
         settle(slot)
+    }
+
+    /// The record writer's turn: write what was submitted, fsync, tell the
+    /// host (which then sends what waited for those records).
+    private func flushRecords(_ slot: SimHostSlot) {
+        guard let store = slot.store, store.pending, isDue(&slot.recordsFlushAt) else { return }
+        store.write()
+        if crashedAtFlush(slot, between: "a records write") { return }
+        store.sync()
+        slot.host?.recordsSettled()
+        settle(slot)
+    }
+
+    /// A writer's turn comes a simulated fsync latency after it first has work: is it now?
+    private func isDue(_ at: inout UInt64?) -> Bool {
+        guard let due = at else {
+            at = now + UInt64(rng.between(1, scenario.maxFsyncMillis))
+            return false
+        }
+        guard now >= due else { return false }
+        at = nil
+        return true
+    }
+
+    /// A crash planned between a write and its fsync (`SimHostSlot.crashAtFlush`) happens now, if one is.
+    private func crashedAtFlush(_ slot: SimHostSlot, between what: String) -> Bool {
+        guard let powerLoss = slot.crashAtFlush else { return false }
+        crash(slot, powerLoss: powerLoss, why: "crashed between \(what) and its fsync", restartAfter: rng.between(200, 3000))
+        return true
     }
 
     // MARK: messages and clients
@@ -160,7 +184,7 @@ final class SimWorld {
         guard let host = slots[to].host else { return }
         if let byzantine, byzantine.id == to, kind == .viewChange { byzantine.overheard(message) }
         host.receive(message, from: PeerID(name: names[from]))
-        host.flush()   // one message, one burst: its records synced, then its sends
+        host.flush()   // one message, one burst: its records submitted; its sends wait for their fsync
         settle(slots[to])
     }
 

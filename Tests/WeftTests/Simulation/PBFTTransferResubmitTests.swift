@@ -27,6 +27,7 @@ final class PBFTTransferResubmitTests: XCTestCase {
         h.host.replica.requestStateTransfer(sequence: 2, id: "S2", replicas: [0, 2])
         h.host.replica.stateTransferCompleted(sequence: 2, checkpointID: "S2", requestStamps: stamps)
         h.host.resubmitDroppedByTransfer()
+        h.host.flush()   // the end of the round: its spreads go out
 
         let again = Array(h.network.spreads.dropFirst(2))
         XCTAssertEqual(again.count, 2, "\(again.map(RequestKey.init))")

@@ -1,12 +1,20 @@
 extension PBFTHost {
     /// Carries out what the replica readied, and what that made it ready
-    /// (an execution leads to a checkpoint), until it readies nothing more.
+    /// (an execution leads to a checkpoint), until it readies nothing more;
+    /// then the round's spreads go out together.
     func performAll() {
         while true {
             let ready = replica.takeReady()
-            if ready.isEmpty { return }
+            if ready.isEmpty { break }
             perform(ready)
         }
+        flushSpreads()
+    }
+
+    /// The requests gathered this round, spread in one envelope (PROTOCOL.md section 10).
+    func flushSpreads() {
+        guard !spreads.isEmpty else { return }
+        broadcast(PBFTEnvelope.spread(spreads.take()))
     }
 
     /// Durable before dependent, off the fan thread: the records go to the
@@ -71,13 +79,18 @@ extension PBFTHost {
     }
 
     private func carryOut(_ output: HeldOutput) {
+        if case .spread(let request) = output {
+            if let full = spreads.add(request) { broadcast(PBFTEnvelope.spread(full)) }
+            return
+        }
+        flushSpreads()   // what was gathered goes first: each link keeps the order things were made in
         switch output {
+        case .spread:
+            break
         case .ready(let ready):
             for outgoing in ready.messages { send(outgoing) }
             for (sequence, batch, _) in ready.committed { execute(sequence, batch) }
             for notice in ready.notices { handle(notice) }
-        case .spread(let request):
-            broadcast(PBFTEnvelope.spread(request))
         case .spreadTo(let request, let target):
             send(PBFTEnvelope.spread(request), to: target)
         }
@@ -86,7 +99,9 @@ extension PBFTHost {
     private func send(_ outgoing: PBFTReady.Outgoing) {
         switch outgoing {
         case .resendRequests(let requests):
-            for request in requests { broadcast(PBFTEnvelope.spread(request)) }
+            var batch = SpreadBuffer(maxBytes: settings.options.maxBatchBytes)
+            for request in requests { if let full = batch.add(request) { broadcast(PBFTEnvelope.spread(full)) } }
+            broadcast(PBFTEnvelope.spread(batch.take()))
         case .broadcast(var message):
             if let signatures { message = signatures.seal(message) }
             if let lies = byzantine?.rewrite(message, replicaCount: settings.options.n, selfID: selfReplica) {

@@ -38,6 +38,8 @@ final class PBFTHost {
     /// The ticket of the last records handed to `records`, and what waits for them to be durable.
     var recordTicket: UInt64 = 0
     var held = HeldOutputs()
+    /// This validator's requests to spread at the end of the round (`flushSpreads`).
+    var spreads: SpreadBuffer
     /// The first failed ledger write was logged (it fails every write after it: restart).
     var ledgerFailureLogged = false
     /// The replicas connected at the last look (every 10 ticks).
@@ -62,6 +64,7 @@ final class PBFTHost {
         self.byzantine = byzantine
         self.metrics = metrics
         self.logger = logger
+        spreads = SpreadBuffer(maxBytes: settings.options.maxBatchBytes)
         transfers = StateTransferClient(blocksPerRequest: settings.blocksPerRequest, timeoutTicks: settings.syncTimeoutTicks)
         replicaByName = Dictionary(uniqueKeysWithValues: settings.replicaNames.enumerated().map { ($1, UInt64($0)) })
     }
@@ -213,6 +216,7 @@ final class PBFTHost {
         records.finish()
         if let failure = records.failure, storeFailure == nil { recordsFailed(failure) }
         releaseHeld()
+        flushSpreads()
         ledger.finish()
         answerDurable()
         for request in clients.takeAllWaiting() {

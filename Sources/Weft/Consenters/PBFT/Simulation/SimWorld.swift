@@ -26,7 +26,7 @@ final class SimWorld {
         self.seed = seed
         self.options = options
         rng = SimRandom(seed: seed)
-        let scenario = SimScenario(replicas: options.replicas, rng: &rng)
+        let scenario = SimScenario(replicas: options.replicas, seed: seed, rng: &rng)
         self.scenario = scenario
         trace = SimTrace(verbose: options.trace)
         clients = SimClients(seed: seed)
@@ -94,6 +94,10 @@ final class SimWorld {
             if rng.chance(scenario.requestRate) { submit(to: rng.below(slots.count)) }
         } else {
             if tick == options.steps + 50 { for host in slots.indices where isCorrect(host) { submit(to: host) } }
+            if tick == loadTicks.lowerBound, let byzantine, !byzantine.censoring {
+                byzantine.startCensoring()
+                trace.note(names[byzantine.id], "starts censoring vp\(byzantine.censored)'s requests")
+            }
             if loadTicks.contains(tick), rng.chance(Self.loadRate) { submit(to: rng.below(slots.count)) }
         }
         if let byzantine, tick % 50 == 0, isUp(byzantine.id), let replay = byzantine.unprompted() {

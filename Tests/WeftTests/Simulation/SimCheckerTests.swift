@@ -126,4 +126,39 @@ final class SimCheckerTests: XCTestCase {
         world.checker.finish()
         XCTAssertTrue(properties(world).contains(.durability), "\(world.checker.violations)")
     }
+
+    // MARK: the answer bound (L6)
+
+    /// The clean world run into its load phase (after the faults stop) and on until every
+    /// load request's bound has passed.
+    private func worldPastTheLoadPhase(plant: ((SimWorld) -> Void)? = nil) -> (SimWorld, checked: Int) {
+        let world = cleanWorld()
+        world.advance(ticks: world.loadTicks.lowerBound + 10 - world.tick)
+        plant?(world)
+        world.advance(ticks: world.loadTicks.upperBound + world.checker.answerBoundTicks + 1 - world.tick)
+        let window = UInt64(world.loadTicks.lowerBound * 10)..<UInt64(world.loadTicks.upperBound * 10)
+        return (world, world.clients.requests.filter { window.contains($0.submittedAt) }.count)
+    }
+
+    func testRequestsOfTheLoadPhaseAnsweredInTimeHoldTheAnswerBound() {
+        let (world, checked) = worldPastTheLoadPhase()
+        world.checker.finish()
+        XCTAssertGreaterThan(checked, 5, "clients kept sending after the faults stopped")
+        XCTAssertEqual(world.checker.violations.map(\.description), [])
+    }
+
+    func testARequestAnsweredAfterItsBoundBreaksTheAnswerBound() {
+        var txid = ""
+        let (world, _) = worldPastTheLoadPhase { world in
+            // A request its validator never hears of (as one a censoring primary leaves out).
+            let (client, _) = world.clients.make(host: 1, incarnation: world.slots[1].incarnation.number, at: world.now)
+            txid = world.clients.requests.last!.txid
+            world.schedule(after: (world.checker.answerBoundTicks + 5) * 10) {
+                world.clientReceives(Responses.response(.failure, "late"), client: client, from: 1)
+            }
+        }
+        world.checker.finish()
+        XCTAssertEqual(properties(world), [.answerBound], "\(world.checker.violations)")
+        XCTAssertTrue(world.checker.violations[0].detail.contains("\(txid) (answered after"), "\(world.checker.violations)")
+    }
 }

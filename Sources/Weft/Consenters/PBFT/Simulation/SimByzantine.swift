@@ -13,11 +13,15 @@ final class SimByzantine {
     private var ownCheckpointIDs: [String] = []
     private var viewChanges: [Message] = []
     private var spoiled = 0
+    /// A replica that only censors behaves until the load phase after the faults (`startCensoring`),
+    /// so that it is still the primary when other requests execute around the censored ones (L6).
+    private(set) var censoring: Bool
 
     init(id: Int, lies: [SimLie], censored: Int, n: Int, seed: UInt64) {
         self.id = id
         self.lies = Set(lies)
         self.censored = censored
+        censoring = lies != [.censor]
         self.n = n
         rng = SimRandom(seed: seed ^ 0xB42)
     }
@@ -39,6 +43,8 @@ final class SimByzantine {
         }
     }
 
+    func startCensoring() { censoring = true }
+
     /// A VIEW-CHANGE it received from another replica, kept to replay.
     func overheard(_ message: Message) {
         if lies.contains(.replayViewChanges) { remember(message) }
@@ -57,7 +63,7 @@ final class SimByzantine {
     private func rewritePrePrepare(_ original: Pbft_pre_prepare, to: Int) -> Pbft_pre_prepare? {
         var pp = original
         var batch = pp.requestBatch.batch
-        if lies.contains(.censor) { batch.removeAll { $0.replicaID == UInt64(censored) } }
+        if lies.contains(.censor) && censoring { batch.removeAll { $0.replicaID == UInt64(censored) } }
         if lies.contains(.forgeRequests) {
             for i in batch.indices where batch[i].replicaID != UInt64(id) && i % 2 == 0 {
                 let key = RequestKey(batch[i])
@@ -80,7 +86,13 @@ final class SimByzantine {
             r.payload = Self.forgedTransaction("forged-equivocation-\(pp.sequenceNumber)-\(to)")
             batch.append(r)
         }
-        if batch.isEmpty { return nil }
+        if batch.isEmpty {
+            // A censor that left nothing fills the sequence with a null request: no gap for the backups to time out on.
+            guard lies.contains(.censor), !pp.requestBatch.batch.isEmpty else { return nil }
+            pp.requestBatch.batch = []
+            pp.batchDigest = ""
+            return pp
+        }
         pp.requestBatch.batch = batch
         pp.batchDigest = PBFTDigest.of(pp.requestBatch)
         return pp

@@ -211,8 +211,44 @@ final class SimChecker {
                 continue
             }
         }
+        checkAnswerBound()
         if !unanswered.isEmpty {
             violate(.liveness, "\(unanswered.count) clients of correct validators never answered, e.g. \(unanswered.prefix(3).joined(separator: ", "))")
         }
     }
+}
+
+// MARK: the answer bound (L6)
+
+extension SimChecker {
+    /// How long a request sent while the load of the quiet phase runs may wait for its answer, in
+    /// ticks. A censoring primary is replaced once the censored origin's oldest request has waited
+    /// `starvationTicks` (8 request timeouts) at the head of its queue, whatever else executes;
+    /// the head is no younger than the request, so that is at most 8 request timeouts after it was
+    /// sent. Then a view change: its request (or new-view) timeout and its view-change timeout,
+    /// twice, as the first new view may fail (its NEW-VIEW lost or its primary behind); then the
+    /// batch, a transfer for an origin left behind (its sync timeout), latency and fsyncs (1 s).
+    var answerBoundTicks: Int {
+        let o = world.scenario.options
+        return 8 * o.requestTimeoutTicks + 2 * (o.requestTimeoutTicks + o.viewChangeTimeoutTicks)
+            + o.batchTimeoutTicks + world.scenario.syncTimeoutTicks + 100
+    }
+
+    /// Every request of the load phase whose bound ended before the run did was answered by then.
+    func checkAnswerBound() {
+        let bound = UInt64(answerBoundTicks) * 10
+        let load = world.loadTicks
+        let window = UInt64(load.lowerBound) * 10..<UInt64(load.upperBound) * 10
+        var late: [String] = []
+        for request in world.clients.requests where correctOrigin(request.host) && window.contains(request.submittedAt) {
+            let deadline = request.submittedAt + bound
+            guard deadline <= world.now else { continue }
+            if let first = request.answers.first, first.at <= deadline { continue }
+            late.append(request.txid + (request.answers.first.map { " (answered after \(($0.at - request.submittedAt) / 10) ticks)" } ?? " (never answered)"))
+        }
+        guard !late.isEmpty else { return }
+        violate(.answerBound, "\(late.count) requests sent while load ran after the faults stopped waited longer than \(answerBoundTicks) ticks, e.g. \(late.prefix(3).joined(separator: ", "))")
+    }
+
+    private func correctOrigin(_ host: Int) -> Bool { world.byzantine?.id != host }
 }

@@ -12,6 +12,13 @@ enum SimFault: String, CaseIterable, Sendable {
     case isolate, split, blip, loss, duplicate, reorder, delay, dropKind = "drop-kind"
     /// Clocks: a restart with the wall clock stepped back.
     case clockStep = "clock-step"
+    /// Aimed (drawn in place of a `drop-kind` or a `crash-at-step`, see `SimFaults`): one replica's
+    /// VIEW-CHANGEs lost to everyone while the next view's primary is down (L2), and the next
+    /// view's primary crashing within a few effects of sending its NEW-VIEW (R1).
+    case lostViewChanges = "lost-view-changes", crashAfterNewView = "crash-after-new-view"
+
+    /// The faults drawn uniformly each time one starts (the aimed ones replace some of them).
+    static let drawn: [SimFault] = allCases.filter { $0 != .lostViewChanges && $0 != .crashAfterNewView }
 
     var needsPowerLoss: Bool { [.powerLoss, .powerLossAtFsync, .powerLossAll].contains(self) }
 }

@@ -7,18 +7,25 @@ final class SimFaults {
     unowned let world: SimWorld
     private var wiped = false
     private(set) var started: [SimFault: Int] = [:]
+    /// Draws for the aimed faults, apart from the world's: the seeds' other draws stay as they were.
+    private var aim: SimRandom
 
-    init(world: SimWorld) { self.world = world }
+    init(world: SimWorld) {
+        self.world = world
+        aim = SimRandom(seed: world.seed ^ 0xA1_3ED)
+    }
 
     private var n: Int { world.slots.count }
 
     func step() {
         guard world.rng.chance(world.scenario.faultRate) else { return }
-        var fault = world.rng.pick(SimFault.allCases)
+        var fault = world.rng.pick(SimFault.drawn)
         if fault.needsPowerLoss && !world.scenario.powerLoss { fault = .kill }
         if fault == .wipe && (!world.scenario.allowWipe || wiped) { fault = .blip }
         // Everyone at once is rare: once in about five picks of it.
         if (fault == .killAll || fault == .powerLossAll || fault == .crashAllAtStep) && !world.rng.chance(0.2) { fault = .crashAtStep }
+        if fault == .dropKind && aim.chance(0.5) { fault = .lostViewChanges }
+        if fault == .crashAtStep && aim.chance(0.3) { fault = .crashAfterNewView }
         start(fault)
     }
 
@@ -87,10 +94,44 @@ final class SimFaults {
                 world.network.update(from, to) { $0.dropUntil = self.until(millis); $0.dropKind = kind }
             }
             world.trace.note("-", "  dropping every \(kind.rawValue) \(inbound ? "to" : "from") vp\(host)")
+        case .lostViewChanges:
+            loseViewChanges(of: host, for: millis)
+        case .crashAfterNewView:
+            armCrashAfterNewView(near: host)
         case .clockStep:
             world.crash(slot, powerLoss: false, why: "killed (its wall clock will be behind)", restartAfter: millis)
             slot.clock.skewMillis -= Int64(world.rng.between(1_000, 120_000))
         }
+    }
+
+    /// L2's window: `host`'s VIEW-CHANGEs (and their resends) reach no one for 1–6 s while the
+    /// primary of the view after its current one is down longer, so the others move on to a view
+    /// change that `host` alone may have left behind.
+    private func loseViewChanges(of host: Int, for millis: Int) {
+        let window = aim.between(1_000, 6_000)
+        for peer in 0..<n where peer != host {
+            world.network.update(host, peer) { $0.dropUntil = self.until(window); $0.dropKind = .viewChange }
+        }
+        let next = nextPrimary(after: host)
+        world.trace.note("-", "  dropping every view-change from vp\(host) for \(window) ms; vp\(next), the next view's primary, down")
+        if world.isCorrect(next), next != host {
+            world.crash(world.slots[next], powerLoss: false, why: "killed (the next view's primary)", restartAfter: window + millis)
+        }
+    }
+
+    /// R1's window: the next view's primary dies within 0–3 effects of its first NEW-VIEW send
+    /// (so some backups may hold it, others not), then restarts.
+    private func armCrashAfterNewView(near host: Int) {
+        let next = nextPrimary(after: host)
+        guard world.isCorrect(next) else { return }
+        world.slots[next].crashAfterNewView = aim.between(0, 3)
+        world.trace.note("-", "  vp\(next) crashes right after its next NEW-VIEW")
+    }
+
+    /// The primary of the view after `host`'s current one (its view if down: 0).
+    private func nextPrimary(after host: Int) -> Int {
+        let view = world.slots[host].host?.replica.view ?? 0
+        return Int((view + 1) % UInt64(n))
     }
 
     private func until(_ millis: Int) -> UInt64 { world.now + UInt64(millis) }

@@ -23,6 +23,8 @@ final class SimHostSlot {
     var crashAtFlush: Bool?
     /// A crash planned at a step (`SimIncarnation.countdown`) loses power too.
     var plannedPowerLoss = false
+    /// Armed by a `crash-after-new-view` fault: the process dies this many effects after it sends a NEW-VIEW.
+    var crashAfterNewView: Int?
 
     init(id: Int, clock: SimClock, tickPhase: Int) {
         self.id = id

@@ -55,6 +55,11 @@ final class SimNetwork {
     private func send(from: Int, to: Int, _ message: Message) {
         let (kind, inner) = SimMessageKind.of(message)
         world.checker.sent(from: from, to: to, kind: kind, inner: inner, message: message)
+        if kind == .newView, let after = world.slots[from].crashAfterNewView {
+            world.slots[from].crashAfterNewView = nil
+            world.slots[from].incarnation.countdown = after
+            world.trace.note(names[from], "sent a NEW-VIEW: dies in \(after) effects")
+        }
         var outgoing = [(kind, message)]
         if let liar = world.byzantine, liar.id == from {
             outgoing = liar.rewrite(kind: kind, inner: inner, message: message, to: to).map { (SimMessageKind.of($0).kind, $0) }

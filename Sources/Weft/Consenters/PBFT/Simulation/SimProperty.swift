@@ -10,6 +10,9 @@ public enum SimProperty: String, CaseIterable, Sendable {
     case durability
     /// After the faults stop, every correct replica converges and every correct origin's client is answered.
     case liveness
+    /// While clients keep sending after the faults stop, every request to a correct validator is
+    /// answered within `SimChecker.answerBoundTicks` of its submission, whatever the primary does (L6).
+    case answerBound = "answer bound"
     /// A correct replica never sends two different PRE-PREPAREs/PREPAREs/COMMITs for one (view, sequence),
     /// two NEW-VIEWs for one view, or two checkpoint ids for one sequence.
     case nonEquivocation = "non-equivocation"

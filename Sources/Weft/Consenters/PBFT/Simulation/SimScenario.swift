@@ -19,7 +19,7 @@ struct SimScenario: CustomStringConvertible {
     let syncTimeoutTicks: Int
     let blocksPerRequest: Int
 
-    init(replicas: Int, rng: inout SimRandom) {
+    init(replicas: Int, seed: UInt64, rng: inout SimRandom) {
         let f = (replicas - 1) / 3
         var o = PBFTOptions(n: replicas, f: f, k: UInt64(rng.between(2, 10)), logMultiplier: UInt64(rng.between(2, 4)),
                             batchSize: rng.between(1, 10), batchTimeoutTicks: rng.between(1, 5),
@@ -35,7 +35,11 @@ struct SimScenario: CustomStringConvertible {
         if f > 0 && rng.chance(0.4) {
             byzantineID = rng.chance(0.5) ? 0 : rng.between(1, replicas - 1)   // often the first primary
             let shuffled = SimLie.allCases.filter { _ in rng.chance(0.4) }
-            lies = shuffled.isEmpty ? [rng.pick(SimLie.allCases)] : shuffled
+            // A third of the byzantine replicas that do not forge only censor (drawn apart, so the seeds' other draws
+            // stay): lying otherwise gets a primary replaced before its censorship can show (L6).
+            var aim = SimRandom(seed: seed ^ 0xCE_2502)
+            let drawn = shuffled.isEmpty ? [rng.pick(SimLie.allCases)] : shuffled
+            lies = !drawn.contains(.forgeRequests) && aim.chance(1.0 / 3) ? [.censor] : drawn
         } else {
             byzantineID = nil
             lies = []

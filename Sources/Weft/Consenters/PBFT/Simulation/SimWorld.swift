@@ -26,7 +26,7 @@ final class SimWorld {
         self.seed = seed
         self.options = options
         rng = SimRandom(seed: seed)
-        let scenario = SimScenario(replicas: options.replicas, rng: &rng)
+        let scenario = SimScenario(replicas: options.replicas, seed: seed, rng: &rng)
         self.scenario = scenario
         trace = SimTrace(verbose: options.trace)
         clients = SimClients(seed: seed)
@@ -95,14 +95,27 @@ final class SimWorld {
         if !quiet {
             faults.step()
             if rng.chance(scenario.requestRate) { submit(to: rng.below(slots.count)) }
-        } else if tick == options.steps + 50 {
-            for host in slots.indices where isCorrect(host) { submit(to: host) }
+        } else {
+            if tick == options.steps + 50 { for host in slots.indices where isCorrect(host) { submit(to: host) } }
+            if tick == loadTicks.lowerBound, let byzantine, !byzantine.censoring {
+                byzantine.startCensoring()
+                trace.note(names[byzantine.id], "starts censoring vp\(byzantine.censored)'s requests")
+            }
+            if loadTicks.contains(tick), rng.chance(Self.loadRate) { submit(to: rng.below(slots.count)) }
         }
         if let byzantine, tick % 50 == 0, isUp(byzantine.id), let replay = byzantine.unprompted() {
             trace.note(names[byzantine.id], "replays an old VIEW-CHANGE")
             network.broadcast(from: byzantine.id, replay)
         }
     }
+
+    /// Clients keep sending for a while after the faults stop (from a sixth of the quiet phase, for a
+    /// third of it), so that a request is bounded while others execute (`SimProperty.answerBound`, L6).
+    var loadTicks: Range<Int> {
+        let start = options.steps + options.quietTicks / 6
+        return start..<(start + options.quietTicks / 3)
+    }
+    static let loadRate = 0.3
 
     func schedule(after millis: Int, _ action: @escaping () -> Void) { timers.insert(deadline: now + UInt64(max(1, millis)), action: action) }
 
@@ -217,6 +230,7 @@ final class SimWorld {
         for slot in slots {
             slot.disk.full = false
             slot.crashAtFlush = nil
+            slot.crashAfterNewView = nil
             slot.incarnation.countdown = nil
             if slot.hasFailed { crash(slot, powerLoss: false, why: "restarted by the operator after a failed write", restartAfter: nil) }
             if !slot.isUp { restart(slot) }

@@ -58,4 +58,23 @@ final class SimRecordStoreTests: XCTestCase {
         store.finish()
         XCTAssertEqual(disk.records, [:])
     }
+
+    /// A process that died between a records write and its fsync left them in the page cache;
+    /// the next one reads them and acts on them (a stored NEW-VIEW is resent), so its boot
+    /// makes them durable first, as PBFTStore.load does. (Before: seed 374 — vp2 resent the
+    /// NEW-VIEW for view 14 from such a record, a power loss took it, and the primary built
+    /// a different one for the same view: non-equivocation.)
+    func testABootMakesWhatItReadsDurable() {
+        let slot = SimHostSlot(id: 2, clock: SimClock(skewMillis: 0, millis: { 0 }), tickPhase: 0)
+        slot.disk.writeRecord("newview", [7])          // written, not synced, by a process that died
+        slot.disk.writeBlocks([[1, 2, 3]])
+        let names = ["vp0", "vp1", "vp2", "vp3"]
+        let settings = PBFTHostSettings(options: PBFTOptions(n: 4, f: 1), replicaNames: names, selfReplica: 2,
+                                        maxTransactionBytes: 1 << 20, blocksPerRequest: 10, syncTimeoutTicks: 100)
+        let world = SimWorld(seed: 1, options: SimulationOptions(replicas: 4, steps: 1, quietTicks: 1))
+        slot.boot(settings: settings, txidWindow: 10, network: world.network, trace: world.trace)
+        slot.disk.powerLoss()
+        XCTAssertEqual(slot.disk.records["newview"], [7], "a record the booted process read was lost to a power loss")
+        XCTAssertEqual(slot.disk.blockCount, 1)
+    }
 }

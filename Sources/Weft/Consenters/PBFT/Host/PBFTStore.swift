@@ -60,6 +60,11 @@ final class PBFTStore {
             for name in legacy.keys { unlink(directory + "/" + name) }
         } else {
             try openForAppend()
+            // The records read may be only in the page cache (the last process died between
+            // a write and its fdatasync): durable before the replica acts on them — a NEW-VIEW
+            // resent from an unsynced record, then lost to a power loss, let the restarted
+            // primary build a different one for the same view (whole-host seed 374).
+            guard fdatasync(fd) == 0 else { throw Self.error("fdatasync", path) }
             logBytes = bytes.count
         }
         return records

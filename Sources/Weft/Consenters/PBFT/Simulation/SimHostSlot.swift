@@ -38,6 +38,10 @@ final class SimHostSlot {
     /// Starts a new process from the disk.
     func boot(settings: PBFTHostSettings, txidWindow: Int, network: SimNetwork, trace: SimTrace) {
         incarnation = SimIncarnation(number: incarnation.number + 1)
+        // As the real stores do when they open (PBFTStore.load, LedgerBringUp): what the
+        // last process wrote but did not fsync is made durable before anything acts on it.
+        disk.syncRecords()
+        disk.syncBlocks()
         let blocks = disk.blocks
         let decoded = blocks.map { (try? Protos_Block(serializedBytes: $0)) ?? Protos_Block() }
         let records = disk.records

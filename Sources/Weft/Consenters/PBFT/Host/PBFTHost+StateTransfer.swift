@@ -86,13 +86,10 @@ extension PBFTHost {
         guard !dropped.isEmpty else { return }
         let stale = dropped.filter { replica.pool.isExecutedOrOlder(RequestKey($0)) }
         logger.notice("pbft: state transfer dropped \(dropped.count) outstanding requests of this validator's clients; spreading them again, \(stale.count) of them (overtaken) under new timestamps")
-        for request in dropped {
-            if replica.pool.isExecutedOrOlder(RequestKey(request)) {
-                stampAnew(request)
-            } else {
-                hold(.spread(request))   // in order behind records not yet durable, as every spread
-                replica.receiveRequest(request)
-            }
+        for request in stale { stampAnew(request) }
+        for request in dropped where !replica.pool.isExecutedOrOlder(RequestKey(request)) {
+            hold(.spread(request))   // in order behind records not yet durable, as every spread
+            replica.receiveRequest(request)
         }
     }
 }

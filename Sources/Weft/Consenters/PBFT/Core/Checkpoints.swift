@@ -74,6 +74,4 @@ struct Checkpoints {
         own = own.filter { $0.key >= h }
         aboveWindow = aboveWindow.filter { $0.value.sequenceNumber > h }
     }
-
-    mutating func clearAboveWindow() { aboveWindow.removeAll() }
 }

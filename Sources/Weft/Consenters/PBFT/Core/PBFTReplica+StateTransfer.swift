@@ -45,19 +45,22 @@ extension PBFTReplica {
     }
 
     /// After a checkpoint above the window: if f+1 replicas are past our high
-    /// watermark, we are behind. Move the window up to the (f+1)-th highest, so
-    /// their next checkpoints land in it and give a target to transfer to.
+    /// watermark, we are behind. Transfer to the highest weak certificate (f+1
+    /// matching) above the window, or else to one in the window above what we
+    /// executed. Without one, h stays where it is and the checkpoints stay as
+    /// evidence until one forms: h only ever moves to a checkpoint whose id this
+    /// replica knows (Fabric moves h to the (f+1)-th highest sequence heard of, with
+    /// no id; the replica then held h with neither the state nor a C-set entry, could
+    /// not ask for that state after a restart, and no NEW-VIEW could include its
+    /// VIEW-CHANGE: whole-host seed 1895).
     func checkBehind() {
-        let highs = checkpoints.aboveWindow.values.map(\.sequenceNumber).filter { $0 > highWatermark }.sorted(by: >)
+        let highs = checkpoints.aboveWindow.values.filter { $0.sequenceNumber > highWatermark }
         guard highs.count >= options.f + 1 else { return }
-        let m = highs[options.f]
         behind = true
-        if let cert = checkpoints.weakCertificateAbove(highWatermark, weak: options.f + 1) {
+        if let cert = checkpoints.weakCertificateAbove(highWatermark, weak: options.f + 1)
+            ?? checkpoints.highestWeakCertificate(above: lastDispatched, weak: options.f + 1) {
             requestStateTransfer(sequence: cert.sequence, id: cert.id, replicas: cert.replicas)
-        } else {
-            moveWatermarks(to: m)
         }
-        checkpoints.clearAboveWindow()
     }
 
     /// After a checkpoint inside the window, once f+1 replicas were seen past our

@@ -56,6 +56,14 @@ struct StateTransfer {
         return startHash == targetHash ? nil : "the local chain at height \(targetHeight) does not end in the hash the checkpoint names"
     }
 
+    /// Keeps the blocks `previous` fetched and linked from the same local chain, short of
+    /// this target's last block: that one is still fetched, so the hash this target names
+    /// is checked over the whole chain (`receive`) before anything counts as complete.
+    mutating func carryOver(from previous: StateTransfer) {
+        guard previous.startHeight == startHeight, previous.startHash == startHash, targetHeight > startHeight else { return }
+        fetched = Array(previous.fetched.prefix(Int(targetHeight - startHeight) - 1))
+    }
+
     /// The next range to ask for, at most `per` blocks.
     func nextRange(per: Int) -> Protos_SyncBlockRange {
         var range = Protos_SyncBlockRange()

@@ -27,11 +27,14 @@ final class StateTransferClient {
     func begin(sequence: UInt64, checkpointID: String, sources: [UInt64], height: UInt64, lastHash: [UInt8]) -> Begin {
         if let current, current.sequence >= sequence { return .underWay }
         started += 1
-        guard let fresh = StateTransfer(sequence: sequence, checkpointID: checkpointID, sources: sources,
+        guard var fresh = StateTransfer(sequence: sequence, checkpointID: checkpointID, sources: sources,
                                         height: height, lastHash: lastHash, correlationID: started << 32) else {
             return .invalidCheckpoint
         }
         if let why = fresh.refusal { return .refused(why) }
+        // A higher target while one is under way: go on from the blocks fetched so far
+        // (starting again lost the race with a growing chain: whole-host seed 1368).
+        if let current { fresh.carryOver(from: current) }
         current = fresh
         return .started(fresh)
     }

@@ -57,14 +57,14 @@ final class PBFTReplica {
     /// The view-change timer (request timeout or new-view timeout): its deadline.
     var timerDeadline: UInt64?
     var viewChangeResendDeadline: UInt64?
-    /// The new-view timeout of the next attempt (doubles per failed attempt).
+    /// The new-view timeout of the next attempt (doubles per failed attempt, reset by an installed view).
     var newViewTimeout: Int
     /// The primary's null-request timer / a backup's watch on the primary.
     var nullRequestDeadline: UInt64?
     /// A state transfer asked of the host and not yet completed, and when it was asked.
     var stateTransferTarget: (sequence: UInt64, id: String)?
     var stateTransferAskedTick: UInt64 = 0
-    /// The new-view timer of the current view change has started (at N-f view-changes).
+    /// The new-view timer of the current view change has started (at f+1 view-changes).
     var newViewTimerStarted = false
     /// f+1 replicas were seen past our high watermark: transfer at the next weak certificate.
     var behind = false

@@ -204,8 +204,6 @@ extension PBFTReplica {
         viewChanges[view, default: [:]][id] = vc
         broadcast(.viewChange(vc))
         viewChangeResendDeadline = now + UInt64(options.resendViewChangeTicks)
-        newViewTimerStarted = true
-        timerDeadline = now + UInt64(newViewTimeout)
-        newViewTimeout = min(newViewTimeout, 1 << 40) * 2
+        startNewViewTimer()
     }
 }

@@ -18,6 +18,8 @@ struct StateTransfer {
     private(set) var correlationID: UInt64
     /// Blocks fetched and linked so far, from the local height on.
     private(set) var fetched: [(block: Protos_Block, bytes: [UInt8])] = []
+    /// How many of them came from the transfer this one replaced (`carryOver`).
+    private var carried = 0
     private let startHeight: UInt64
     private let startHash: [UInt8]
     /// When the current request was sent (ticks), for the timeout.
@@ -62,6 +64,7 @@ struct StateTransfer {
     mutating func carryOver(from previous: StateTransfer) {
         guard previous.startHeight == startHeight, previous.startHash == startHash, targetHeight > startHeight else { return }
         fetched = Array(previous.fetched.prefix(Int(targetHeight - startHeight) - 1))
+        carried = fetched.count
     }
 
     /// The next range to ask for, at most `per` blocks.
@@ -90,15 +93,31 @@ struct StateTransfer {
             guard nextBlock < targetHeight else { break }
             let previous = fetched.last.map { SHA256.hash($0.bytes) } ?? startHash
             guard Array(block.previousBlockHash) == previous else {
-                return .badSource("block \(nextBlock) does not link to block \(nextBlock == 0 ? 0 : nextBlock - 1)")
+                return blame("block \(nextBlock) does not link to block \(nextBlock == 0 ? 0 : nextBlock - 1)")
             }
             guard let bytes: [UInt8] = try? block.serializedBytes() else { return .badSource("block \(nextBlock) does not encode") }
             fetched.append((block, bytes))
         }
         if nextBlock >= targetHeight, SHA256.hash(fetched.last?.bytes ?? []) != targetHash {
-            return .badSource("the blocks up to height \(targetHeight) do not end in the hash the checkpoint names")
+            return blame("the blocks up to height \(targetHeight) do not end in the hash the checkpoint names")
         }
         return .progress
+    }
+
+    /// A chain that does not check: the source's fault, unless blocks carried over from the
+    /// transfer before (another source's, perhaps a liar's) are in it. Then it starts again
+    /// from the local chain with this source, blaming no one.
+    private mutating func blame(_ why: String) -> Outcome {
+        guard carried > 0 else { return .badSource(why) }
+        fetched = []
+        carried = 0
+        correlationID &+= 1
+        return .progress
+    }
+
+    /// More replicas to ask, after those already known.
+    mutating func addSources(_ more: [UInt64]) {
+        for source in more where !sources.contains(source) { sources.append(source) }
     }
 
     /// Gives up the current source (bad or silent) and starts over with the
@@ -116,5 +135,6 @@ struct StateTransfer {
         }
         correlationID &+= 1
         fetched = []
+        carried = 0
     }
 }

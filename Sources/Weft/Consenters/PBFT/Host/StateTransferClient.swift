@@ -25,7 +25,14 @@ final class StateTransferClient {
 
     /// Starts a transfer to `sequence` from the chain at (`height`, `lastHash`).
     func begin(sequence: UInt64, checkpointID: String, sources: [UInt64], height: UInt64, lastHash: [UInt8]) -> Begin {
-        if let current, current.sequence >= sequence { return .underWay }
+        if var current, current.sequence >= sequence {
+            // Asked again of more replicas (the first ones may all serve bad blocks): ask them too.
+            if current.sequence == sequence {
+                current.addSources(sources)
+                self.current = current
+            }
+            return .underWay
+        }
         started += 1
         guard var fresh = StateTransfer(sequence: sequence, checkpointID: checkpointID, sources: sources,
                                         height: height, lastHash: lastHash, correlationID: started << 32) else {

@@ -142,7 +142,6 @@ extension PBFTReplica {
     func installNewView(_ nv: Pbft_new_view) {
         activeView = true
         installedView = view
-        newViewTimeout = options.viewChangeTimeoutTicks   // the attempt succeeded
         persistInstalled()
         missingBatches = []
         timerDeadline = nil

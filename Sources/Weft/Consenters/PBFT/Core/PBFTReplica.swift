@@ -57,7 +57,7 @@ final class PBFTReplica {
     /// The view-change timer (request timeout or new-view timeout): its deadline.
     var timerDeadline: UInt64?
     var viewChangeResendDeadline: UInt64?
-    /// The new-view timeout of the next attempt (doubles per failed attempt, reset by an installed view).
+    /// The new-view timeout of the next attempt (doubles per failed attempt until a batch executes, capped).
     var newViewTimeout: Int
     /// The primary's null-request timer / a backup's watch on the primary.
     var nullRequestDeadline: UInt64?

@@ -45,11 +45,12 @@ extension PBFTReplica {
         }
     }
 
-    /// The new-view timer of this view change; the next attempt's waits twice as long, up to
-    /// `maxNewViewTimeoutFactor` times the configured timeout. An installed view resets it
-    /// (`installNewView`): it doubles per failed attempt, as in the paper, not per view change
-    /// (whole-host seed 2076: after eighteen views installed and left at once, three replicas
-    /// waited out a timer of 52 × 2^18 ticks).
+    /// The new-view timer of this view change; the next attempt waits twice as long (until a
+    /// batch executes: `restartTimerOnProgress`), up to `maxNewViewTimeoutFactor` times the
+    /// configured timeout. (Uncapped, whole-host seed 2076 reached 52 × 2^18 ticks after
+    /// eighteen views left at once, and three replicas then waited out that timer for the
+    /// rest of the run. Resetting it at each installed view instead was tried: in a congested
+    /// network the next NEW-VIEW then came too late, and a replica ran ahead alone.)
     func startNewViewTimer() {
         newViewTimerStarted = true
         timerDeadline = now + UInt64(newViewTimeout)

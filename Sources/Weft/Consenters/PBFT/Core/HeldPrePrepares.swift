@@ -5,19 +5,26 @@
 /// meanwhile, so one whose requests never come ends in a view change.
 /// Bounded: one per (view, sequence) in the window, dropped on a view change.
 struct HeldPrePrepares {
-    private var held: [CertKey: (prePrepare: Pbft_pre_prepare, missing: Set<RequestKey>)] = [:]
+    private var held: [CertKey: (prePrepare: Pbft_pre_prepare, missing: Set<RequestKey>, contradicted: Bool)] = [:]
     /// Missing request -> the held PRE-PREPAREs that wait for it.
     private var waitingOn: [RequestKey: [CertKey]] = [:]
 
     var isEmpty: Bool { held.isEmpty }
     var count: Int { held.count }
 
-    /// Holds `prePrepare` until each of `missing` arrives (a repeat for the same (view, sequence) is ignored).
-    mutating func hold(_ prePrepare: Pbft_pre_prepare, missing: Set<RequestKey>) {
+    /// Some held PRE-PREPARE carries a payload its origin has not sent here (so far): when
+    /// the request timer runs out, the view change names a forgery.
+    var anyContradicted: Bool { held.values.contains { $0.contradicted } }
+
+    /// Holds `prePrepare` until each of `missing` arrives (a repeat for the same (view,
+    /// sequence) is ignored: false). `contradicted`: some of them are held here with another payload.
+    @discardableResult
+    mutating func hold(_ prePrepare: Pbft_pre_prepare, missing: Set<RequestKey>, contradicted: Bool = false) -> Bool {
         let key = CertKey(view: prePrepare.view, sequence: prePrepare.sequenceNumber)
-        guard held[key] == nil else { return }
-        held[key] = (prePrepare, missing)
+        guard held[key] == nil else { return false }
+        held[key] = (prePrepare, missing, contradicted)
         for request in missing { waitingOn[request, default: []].append(key) }
+        return true
     }
 
     /// `request` arrived: the PRE-PREPAREs that now lack nothing, in sequence order (taken out).

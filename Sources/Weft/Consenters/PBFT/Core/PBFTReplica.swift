@@ -154,6 +154,9 @@ final class PBFTReplica {
         case .duplicate, .alreadyExecuted:
             counters.droppedDuplicateRequest += 1
             return
+        case .anotherPayload:
+            releaseHeld(for: RequestKey(request))   // a batch with this payload waited for it
+            return
         case .added:
             break
         }

@@ -8,10 +8,13 @@ extension PBFTReplica {
     enum BatchOrigins: Equatable {
         /// Every request is held here from its origin, with the same payload.
         case authentic
-        /// Some are not here yet (none contradicts what is).
-        case missing(Set<RequestKey>)
-        /// A request whose payload differs from the one its origin sent, or
-        /// under a replica id that does not exist: the primary lied.
+        /// Some are not here yet, or are here with another payload than the batch's
+        /// (`contradicted`). Either may still come from the origin: a spread on its way, or
+        /// an origin that re-used a stamp after its disk was wiped (`RequestPool.holds`).
+        /// The batch waits for them; a forging primary's never come, and the request timer
+        /// replaces it.
+        case missing(Set<RequestKey>, contradicted: Bool)
+        /// A request under a replica id that does not exist: the primary lied.
         case forged(RequestKey)
     }
 
@@ -21,21 +24,31 @@ extension PBFTReplica {
     /// has, or its origin's requests may have reached it out of order (a resend).
     func checkOrigins(_ batch: Pbft_request_batch) -> BatchOrigins {
         var missing = Set<RequestKey>()
+        var contradicted = false
         for request in batch.batch {
             let key = RequestKey(request)
             if key.replica >= UInt64(options.n) { return .forged(key) }
             if pool.isExecutedOrOlder(key) { continue }
-            if let held = pool.request(key) ?? (key.replica == id ? ownRequests.request(key) : nil) {
-                guard held.payload == request.payload else { return .forged(key) }
+            let held: Bool
+            if pool.contains(key) {
+                held = pool.holds(key, payload: request.payload)
+            } else if key.replica == id, let own = ownRequests.request(key) {
+                held = own.payload == request.payload
             } else {
                 missing.insert(key)
+                continue
+            }
+            if !held {
+                missing.insert(key)
+                contradicted = true
             }
         }
-        return missing.isEmpty ? .authentic : .missing(missing)
+        return missing.isEmpty ? .authentic : .missing(missing, contradicted: contradicted)
     }
 
     /// A backup's gate before accepting `pp` (true: go on). A forged batch is
-    /// refused and the primary suspected; one with requests not here yet is held.
+    /// refused and the primary suspected; one with requests not here yet (or here
+    /// with another payload) is held.
     func admitPrePrepare(_ pp: Pbft_pre_prepare) -> Bool {
         guard options.authenticatedRequests, !pp.requestBatch.batch.isEmpty,
               !vouched(view: pp.view, sequence: pp.sequenceNumber, digest: pp.batchDigest) else { return true }
@@ -46,9 +59,11 @@ extension PBFTReplica {
             counters.droppedForgedRequests += 1
             startViewChange(to: view + 1, reason: .forgedRequest)
             return false
-        case .missing(let keys):
-            counters.heldPrePrepares += 1
-            heldPrePrepares.hold(pp, missing: keys)
+        case .missing(let keys, let contradicted):
+            if heldPrePrepares.hold(pp, missing: keys, contradicted: contradicted) {
+                counters.heldPrePrepares += 1
+                if contradicted { counters.droppedForgedRequests += 1 }
+            }
             startTimerIfOutstanding()
             return false
         }

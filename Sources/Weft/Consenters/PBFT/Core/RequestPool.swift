@@ -1,3 +1,5 @@
+import Foundation
+
 /// Outstanding requests in arrival order, and which of them are already in a
 /// pending (pre-prepared, not yet executed) batch. Iteration is over the
 /// arrival-order array only; dictionaries are used for lookups, never iterated.
@@ -20,6 +22,11 @@ struct RequestPool {
     private(set) var pending: Set<RequestKey> = []
     /// Per origin replica: the latest request timestamp executed.
     private(set) var stamps: RequestStamps
+    /// Other payloads the origin itself sent under a key held here: a validator whose disk
+    /// was wiped re-uses stamps its earlier life gave (`PBFTReusedRequestKeyTests`). A batch
+    /// with any of them is authentic. At most `maxPayloadsPerKey` - 1 per key; gone with the key.
+    private var reusedKeys: [RequestKey: [Pbft_request]] = [:]
+    static let maxPayloadsPerKey = 4
 
     /// An empty pool; `stamps`: which requests already executed (stale ones are refused).
     init(stamps: RequestStamps = RequestStamps()) { self.stamps = stamps }
@@ -28,12 +35,18 @@ struct RequestPool {
     /// Outstanding and not in a pending batch.
     private(set) var unassignedCount = 0
 
-    enum AddResult { case added, duplicate, alreadyExecuted }
+    /// `anotherPayload`: the key was held with another payload, now both are.
+    enum AddResult { case added, duplicate, alreadyExecuted, anotherPayload }
 
     mutating func add(_ request: Pbft_request, tick: UInt64) -> AddResult {
         let key = RequestKey(request)
         if stamps.isStale(key) { return .alreadyExecuted }
-        if index[key] != nil { return .duplicate }
+        if index[key] != nil {
+            let others = reusedKeys[key] ?? []
+            guard !holds(key, payload: request.payload), others.count + 1 < Self.maxPayloadsPerKey else { return .duplicate }
+            reusedKeys[key] = others + [request]
+            return .anotherPayload
+        }
         index[key] = order.count
         order.append(Entry(request: request, key: key, arrivedTick: tick))
         if !pending.contains(key) { unassignedCount += 1 }
@@ -44,6 +57,12 @@ struct RequestPool {
 
     /// The outstanding request under `key`, as its origin sent it.
     func request(_ key: RequestKey) -> Pbft_request? { index[key].flatMap { order[$0]?.request } }
+
+    /// The origin sent `payload` under `key` (the first payload held, or another since).
+    func holds(_ key: RequestKey, payload: Data) -> Bool {
+        guard let first = request(key) else { return false }
+        return first.payload == payload || (reusedKeys[key]?.contains { $0.payload == payload } ?? false)
+    }
 
     /// Its origin already had this timestamp, or a later one, executed: `add` refuses it.
     func isExecutedOrOlder(_ key: RequestKey) -> Bool { stamps.isStale(key) }
@@ -107,6 +126,7 @@ struct RequestPool {
             if stamps.advance(key), !advanced.contains(key.replica) { advanced.append(key.replica) }
             if let i = index.removeValue(forKey: key) {
                 order[i] = nil
+                reusedKeys[key] = nil
                 if !wasPending { unassignedCount -= 1 }
                 removed.append(key)
             }
@@ -126,6 +146,7 @@ struct RequestPool {
                   stamps.isStale(e.key) else { continue }
             order[i] = nil
             index[e.key] = nil
+            reusedKeys[e.key] = nil
             unassignedCount -= 1
             out.append(e.request)
         }

@@ -27,7 +27,9 @@ extension PBFTReplica {
         if let d = timerDeadline, now >= d {
             timerDeadline = nil
             if activeView { resendOwnRequests() }
-            startViewChange(to: view + 1, reason: activeView ? .requestTimeout : .newViewTimeout)
+            let reason: PBFTViewChangeReason = !activeView ? .newViewTimeout
+                : heldPrePrepares.anyContradicted ? .forgedRequest : .requestTimeout
+            startViewChange(to: view + 1, reason: reason)
         }
         if !activeView, let d = viewChangeResendDeadline, now >= d {
             viewChangeResendDeadline = now + UInt64(options.resendViewChangeTicks)

@@ -139,7 +139,7 @@ public enum ConfigLoader {
             },
             duration("pbft.general.timeout.batch", "1s", "PBFT: the primary cuts a partial batch after this long", \.pbft.batchTimeoutNanos, range: ms...hour),
             duration("pbft.general.timeout.request", "2s", "PBFT: a request outstanding this long starts a view change", \.pbft.requestTimeoutNanos, range: 10 * ms...day),
-            duration("pbft.general.timeout.viewchange", "2s", "PBFT: new-view timer (doubles on each failed attempt)", \.pbft.viewChangeTimeoutNanos, range: 10 * ms...day),
+            duration("pbft.general.timeout.viewchange", "2s", "PBFT: new-view timer (doubles on each failed attempt, up to 32 times)", \.pbft.viewChangeTimeoutNanos, range: 10 * ms...day),
             duration("pbft.general.timeout.resendviewchange", "2s", "PBFT: VIEW-CHANGE resent this often until a new view", \.pbft.resendViewChangeNanos, range: 10 * ms...day),
             duration("pbft.general.timeout.nullrequest", "0s", "PBFT: the primary sends a null request when idle this long; 0 = off", \.pbft.nullRequestNanos, range: 10 * ms...day, zeroMeansOff: true),
             duration("pbft.general.timeout.broadcast", "1s", "PBFT: a send to a replica not connected is given up after this long", \.pbft.broadcastTimeoutNanos, range: ms...hour),

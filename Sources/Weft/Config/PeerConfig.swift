@@ -136,6 +136,10 @@ public struct PeerConfig: Sendable, Equatable {
         /// Weft: a txid among the chain's last this-many transactions is not
         /// ordered again. The same on every validator.
         public var txidWindow = 1_000_000
+        /// Weft: at most this many of this validator's clients' transactions
+        /// outstanding (received, not yet answered); one more is answered
+        /// FAILURE at once. Bounds the memory a disk stall or a flood costs.
+        public var maxOutstanding = 20_000
         /// Test mode only: how this replica misbehaves; `""` = it does not.
         /// `wrong-digest`: its PREPAREs and COMMITs carry a digest of its own;
         /// `phantom-prepare`: it also prepares and commits sequence numbers it

@@ -94,20 +94,22 @@ final class HostHarness {
     let network: Network
     let ledger: Ledger
     let records: Records
+    let metrics = PBFTMetrics()
     let host: PBFTHost
 
     /// Replica `id` of N=4 (vp0…vp3), checkpoint period `k`.
-    init(id: UInt64 = 1, k: UInt64 = 2) throws {
+    init(id: UInt64 = 1, k: UInt64 = 2, maxOutstanding: Int = 20_000) throws {
         network = Network(events)
         ledger = Ledger(events)
         records = Records(events)
         let options = PBFTOptions(n: 4, f: 1, k: k, logMultiplier: 4, batchSize: 10)
         let settings = PBFTHostSettings(options: options, replicaNames: ["vp0", "vp1", "vp2", "vp3"], selfReplica: id,
-                                        maxTransactionBytes: 1 << 20, blocksPerRequest: 10, syncTimeoutTicks: 100)
+                                        maxTransactionBytes: 1 << 20, blocksPerRequest: 10, syncTimeoutTicks: 100,
+                                        maxOutstanding: maxOutstanding)
         let assembler = BlockAssembler(height: 0, lastHash: [], recentTxids: TxidWindow(capacity: 1000))
         host = PBFTHost(settings: settings, replica: PBFTReplica(id: id, options: options), assembler: assembler, stamper: RequestStamper(),
                         network: network, clock: Clock(), ledger: ledger, records: records, signatures: nil,
-                        byzantine: nil, metrics: PBFTMetrics(), logger: Logger(label: "test.host"))
+                        byzantine: nil, metrics: metrics, logger: Logger(label: "test.host"))
     }
 
     /// A PBFT message from replica `from`, as its link would deliver it.

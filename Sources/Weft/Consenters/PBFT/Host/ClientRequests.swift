@@ -36,6 +36,9 @@ final class ClientRequests {
 
     func wait(_ key: RequestKey, _ request: Waiting) { waiting[key] = request }
 
+    /// This validator's clients' transactions received and not answered yet.
+    var waitingCount: Int { waiting.count }
+
     func isWaiting(on key: RequestKey) -> Bool { waiting[key] != nil }
 
     /// The client waiting on `old` now waits on `new`; nil if none waited.

@@ -51,7 +51,8 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
         settings = PBFTHostSettings(options: options, replicaNames: names, selfReplica: selfReplica,
                                     maxTransactionBytes: options.maxBatchBytes / 2,
                                     blocksPerRequest: config.sync.blocksPerRequest,
-                                    syncTimeoutTicks: Int(max(1, config.sync.requestTimeoutNanos / Self.tickNanos)))
+                                    syncTimeoutTicks: Int(max(1, config.sync.requestTimeoutNanos / Self.tickNanos)),
+                                    maxOutstanding: pbft.maxOutstanding)
         byzantine = pbft.byzantine.isEmpty ? nil : PBFTByzantineMode(rawValue: pbft.byzantine).map(ByzantineSeam.init)
         self.logger = logger
         signatures = try PBFTConsenter.signatures(config, selfReplica: selfReplica, replicaNames: names)

@@ -106,6 +106,10 @@ final class PBFTHost {
         guard message.payloadBytes.count <= settings.maxTransactionBytes else {
             return answer(sender, .failure, "\(tx.txid): transaction of \(message.payloadBytes.count) bytes is over the limit of \(settings.maxTransactionBytes) (half of peer.limits.maxFrameSize less 64 KiB)")
         }
+        guard clients.waitingCount < settings.maxOutstanding else {
+            metrics.count(.overloaded)
+            return answer(sender, .failure, "\(tx.txid): \(clients.waitingCount) transactions of this validator's clients are outstanding, the most pbft.general.maxoutstanding allows; retry later")
+        }
         var request = Pbft_request()
         guard let stamp = nextStamp() else {
             return answer(sender, .failure, "\(tx.txid): cannot record the request stamp ceiling: \(storeFailure ?? "")")

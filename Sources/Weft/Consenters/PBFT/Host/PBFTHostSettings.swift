@@ -9,6 +9,9 @@ struct PBFTHostSettings {
     /// SYNC_GET_BLOCKS: blocks per request, and ticks before a silent source is given up.
     let blocksPerRequest: Int
     let syncTimeoutTicks: Int
+    /// At most this many of this validator's clients' transactions outstanding
+    /// (`pbft.general.maxoutstanding`); one more is answered FAILURE at once.
+    var maxOutstanding = 20_000
 
     /// The replica name of the primary of `view`.
     func primaryName(of view: UInt64) -> String { replicaNames[Int(view % UInt64(options.n))] }

@@ -11,6 +11,8 @@ final class PBFTMetrics: Sendable {
         case wrongSender = "wrong_sender"
         /// TLS on: a VIEW-CHANGE unsigned or not signed by the replica it names, or a NEW-VIEW relaying one.
         case forged
+        /// A client transaction answered FAILURE: `pbft.general.maxoutstanding` of this validator's were outstanding.
+        case overloaded
     }
 
     struct Snapshot {
@@ -108,6 +110,7 @@ final class PBFTMetrics: Sendable {
         drops.append(("cause=\"not_a_replica\"", s.adapterDrops[.notAReplica] ?? 0))
         drops.append(("cause=\"undecodable\"", s.adapterDrops[.undecodable] ?? 0))
         drops.append(("cause=\"forged\"", s.adapterDrops[.forged] ?? 0))
+        drops.append(("cause=\"overloaded\"", s.adapterDrops[.overloaded] ?? 0))
         out.metric("weft_pbft_messages_dropped_total", "counter", "PBFT: messages dropped, by cause.", drops)
         text += out.text
         commitLatency.write(to: &text)

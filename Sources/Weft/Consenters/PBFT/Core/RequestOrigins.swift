@@ -10,7 +10,7 @@ extension PBFTReplica {
         case authentic
         /// Some are not here yet, or are here with another payload than the batch's
         /// (`contradicted`). Either may still come from the origin: a spread on its way, or
-        /// an origin that re-used a stamp after its disk was wiped (`RequestPool.holds`).
+        /// an origin that re-used a stamp after its disk was wiped (`RequestPool.sentAlso`).
         /// The batch waits for them; a forging primary's never come, and the request timer
         /// replaces it.
         case missing(Set<RequestKey>, contradicted: Bool)
@@ -30,8 +30,8 @@ extension PBFTReplica {
             if key.replica >= UInt64(options.n) { return .forged(key) }
             if pool.isExecutedOrOlder(key) { continue }
             let held: Bool
-            if pool.contains(key) {
-                held = pool.holds(key, payload: request.payload)
+            if let first = pool.request(key) {
+                held = first.payload == request.payload || pool.sentAlso(key, payload: request.payload)
             } else if key.replica == id, let own = ownRequests.request(key) {
                 held = own.payload == request.payload
             } else {

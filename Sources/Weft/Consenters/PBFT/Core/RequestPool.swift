@@ -41,9 +41,10 @@ struct RequestPool {
     mutating func add(_ request: Pbft_request, tick: UInt64) -> AddResult {
         let key = RequestKey(request)
         if stamps.isStale(key) { return .alreadyExecuted }
-        if index[key] != nil {
+        if let i = index[key] {
             let others = reusedKeys[key] ?? []
-            guard !holds(key, payload: request.payload), others.count + 1 < Self.maxPayloadsPerKey else { return .duplicate }
+            guard order[i]?.request.payload != request.payload, !sentAlso(key, payload: request.payload),
+                  others.count + 1 < Self.maxPayloadsPerKey else { return .duplicate }
             reusedKeys[key] = others + [request]
             return .anotherPayload
         }
@@ -58,10 +59,10 @@ struct RequestPool {
     /// The outstanding request under `key`, as its origin sent it.
     func request(_ key: RequestKey) -> Pbft_request? { index[key].flatMap { order[$0]?.request } }
 
-    /// The origin sent `payload` under `key` (the first payload held, or another since).
-    func holds(_ key: RequestKey, payload: Data) -> Bool {
-        guard let first = request(key) else { return false }
-        return first.payload == payload || (reusedKeys[key]?.contains { $0.payload == payload } ?? false)
+    /// The origin also sent `payload` under `key`, after another one (`request(key)`).
+    func sentAlso(_ key: RequestKey, payload: Data) -> Bool {
+        guard !reusedKeys.isEmpty, let others = reusedKeys[key] else { return false }
+        return others.contains { $0.payload == payload }
     }
 
     /// Its origin already had this timestamp, or a later one, executed: `add` refuses it.

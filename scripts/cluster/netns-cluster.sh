@@ -37,17 +37,23 @@ tag="weft$$"
 br="${tag}br"
 work=$(mktemp -d /tmp/weft-netns.XXXXXX)
 
-skip() { echo "netns-cluster: SKIP: $*" >&2; exit 77; }
+skip() { echo "netns-cluster: SKIP: $*" >&2; rm -rf "$work"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root to create network namespaces"
 command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
 ip netns add "$br" 2>"$work/err" || skip "ip netns add failed: $(cat "$work/err")"
 
 # At exit (after lib.sh has stopped the peers): the namespaces go.
+formed=0
 teardown() {
   local i
   for i in $(seq 1 "$n"); do ip netns del "${tag}n$i" 2>/dev/null; done
   ip netns del "$br" 2>/dev/null
-  echo "netns-cluster: torn down (logs in $work)" >&2
+  if [ $formed = 1 ]; then
+    rm -rf "$work"      # the peers' data and logs: kept only when the mesh did not form
+    echo "netns-cluster: torn down" >&2
+  else
+    echo "netns-cluster: torn down (logs in $work)" >&2
+  fi
 }
 lib_on_exit teardown
 
@@ -88,7 +94,6 @@ full_mesh() {   # every peer has the other n-1 established
     [ "${count:-0}" = $((n - 1)) ] || return 1
   done
 }
-formed=0
 lib_wait_for "$timeout" full_mesh && formed=1
 for i in $(seq 1 "$n"); do
   echo "== vp$((i - 1)) (10.213.0.$i)"

@@ -6,7 +6,7 @@ import XCTest
 /// terms Weft cannot apply are named in a warning.
 final class FabricLoggingSpecStartTests: XCTestCase {
     func testTheSpecsLevelFiltersTheLogAndItsLoggerTermsAreWarnedAbout() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("weft-fabspec-\(UUID().uuidString.prefix(8))").path
+        let dir = TestScratch.path("weft-fabspec")
         let ready = dir + ".ready"
         let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CORE_") && $0.key != "FABRIC_CFG_PATH" }
             .merging([FabricLoggingSpec.variable: "gossip=debug:WARNING"]) { $1 }

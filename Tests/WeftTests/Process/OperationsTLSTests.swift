@@ -102,7 +102,7 @@ final class OperationsTLSTests: XCTestCase {
               "operations.tls.clientAuthRequired=true", "operations.tls.clientRootCAs.files=/nonexistent/ca.pem"], "operations.tls.clientRootCAs.files"),
         ]
         for (settings, key) in cases {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("weft-opsbad-\(UUID().uuidString.prefix(8))").path
+            let dir = TestScratch.path("weft-opsbad")
             let run = try runWeft(["node", "start", "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0", "--data-dir", dir]
                                   + settings.flatMap { ["--set", $0] })
             XCTAssertEqual(run.status, 64, "\(settings): \(run.output)")

@@ -194,7 +194,7 @@ final class PBFTClusterTests: XCTestCase {
         ]
         for (settings, name, key) in cases {
             var args = ["node", "start", "--peer-id", name, "--listen", "127.0.0.1:0", "--ops-listen", "",
-                        "--data-dir", NSTemporaryDirectory() + "weft-pbft-refuse-\(UUID().uuidString.prefix(8))", "--consensus", "pbft"]
+                        "--data-dir", TestScratch.path("weft-pbft-refuse"), "--consensus", "pbft"]
             for (k, v) in settings { args += ["--set", "\(k)=\(v)"] }
             let (status, output) = try runWeft(args)
             XCTAssertEqual(status, 64, output)

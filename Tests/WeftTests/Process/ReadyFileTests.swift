@@ -12,7 +12,7 @@ final class ReadyFileTests: XCTestCase {
     }
 
     private func temporary(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("weft-\(name)-\(UUID().uuidString.prefix(8))").path
+        TestScratch.path("weft-\(name)")
     }
 
     func testTheReadyFileNamesThePidAndTheBoundAddressesAndGoesAtTheStop() throws {

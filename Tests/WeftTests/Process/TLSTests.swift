@@ -233,7 +233,7 @@ final class TLSTests: XCTestCase {
         let certs = try TestCertificates(names: ["bad-0", "bad-1"])
         let foreign = try TestCertificates(names: ["bad-0"], caName: "Another CA")
         func start(_ tls: [String: String]) throws -> String {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("weft-badtls-\(UUID())").path
+            let dir = TestScratch.path("weft-badtls")
             var args = ["node", "start", "--peer-id", "bad-0", "--listen", "127.0.0.1:0", "--ops-listen", "", "--data-dir", dir, "--tls"]
             for (key, value) in tls.sorted(by: { $0.key < $1.key }) { args += ["--set", "\(key)=\(value)"] }
             let result = try runWeft(args)

@@ -7,7 +7,7 @@ struct TestCertificates {
     var caFile: String { dir + "/ca.pem" }
 
     init(names: [String], caName: String = "Weft test CA") throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("weft-certs-\(UUID().uuidString.prefix(8))").path
+        dir = TestScratch.path("weft-certs")
         let script = RepoRoot.url.appendingPathComponent("scripts/cluster/gen-certs.sh").path
         let result = try runProcess("/bin/bash", [script, "--out", dir, "--days", "2", "--ca-name", caName] + names)
         guard result.status == 0 else { throw TestFailure("gen-certs.sh failed: \(result.output)") }

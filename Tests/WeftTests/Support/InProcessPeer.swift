@@ -13,7 +13,7 @@ final class InProcessPeer {
         config.listenAddress = "127.0.0.1:0"
         config.operationsListenAddress = ""
         config.rest.address = "127.0.0.1:0"
-        config.fileSystemPath = FileManager.default.temporaryDirectory.appendingPathComponent("weft-inproc-\(name)-\(UUID())").path
+        config.fileSystemPath = TestScratch.path("weft-inproc-\(name)")
         config.discovery.periodNanos = 1_000_000_000
         if let rootNode { config.discovery.rootNodes = [rootNode] }
         for (key, value) in settings { try ConfigLoader.set(&config, key, value) }

@@ -48,9 +48,7 @@ enum LedgerFixture {
 
     /// A fresh temporary directory.
     static func temporaryDirectory(_ name: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("weft-\(name)-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        TestScratch.directory("weft-\(name)")
     }
 
     /// A chain of `count` blocks, block i holding `transactionsPerBlock(i)` transactions named "b<i>-t<j>".

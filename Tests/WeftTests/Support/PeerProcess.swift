@@ -32,8 +32,7 @@ final class PeerProcess: @unchecked Sendable {   // immutable but for the addres
          environment: [String: String] = [:], fileLimit: Int? = nil, fileSizeLimitBlocks: Int? = nil,
          consensus: String = "echo", waitUntilStarted: Bool = true) throws {
         self.name = name
-        self.dataDir = dataDir ?? FileManager.default.temporaryDirectory
-            .appendingPathComponent("weft-test-\(name)-\(UUID().uuidString.prefix(8))").path
+        self.dataDir = dataDir ?? TestScratch.path("weft-test-\(name)")
         var executable = PeerProcess.binary
         var args = ["node", "start", "--peer-id", name, "--listen", "127.0.0.1:\(listenPort)",
                     "--ops-listen", "127.0.0.1:0", "--data-dir", self.dataDir, "--log-level", "info",

@@ -20,6 +20,7 @@ import Testing
 
     @Test func fileThenEnvironmentThenFlags() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("core-\(UUID()).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
         try """
         peer:
           id: from-file
@@ -41,6 +42,7 @@ import Testing
 
     @Test func fabricCfgPathIsUsedWhenNoFileIsNamed() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try "peer:\n  id: cfg-path\n".write(toFile: dir + "/core.yaml", atomically: true, encoding: .utf8)
         #expect(try ConfigLoader.load(file: nil, environment: ["FABRIC_CFG_PATH": dir], overrides: []).0.peerID == "cfg-path")
@@ -62,6 +64,7 @@ import Testing
 
     @Test func unknownKeyInAFileIsAnError() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID()).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
         try "peer:\n  limits:\n    maxFrameSise: 10\n".write(toFile: file, atomically: true, encoding: .utf8)
         let error = #expect(throws: ConfigError.self) { try ConfigLoader.load(file: file, environment: [:], overrides: []) }
         #expect(error?.key == "peer.limits.maxFrameSise", Comment(rawValue: "\(String(describing: error))"))

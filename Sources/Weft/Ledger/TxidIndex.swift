@@ -127,7 +127,8 @@ final class TxidIndex {
         try insert(digest: Self.digest(txid), block: block)
     }
 
-    private func insert(digest: UInt64, block: UInt64) throws {
+    /// Records `digest` in block `block` (grow's own path; tests).
+    func insert(digest: UInt64, block: UInt64) throws {
         var free: UInt64?
         try probe(digest) { slot, found, foundBlock in
             if found == digest && foundBlock == block { return true }
@@ -145,16 +146,9 @@ final class TxidIndex {
     /// Every slot into a table twice the size, which then replaces this one.
     private func grow() throws {
         let bigger = try Self.build(path: file.path + ".new", slots: slotCount * 2)
-        let chunk = 4096
-        var first = 0
-        while first < Int(slotCount) {
-            let bytes = try file.read(at: Self.headerSize + first * Self.slotSize, count: min(chunk, Int(slotCount) - first) * Self.slotSize)
-            for at in stride(from: 0, to: bytes.count, by: Self.slotSize) {
-                let digest = BigEndian.uint64(bytes, at)
-                if digest != 0 { try bigger.insert(digest: digest, block: BigEndian.uint64(bytes, at + 8)) }
-            }
-            first += chunk
-        }
+        let wrapped = try TxidTableRegions(from: self, into: bigger).fill()
+        for (digest, block) in wrapped { try bigger.insert(digest: digest, block: block) }
+        bigger.entries = entries
         bigger.syncedHeight = syncedHeight
         bigger.syncedTipCRC = syncedTipCRC
         try bigger.publish(as: file.path)

@@ -34,6 +34,7 @@ final class TxidIndex {
     /// Opens the index at `path`; nil if there is none; `Damaged` if it is not a whole, valid table.
     static func open(path: String, writable: Bool) throws -> TxidIndex? {
         guard let file = try FileIO.open(path, writable ? O_RDWR : O_RDONLY) else { return nil }
+        if writable { file.adviseRandomAccess() }
         do {
             return try TxidIndex(file: file)
         } catch {
@@ -51,6 +52,9 @@ final class TxidIndex {
 
     private static func build(path: String, slots: UInt64) throws -> TxidIndex {
         let file = try FileIO.open(path, O_RDWR | O_CREAT | O_TRUNC)!
+        // Probes and inserts go anywhere: single pages in the page cache, so an insert's
+        // 16-byte write touches one page's buffers (issue 24; see FileIO.writeInPages).
+        file.adviseRandomAccess()
         try file.truncate(to: headerSize + Int(slots) * slotSize)
         let index = TxidIndex(file: file, slots: slots)
         try index.writeHeader()

@@ -44,7 +44,7 @@ struct TxidTableRegions {
                 let home = digest & (targetSlots - 1)
                 if home >= start && home < start + size { region.place(digest, block, at: home - start) }
             }
-            try target.file.write(region.bytes(), at: TxidIndex.headerSize + Int(start) * TxidIndex.slotSize)
+            try target.file.writeInPages(region.bytes(), at: TxidIndex.headerSize + Int(start) * TxidIndex.slotSize)
             carried = region.overflow
             start += size
         }

@@ -16,6 +16,10 @@ static const int cweft_msg_nosignal = MSG_NOSIGNAL;
 
 static inline int cweft_accept(int fd, int flags) { return accept4(fd, 0, 0, flags); }
 
+// fallocate too is declared only under _GNU_SOURCE; FALLOC_FL_KEEP_SIZE comes from linux/falloc.h.
+extern int fallocate(int fd, int mode, off_t offset, off_t len);
+static const int cweft_falloc_keep_size = 0x01;  // FALLOC_FL_KEEP_SIZE
+
 // SIGTERM and SIGINT blocked in the calling thread, and so in every thread it
 // starts afterwards, and a descriptor that reads them: a signal sent at any
 // moment after this call waits there, none is lost or acted on by default.

@@ -15,6 +15,9 @@ public final class BlockFile {
     public static let magic: [UInt8] = Array("WEFT".utf8)
     public static let recordHeader = 12
     public static let maxBlockBytes = 256 << 20
+    /// Blocks reserved ahead of the appends (`Preallocation`): at 100,000 tx/s of
+    /// ~200 bytes, one fallocate every ~3 s.
+    static let preallocationStep = 64 << 20
 
     /// A block's hash, the next block's previousBlockHash: the SHA-256 of its encoded bytes.
     public static func hash(of bytes: [UInt8]) -> [UInt8] { SHA256.hash(bytes) }
@@ -138,10 +141,13 @@ public final class BlockFile {
     public let path: String
     private let fd: Int32
     public private(set) var size: Int
+    private var preallocation: Preallocation
 
     /// Opens for appending at `end`, where recovery (`LedgerRecovery`) found the valid records to end.
-    init(path: String, end: Int) throws {
+    /// `report`: why the file cannot be preallocated (once).
+    init(path: String, end: Int, report: @escaping @Sendable (String) -> Void = { _ in }) throws {
         self.path = path
+        preallocation = Preallocation(path: path, step: Self.preallocationStep, report: report)
         fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw LedgerError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
         size = end
@@ -154,6 +160,7 @@ public final class BlockFile {
     @discardableResult
     func append(_ body: [UInt8]) throws -> BlockIndex.Entry {
         let record = BlockFile.encodeRecord(body)
+        preallocation.reserve(fd: fd, offset: size, count: record.count)
         var written = 0
         while written < record.count {
             let n = record.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }

@@ -53,6 +53,25 @@ struct FileIO {
         }
     }
 
+    /// Writes `bytes` at `offset` one page at a time (split at page boundaries): a large
+    /// write fills the page cache with large folios, and every later small write into
+    /// one walks all of that folio's block buffers in ext4 (`ext4_block_write_begin`).
+    func writeInPages(_ bytes: [UInt8], at offset: Int) throws {
+        var done = 0
+        while done < bytes.count {
+            let at = offset + done
+            let piece = min(bytes.count - done, (at / Self.pageSize + 1) * Self.pageSize - at)
+            try write(Array(bytes[done..<(done + piece)]), at: at)
+            done += piece
+        }
+    }
+
+    static let pageSize = 4096
+
+    /// Random access from here on: no readahead, which would fill the page cache with
+    /// large folios (see `writeInPages`).
+    func adviseRandomAccess() { _ = posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM) }
+
     func truncate(to size: Int) throws {
         guard ftruncate(fd, off_t(size)) == 0 else { throw failure("truncate") }
     }

@@ -21,7 +21,7 @@ struct LedgerBringUp {
         tip = recovered.tip
         let lastCRC = tip.height > 0 ? try recovered.blockIndex.entry(tip.height - 1)?.crc ?? 0 : 0
         let indexes = LedgerIndexWriter(blocks: recovered.blockIndex, txids: recovered.txids, height: tip.height, lastCRC: lastCRC)
-        let file = try BlockFile(path: blocksPath, end: recovered.end)
+        let file = try BlockFile(path: blocksPath, end: recovered.end) { logger.warning("ledger: \($0)") }
         // What was read may be only in the page cache (the last process died between a
         // write and its fsync): make it durable before anything is announced from it.
         try file.sync()

@@ -34,6 +34,7 @@ final class TxidIndex {
     /// Opens the index at `path`; nil if there is none; `Damaged` if it is not a whole, valid table.
     static func open(path: String, writable: Bool) throws -> TxidIndex? {
         guard let file = try FileIO.open(path, writable ? O_RDWR : O_RDONLY) else { return nil }
+        if writable { file.adviseRandomAccess() }
         do {
             return try TxidIndex(file: file)
         } catch {
@@ -51,6 +52,9 @@ final class TxidIndex {
 
     private static func build(path: String, slots: UInt64) throws -> TxidIndex {
         let file = try FileIO.open(path, O_RDWR | O_CREAT | O_TRUNC)!
+        // Probes and inserts go anywhere: single pages in the page cache, so an insert's
+        // 16-byte write touches one page's buffers (issue 24; see FileIO.writeInPages).
+        file.adviseRandomAccess()
         try file.truncate(to: headerSize + Int(slots) * slotSize)
         let index = TxidIndex(file: file, slots: slots)
         try index.writeHeader()
@@ -127,7 +131,8 @@ final class TxidIndex {
         try insert(digest: Self.digest(txid), block: block)
     }
 
-    private func insert(digest: UInt64, block: UInt64) throws {
+    /// Records `digest` in block `block` (grow's own path; tests).
+    func insert(digest: UInt64, block: UInt64) throws {
         var free: UInt64?
         try probe(digest) { slot, found, foundBlock in
             if found == digest && foundBlock == block { return true }
@@ -145,16 +150,9 @@ final class TxidIndex {
     /// Every slot into a table twice the size, which then replaces this one.
     private func grow() throws {
         let bigger = try Self.build(path: file.path + ".new", slots: slotCount * 2)
-        let chunk = 4096
-        var first = 0
-        while first < Int(slotCount) {
-            let bytes = try file.read(at: Self.headerSize + first * Self.slotSize, count: min(chunk, Int(slotCount) - first) * Self.slotSize)
-            for at in stride(from: 0, to: bytes.count, by: Self.slotSize) {
-                let digest = BigEndian.uint64(bytes, at)
-                if digest != 0 { try bigger.insert(digest: digest, block: BigEndian.uint64(bytes, at + 8)) }
-            }
-            first += chunk
-        }
+        let wrapped = try TxidTableRegions(from: self, into: bigger).fill()
+        for (digest, block) in wrapped { try bigger.insert(digest: digest, block: block) }
+        bigger.entries = entries
         bigger.syncedHeight = syncedHeight
         bigger.syncedTipCRC = syncedTipCRC
         try bigger.publish(as: file.path)

@@ -64,7 +64,7 @@ public final class PBFTConsenter: Consenter, @unchecked Sendable {
                                         blocksPerRequest: config.sync.blocksPerRequest, recentTxids: pbft.txidWindow, logger: logger)
         let tip = bringUp.tip
         ledger = FileLedger(writer: bringUp.writer, server: bringUp.blockServer)
-        store = try PBFTStore(directory: (config.fileSystemPath as NSString).appendingPathComponent("pbft"))
+        store = try PBFTStore(directory: (config.fileSystemPath as NSString).appendingPathComponent("pbft")) { logger.warning("pbft: records: \($0)") }
         let stored = try store.load()
         if let mended = store.mended { logger.warning("pbft: records: \(mended)") }
         recordWriter = RecordWriter(store: store)

@@ -33,10 +33,16 @@ final class PBFTStore {
     static let fileName = "records.log"
     static let recordHeader = 8
     private static let compactAtLeast = 8 << 20
+    /// Blocks reserved ahead of the appends (`Preallocation`): twice the least
+    /// size at which the log is rewritten, so a log rewritten then is reserved once.
+    static let preallocationStep = 2 * compactAtLeast
+    private var preallocation: Preallocation
 
-    init(directory: String) throws {
+    /// `report`: why the log cannot be preallocated (once).
+    init(directory: String, report: @escaping @Sendable (String) -> Void = { _ in }) throws {
         self.directory = directory
         path = directory + "/" + Self.fileName
+        preallocation = Preallocation(path: path, step: Self.preallocationStep, report: report)
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -81,6 +87,7 @@ final class PBFTStore {
     func sync() throws {
         guard !pending.isEmpty else { return }
         if fd < 0 { try openForAppend() }
+        preallocation.reserve(fd: fd, offset: logBytes, count: pending.count)
         try writeAll(fd, pending, path)
         guard fdatasync(fd) == 0 else { throw Self.error("fdatasync", path) }
         // Synced into a file no longer in the folder (removed or replaced under
@@ -153,6 +160,7 @@ final class PBFTStore {
     private func openForAppend() throws {
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Self.error("open", path) }
+        preallocation.forget()
     }
 
     private func syncDirectory() throws {

@@ -23,4 +23,9 @@ struct TxidDigest: Hashable, Sendable {
     }
 
     func hash(into hasher: inout Hasher) { hasher.combine(low) }
+
+    /// What `Set` and `Dictionary` call: the standard library's one-word SipHash of `low`,
+    /// still keyed by the per-process seed, without streaming it through a `Hasher`
+    /// (issue 24: 23 ns against 42 for an insert, look-up and removal in a set of 8,192).
+    func _rawHashValue(seed: Int) -> Int { low._rawHashValue(seed: seed) }
 }

@@ -16,7 +16,9 @@ chain height every 10 s; RSS must stay flat.
 
 The validators start as bench-pbft.sh starts them (lib_start_validators:
 batch 500, 128-byte payloads). Writes samples.csv (seconds, validator,
-rss_kib, rss_anon_kib, fds, threads, height), rss.png (RSS per validator
+rss_kib, rss_anon_kib, fds, threads, height, view, outstanding: PBFT's
+requests not yet executed, the backlog when the cluster falls behind the
+offered rate), rss.png (RSS per validator
 against time; /usr/bin/python3 + matplotlib) and prints a verdict per validator:
 after minute 5 (the middle of the run when it is shorter than 10 minutes),
 RSS may not exceed 1.2x its value then. Exit 1 when growing (or when a
@@ -71,7 +73,7 @@ for i in $(seq 0 $((n - 1))); do
 done
 
 sample() {
-    local t=$1 i pid rss anon fds threads height
+    local t=$1 i pid rss anon fds threads height view outstanding
     for i in $(seq 0 $((n - 1))); do
         pid=${pids[$i]}
         kill -0 "$pid" 2>/dev/null || { echo "soak-pbft: vp$i exited at ${t} s: $(tail -3 "$out/pbft-vp$i.log")" >&2; return 1; }
@@ -80,13 +82,15 @@ sample() {
         fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
         threads=$(find "/proc/$pid/task" -mindepth 1 -maxdepth 1 | wc -l)
         height=$(lib_metric "${ops[$i]}" weft_chain_height)
-        echo "$t,vp$i,$rss,$anon,$fds,$threads,${height:-0}" >>"$out/samples.csv"
-        printf "soak-pbft: %5ds  vp%d  rss %7d KiB  anon %7d KiB  fds %4d  threads %3d  height %s\n" \
-            "$t" "$i" "$rss" "$anon" "$fds" "$threads" "${height:-?}" >&2
+        view=$(lib_metric "${ops[$i]}" weft_pbft_view)
+        outstanding=$(lib_metric "${ops[$i]}" weft_pbft_requests_outstanding)
+        echo "$t,vp$i,$rss,$anon,$fds,$threads,${height:-0},${view:-0},${outstanding:-0}" >>"$out/samples.csv"
+        printf "soak-pbft: %5ds  vp%d  rss %7d KiB  anon %7d KiB  fds %4d  threads %3d  height %s  view %s  outstanding %s\n" \
+            "$t" "$i" "$rss" "$anon" "$fds" "$threads" "${height:-?}" "${view:-?}" "${outstanding:-?}" >&2
     done
 }
 
-echo "seconds,validator,rss_kib,rss_anon_kib,fds,threads,height" >"$out/samples.csv"
+echo "seconds,validator,rss_kib,rss_anon_kib,fds,threads,height,view,outstanding" >"$out/samples.csv"
 start=$SECONDS end=$((SECONDS + minutes * 60)) next=0 alive=1
 while [ $SECONDS -le $end ]; do
     t=$((SECONDS - start))
@@ -130,7 +134,8 @@ for v in sorted({r["validator"] for r in rows}):
     ok = ok and flat
     print(f"soak-pbft: {v}: RSS at {base['seconds']} s {b / 1024:.1f} MiB, max after {top / 1024:.1f} MiB "
           f"({top / b:.2f}x), at the end {end / 1024:.1f} MiB; descriptors {fds[0]} -> {fds[-1]}; "
-          f"height {mine[-1]['height']}: {'flat' if flat else 'GROWING'}")
+          f"height {mine[-1]['height']}, view {mine[-1].get('view', '?')}, "
+          f"most requests outstanding {max(int(r.get('outstanding') or 0) for r in mine):,}: {'flat' if flat else 'GROWING'}")
 print("soak-pbft: FLAT" if ok else "soak-pbft: GROWING" if alive else "soak-pbft: A VALIDATOR DIED")
 sys.exit(0 if ok else 1)
 PY

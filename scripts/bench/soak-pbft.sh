@@ -18,10 +18,10 @@ The validators start as bench-pbft.sh starts them (lib_start_validators:
 batch 500, 128-byte payloads). Writes samples.csv (seconds, validator,
 rss_kib, rss_anon_kib, fds, threads, height, view, outstanding: PBFT's
 requests not yet executed, the backlog when the cluster falls behind the
-offered rate), rss.png (RSS per validator
-against time; /usr/bin/python3 + matplotlib) and prints a verdict per validator:
-after minute 5 (the middle of the run when it is shorter than 10 minutes),
-RSS may not exceed 1.2x its value then. Exit 1 when growing (or when a
+offered rate), rss.png (RSS per validator against time; /usr/bin/python3
+with matplotlib) and prints a verdict per validator: after minute 5 (the
+middle of the run when it is shorter than 10 minutes), RSS may not exceed
+1.2x its value then. Exit 1 when growing (or when a
 validator died). Bounded: the load ends after MINUTES and every process
 started here is stopped at exit. WEFT_BIN=path runs that binary instead of
 this tree's release build; WEFT_SOAK_SET="key=value ..." adds --set options

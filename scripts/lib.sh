@@ -23,6 +23,16 @@
 #                                    exit, error, Ctrl-C and SIGTERM alike
 #   lib_wait_for SECONDS COMMAND...  runs COMMAND every 0.1 s until it succeeds; fails after SECONDS (whole
 #                                    seconds; a slow COMMAND is not run again once they have passed)
+#   lib_metric OPS_PORT NAME         one unlabelled metric's value from the peer's /metrics (empty if absent)
+#   lib_metric_sum OPS_PORT NAME     a metric summed over its labels (0 if absent)
+#   lib_validator_certs DIR N        gen-certs.sh for vp0..vp<N-1> into DIR; sets lib_load_tls, the
+#                                    `weft load` arguments for mutual TLS with them
+#   lib_start_validators WORK PLUGIN N BATCH TLS [ARGS...]
+#                                    vp0..vp<N-1> with consenter PLUGIN (batch BATCH, mutual TLS with the
+#                                    certificates in WORK/certs when TLS is 1, ARGS added to each), data and
+#                                    logs under WORK, each on port 0; waits for the full mesh; sets
+#                                    lib_validator_pids, lib_validator_listen, lib_validator_ops (arrays)
+#                                    and lib_mesh_seconds
 
 lib_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 lib_name=$(basename "$0" .sh)
@@ -132,5 +142,53 @@ lib_start_server() {
         kill -0 "$lib_server_pid" 2>/dev/null || { tail -5 "$log" >&2; echo "$lib_name: $(basename "$1") exited at start (log: $log)" >&2; exit 1; }
         [ "$SECONDS" -lt "$deadline" ] || { echo "$lib_name: no 'listening on' line from $(basename "$1") in $log within 30 s" >&2; exit 1; }
         sleep 0.1
+    done
+}
+
+lib_metric() { curl -s "http://127.0.0.1:$1/metrics" | sed -n "s/^$2 \([0-9.e+]*\)$/\1/p" || true; }
+lib_metric_sum() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m || index($1, m "{") == 1 { s += $2 } END { printf "%d\n", s }' || echo 0; }
+
+lib_validator_certs() {
+    local dir=$1 n=$2 i names=()
+    for i in $(seq 0 $((n - 1))); do names+=("vp$i"); done
+    "$lib_root/scripts/cluster/gen-certs.sh" --out "$dir" "${names[@]}" >/dev/null
+    # shellcheck disable=SC2034  # for the caller
+    lib_load_tls=(--id-domain load.weft --tls-cert "$dir/load.pem" --tls-key "$dir/load.key" --tls-root-cert "$dir/ca.pem")
+}
+
+lib_start_validators() {
+    local work=$1 plugin=$2 n=$3 batch=$4 tls=$5; shift 5
+    local i began
+    began=$(date +%s.%N)
+    lib_validator_pids=() lib_validator_listen=() lib_validator_ops=()
+    for i in $(seq 0 $((n - 1))); do
+        # Port 0: lib_start_peer reads the ports from the ready file; info logs each connection once.
+        local args=(--peer-id "vp$i" --ops-listen 127.0.0.1:0
+                    --data-dir "$work/$plugin/vp$i" --consensus "$plugin" --log-level info
+                    --set peer.discovery.persist=false
+                    --set "pbft.general.N=$n" --set "pbft.general.f=$(((n - 1) / 3))" --set "pbft.general.batchsize=$batch"
+                    --set "peer.validator.consensus.noops.blockSize=$batch")
+        [ "$i" -gt 0 ] && args+=(--root-node "127.0.0.1:${lib_validator_listen[0]}")
+        [ "$tls" = 1 ] && args+=(--tls --tls-cert "$work/certs/vp$i.pem" --tls-key "$work/certs/vp$i.key" --tls-root-cert "$work/certs/ca.pem")
+        lib_start_peer "$work/$plugin-vp$i.log" "${args[@]}" "$@"
+        lib_validator_pids+=("$lib_peer_pid") lib_validator_listen+=("$lib_peer_port") lib_validator_ops+=("$lib_peer_ops_port")
+    done
+    if ! lib_wait_for $((60 + 2 * n)) lib_full_mesh "$work" "$plugin" "$n"; then
+        echo "$lib_name: the $plugin mesh of $n did not form within $((60 + 2 * n)) s (logs in $work)" >&2
+        exit 1
+    fi
+    # shellcheck disable=SC2034  # for the caller
+    lib_mesh_seconds=$(python3 -c "import time; print(f'{time.time() - $began:.1f}')")
+}
+
+# Every validator has the other n-1 established; one that exited ends the run.
+lib_full_mesh() {
+    local work=$1 plugin=$2 n=$3 i count
+    for i in $(seq 0 $((n - 1))); do
+        kill -0 "${lib_validator_pids[$i]}" 2>/dev/null || { echo "$lib_name: vp$i exited at start: $(tail -3 "$work/$plugin-vp$i.log")" >&2; exit 1; }
+    done
+    for i in $(seq 0 $((n - 1))); do
+        count=$(lib_metric "${lib_validator_ops[$i]}" weft_peers_established)
+        [ "${count:-0}" -ge $((n - 1)) ] || return 1
     done
 }

@@ -33,6 +33,7 @@ struct StartCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let environment = ProcessInfo.processInfo.environment
+        MallocArenas.apply(environment: environment)     // before the node's threads: see MallocArenas
         var (config, setKeys) = try options.loadNoting()
         WeftLogging.bootstrap(format: config.logFormat, level: LogLevels.parse(config.logLevel) ?? .info)
         let logger = Logger(label: "weft")

@@ -64,10 +64,8 @@ out=$root/results/bench-pbft-$stamp.md
 work=$(mktemp -d /tmp/weft-bench-pbft.XXXXXX)
 tlsload=()
 if [ $tls = 1 ]; then
-  names=()
-  for i in $(seq 0 $((n - 1))); do names+=("vp$i"); done
-  "$root/scripts/cluster/gen-certs.sh" --out "$work/certs" "${names[@]}" >/dev/null
-  tlsload=(--id-domain load.weft --tls-cert "$work/certs/load.pem" --tls-key "$work/certs/load.key" --tls-root-cert "$work/certs/ca.pem")
+  lib_validator_certs "$work/certs" "$n"
+  tlsload=("${lib_load_tls[@]}")
 fi
 # The validators of the consenter being measured (lib.sh also stops them at exit).
 pids=()
@@ -79,45 +77,14 @@ stop_peers() {
   pids=()
 }
 
-# Starts vp0..vp<N-1> with consenter $1, each on port 0 (vp0 first: the others' root node); the ports
-# they got, read from their ready files, in listen[] and ops[].
+# Starts vp0..vp<N-1> with consenter $1 (lib.sh); their ports in listen[] and ops[].
 start_validators() {
-  local plugin=$1 i began
-  began=$(date +%s.%N)
-  listen=() ops=()
-  for i in $(seq 0 $((n - 1))); do
-    # Port 0: lib_start_peer reads the ports from the ready file; info logs each connection once.
-    local args=(--peer-id "vp$i" --ops-listen 127.0.0.1:0
-                --data-dir "$work/$plugin/vp$i" --consensus "$plugin" --log-level info
-                --set peer.discovery.persist=false
-                --set "pbft.general.N=$n" --set "pbft.general.f=$(((n - 1) / 3))" --set "pbft.general.batchsize=$batch"
-                --set "peer.validator.consensus.noops.blockSize=$batch")
-    [ "$i" -gt 0 ] && args+=(--root-node "127.0.0.1:${listen[0]}")
-    [ $tls = 1 ] && args+=(--tls --tls-cert "$work/certs/vp$i.pem" --tls-key "$work/certs/vp$i.key" --tls-root-cert "$work/certs/ca.pem")
-    lib_start_peer "$work/$plugin-vp$i.log" "${args[@]}"
-    pids+=("$lib_peer_pid") listen+=("$lib_peer_port") ops+=("$lib_peer_ops_port")
-  done
-  if ! lib_wait_for $((60 + 2 * n)) full_mesh; then
-    echo "bench-pbft: the $plugin mesh of $n did not form within $((60 + 2 * n)) s (logs in $work)" >&2
-    exit 1
-  fi
-  mesh_s=$(python3 -c "import time; print(f'{time.time() - $began:.1f}')")
+  lib_start_validators "$work" "$1" "$n" "$batch" "$tls"
+  pids=("${lib_validator_pids[@]}") listen=("${lib_validator_listen[@]}") ops=("${lib_validator_ops[@]}")
+  mesh_s=$lib_mesh_seconds
 }
-# Every validator has the other n-1 established; one that exited ends the run.
-full_mesh() {
-  local i count
-  for i in $(seq 0 $((n - 1))); do
-    kill -0 "${pids[$i]}" 2>/dev/null || { echo "bench-pbft: vp$i exited at start: $(tail -3 "$work/$plugin-vp$i.log")" >&2; exit 1; }
-  done
-  for i in $(seq 0 $((n - 1))); do
-    count=$(curl -s "http://127.0.0.1:${ops[$i]}/metrics" 2>/dev/null | sed -n 's/^weft_peers_established \([0-9]*\)$/\1/p' || true)
-    [ "${count:-0}" -ge $((n - 1)) ] || return 1
-  done
-}
-
-metric() { curl -s "http://127.0.0.1:$1/metrics" | sed -n "s/^$2 \([0-9.e+]*\)$/\1/p" || true; }
-# The sum of a metric over its labels (0 if absent).
-metric_sum() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m || index($1, m "{") == 1 { s += $2 } END { printf "%d\n", s }' || echo 0; }
+metric() { lib_metric "$@"; }
+metric_sum() { lib_metric_sum "$@"; }
 
 {
   echo "# PBFT beside noops, $(date -u +%Y-%m-%dT%H:%MZ)"

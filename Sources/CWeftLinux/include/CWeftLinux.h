@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <malloc.h>
 
 // accept4 is declared only under _GNU_SOURCE, which the Glibc module does not set.
 extern int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
@@ -31,4 +32,7 @@ static inline int cweft_termination_signalfd(void) {
     if (pthread_sigmask(SIG_BLOCK, &set, 0) != 0) return -1;
     return signalfd(-1, &set, SFD_CLOEXEC);
 }
+
+// mallopt(M_ARENA_MAX, n): M_ARENA_MAX is a negative macro Swift does not import.
+static inline int cweft_malloc_arena_max(int arenas) { return mallopt(M_ARENA_MAX, arenas); }
 #endif

@@ -62,6 +62,8 @@ mkdir -p "$root/results"
 stamp=$(date +%Y%m%d-%H%M%S)
 out=$root/results/bench-pbft-$stamp.md
 work=$(mktemp -d /tmp/weft-bench-pbft.XXXXXX)
+# At exit, once the validators stopped: their data directories (hundreds of MB of ledger) go; logs and JSON stay.
+lib_on_exit "find '$work' -mindepth 1 -maxdepth 1 -type d ! -name certs -exec rm -rf {} +"
 tlsload=()
 if [ $tls = 1 ]; then
   lib_validator_certs "$work/certs" "$n"

@@ -72,8 +72,8 @@ final class WholeHostSimulationTests: XCTestCase {
         XCTAssertEqual(late.map(\.txid), [], "every client of an up validator answered")
     }
 
-    /// Seed 36 (sweep options): vp0, the primary, censors vp1 from the load phase on, while every
-    /// correct validator gets a request every quarter request timeout, so the plain request timer
+    /// Seed 36 (sweep options): vp0, the primary, censors vp1 from the load phase on, while an
+    /// uncensored validator gets a request every quarter request timeout, so the plain request timer
     /// keeps restarting: only the watch on the oldest request replaces the censor in time (with that
     /// watch off, L6 reverted in a scratch build, this test fails: vp1's 55 load requests are answered
     /// only after the load ends, about 1,050 ticks after they were sent, against a bound of 764).
@@ -87,7 +87,7 @@ final class WholeHostSimulationTests: XCTestCase {
         XCTAssertEqual(world.checker.violations.map(\.description), [], world.trace.tail.suffix(40).joined(separator: "\n"))
         let window = UInt64(world.loadTicks.lowerBound * 10)..<UInt64(world.loadTicks.upperBound * 10)
         let censored = world.clients.requests.filter { $0.host == 1 && window.contains($0.submittedAt) }
-        XCTAssertGreaterThan(censored.count, 50)
+        XCTAssertGreaterThan(censored.count, 20)
         XCTAssertTrue(censored.allSatisfy { $0.answers.contains { $0.success } }, "every request of the censored origin ordered")
         XCTAssertTrue(world.slots.allSatisfy { ($0.host?.replica.view ?? 0) > 0 }, "the censor was replaced")
     }

@@ -115,6 +115,32 @@ final class SimCheckerTests: XCTestCase {
         XCTAssertEqual(properties(world), [.liveness], "\(world.checker.violations)")
     }
 
+    /// Liveness is judged over the replicas that are up: one left down for good (a `lost-view-changes`
+    /// fault, within f) is out of it, its clients too; the others must still converge.
+    func testAHostLeftDownForGoodIsOutOfLiveness() {
+        let world = cleanWorld()
+        world.advance(ticks: 1)
+        // A client of vp2 whose request its crash leaves unanswered.
+        _ = world.clients.make(host: 2, incarnation: world.slots[2].incarnation.number, at: world.now)
+        world.leaveDown(world.slots[2], why: "killed for the test")
+        world.advance(ticks: 200)
+        XCTAssertFalse(world.slots[2].isUp)
+        world.checker.finish()
+        XCTAssertEqual(world.checker.violations.map(\.description), [])
+    }
+
+    func testAHostLeftDownDoesNotExcuseAnotherThatNeverComesBack() {
+        let world = cleanWorld()
+        world.advance(ticks: 1)
+        world.leaveDown(world.slots[2], why: "killed for the test")
+        world.crash(world.slots[1], powerLoss: false, why: "killed for the test", restartAfter: nil)
+        world.advance(ticks: 200)
+        world.checker.finish()
+        XCTAssertEqual(properties(world), [.liveness], "\(world.checker.violations)")
+        XCTAssertTrue(world.checker.violations[0].detail.contains("vp1=-1"), "\(world.checker.violations)")
+        XCTAssertTrue(world.checker.violations[0].detail.contains("(left down: vp2)"), "\(world.checker.violations)")
+    }
+
     func testLosingAnAcknowledgedBlockEverywhereBreaksDurability() {
         let world = cleanWorld()
         world.advance(ticks: 1)

@@ -45,6 +45,14 @@ final class SimByzantine {
 
     func startCensoring() { censoring = true }
 
+    /// Whether its host never hears `message` (`censor`: the censored replica's request spreads). A
+    /// censor that drops them on the way in orders everything else as an honest primary would, its
+    /// own log agreeing with its backups', so it never stalls the view on its own (L6); one that
+    /// cut them out of its PRE-PREPAREs instead would disagree with every batch it sent.
+    func ignores(_ kind: SimMessageKind, from: Int) -> Bool {
+        kind == .request && from == censored && censoring && lies.contains(.censor)
+    }
+
     /// A VIEW-CHANGE it received from another replica, kept to replay.
     func overheard(_ message: Message) {
         if lies.contains(.replayViewChanges) { remember(message) }
@@ -63,7 +71,6 @@ final class SimByzantine {
     private func rewritePrePrepare(_ original: Pbft_pre_prepare, to: Int) -> Pbft_pre_prepare? {
         var pp = original
         var batch = pp.requestBatch.batch
-        if lies.contains(.censor) && censoring { batch.removeAll { $0.replicaID == UInt64(censored) } }
         if lies.contains(.forgeRequests) {
             for i in batch.indices where batch[i].replicaID != UInt64(id) && i % 2 == 0 {
                 let key = RequestKey(batch[i])
@@ -86,13 +93,7 @@ final class SimByzantine {
             r.payload = Self.forgedTransaction("forged-equivocation-\(pp.sequenceNumber)-\(to)")
             batch.append(r)
         }
-        if batch.isEmpty {
-            // A censor that left nothing fills the sequence with a null request: no gap for the backups to time out on.
-            guard lies.contains(.censor), !pp.requestBatch.batch.isEmpty else { return nil }
-            pp.requestBatch.batch = []
-            pp.batchDigest = ""
-            return pp
-        }
+        if batch.isEmpty { return nil }
         pp.requestBatch.batch = batch
         pp.batchDigest = PBFTDigest.of(pp.requestBatch)
         return pp

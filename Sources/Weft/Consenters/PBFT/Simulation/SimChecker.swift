@@ -194,13 +194,17 @@ final class SimChecker {
         let correctHosts = (0..<world.slots.count).filter(correct)
         for host in correctHosts { observeChain(of: host) }
         checkCheckpoints()
-        let heights = correctHosts.map { world.slots[$0].ledger.map { Int($0.durableHeight) } ?? -1 }
+        // Liveness is judged over the correct replicas that are up: those left down for good (at most
+        // f, with the byzantine and wiped ones) are out of it, and their clients lost their connection.
+        let upHosts = correctHosts.filter { !world.slots[$0].leftDown }
+        let heights = upHosts.map { world.slots[$0].ledger.map { Int($0.durableHeight) } ?? -1 }
         if Set(heights).count > 1 || heights.contains(-1) {
-            violate(.liveness, "correct replicas did not converge within \(world.options.quietTicks) quiet ticks: durable heights \(zip(correctHosts, heights).map { "vp\($0)=\($1)" }.joined(separator: " ")), canonical \(canonical.count)")
+            let down = correctHosts.count == upHosts.count ? "" : " (left down: \(correctHosts.filter { world.slots[$0].leftDown }.map { "vp\($0)" }.joined(separator: " ")))"
+            violate(.liveness, "correct replicas did not converge within \(world.options.quietTicks) quiet ticks: durable heights \(zip(upHosts, heights).map { "vp\($0)=\($1)" }.joined(separator: " ")), canonical \(canonical.count)\(down)")
         }
         let longest = heights.max() ?? 0
         var unanswered: [String] = []
-        for request in world.clients.requests where correct(request.host) {
+        for request in world.clients.requests where correct(request.host) && !world.slots[request.host].leftDown {
             if request.answers.isEmpty {
                 if world.slots[request.host].incarnation.number == request.incarnation { unanswered.append(request.txid) }
                 continue

@@ -9,10 +9,14 @@ final class SimFaults {
     private(set) var started: [SimFault: Int] = [:]
     /// Draws for the aimed faults, apart from the world's: the seeds' other draws stay as they were.
     private var aim: SimRandom
+    /// Whether a `lost-view-changes` fault leaves the next primary down for good (a generator of its
+    /// own, so that the aimed faults' draws stay as they were too).
+    private var leave: SimRandom
 
     init(world: SimWorld) {
         self.world = world
         aim = SimRandom(seed: world.seed ^ 0xA1_3ED)
+        leave = SimRandom(seed: world.seed ^ 0x1E_F7D0)
     }
 
     private var n: Int { world.slots.count }
@@ -21,7 +25,7 @@ final class SimFaults {
         guard world.rng.chance(world.scenario.faultRate) else { return }
         var fault = world.rng.pick(SimFault.drawn)
         if fault.needsPowerLoss && !world.scenario.powerLoss { fault = .kill }
-        if fault == .wipe && (!world.scenario.allowWipe || wiped) { fault = .blip }
+        if fault == .wipe && (!world.scenario.allowWipe || wiped || leftDown > 0) { fault = .blip }
         // Everyone at once is rare: once in about five picks of it.
         if (fault == .killAll || fault == .powerLossAll || fault == .crashAllAtStep) && !world.rng.chance(0.2) { fault = .crashAtStep }
         if fault == .dropKind && aim.chance(0.5) { fault = .lostViewChanges }
@@ -106,17 +110,35 @@ final class SimFaults {
 
     /// L2's window: `host`'s VIEW-CHANGEs (and their resends) reach no one for 1–6 s while the
     /// primary of the view after its current one is down longer, so the others move on to a view
-    /// change that `host` alone may have left behind.
-    private func loseViewChanges(of host: Int, for millis: Int) {
+    /// change that `host` alone may have left behind. On half of them (where f allows) that primary
+    /// stays down for good: the wedge L2 is about needs f replicas missing after the window too.
+    /// (`leaveDown` decides that instead of the draw, for the suite's scenario tests.)
+    func loseViewChanges(of host: Int, for millis: Int, leaveDown: Bool? = nil) {
         let window = aim.between(1_000, 6_000)
         for peer in 0..<n where peer != host {
             world.network.update(host, peer) { $0.dropUntil = self.until(window); $0.dropKind = .viewChange }
         }
         let next = nextPrimary(after: host)
-        world.trace.note("-", "  dropping every view-change from vp\(host) for \(window) ms; vp\(next), the next view's primary, down")
-        if world.isCorrect(next), next != host {
-            world.crash(world.slots[next], powerLoss: false, why: "killed (the next view's primary)", restartAfter: window + millis)
+        guard world.isCorrect(next), next != host else {
+            return world.trace.note("-", "  dropping every view-change from vp\(host) for \(window) ms")
         }
+        let slot = world.slots[next]
+        let forGood = !slot.leftDown && mayLeaveOneDown && (leaveDown ?? leave.chance(0.5))
+        world.trace.note("-", "  dropping every view-change from vp\(host) for \(window) ms; vp\(next), the next view's primary, down\(forGood ? " for good" : "")")
+        guard forGood else {
+            return world.crash(slot, powerLoss: false, why: "killed (the next view's primary)", restartAfter: window + millis)
+        }
+        leftDown += 1
+        world.leaveDown(slot, why: "killed (the next view's primary)")
+    }
+
+    /// Replicas left down for good so far.
+    private(set) var leftDown = 0
+
+    /// Another replica may be left down while the faulty ones (byzantine, wiped, left down) stay within f.
+    private var mayLeaveOneDown: Bool {
+        let faulty = (world.byzantine == nil ? 0 : 1) + (wiped ? 1 : 0) + leftDown
+        return faulty < world.scenario.options.f
     }
 
     /// R1's window: the next view's primary dies within 0–3 effects of its first NEW-VIEW send
@@ -144,8 +166,9 @@ final class SimFaults {
         }
     }
 
+    /// A correct replica not left down (a fault on one that never comes back would be lost).
     private func correctHost() -> Int {
-        let correct = (0..<n).filter(world.isCorrect)
+        let correct = (0..<n).filter { world.isCorrect($0) && !world.slots[$0].leftDown }
         return world.rng.pick(correct)
     }
 

@@ -25,6 +25,9 @@ final class SimHostSlot {
     var plannedPowerLoss = false
     /// Armed by a `crash-after-new-view` fault: the process dies this many effects after it sends a NEW-VIEW.
     var crashAfterNewView: Int?
+    /// Down for good (a `lost-view-changes` fault that leaves the next primary down): never restarted,
+    /// not even when the faults stop; liveness is then judged over the replicas that are up.
+    var leftDown = false
 
     init(id: Int, clock: SimClock, tickPhase: Int) {
         self.id = id

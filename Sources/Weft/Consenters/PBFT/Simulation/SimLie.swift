@@ -1,6 +1,7 @@
 /// The ways the simulated byzantine replica lies (at most f of them lie; the
 /// seed picks which replica and which lies). Each is made on its outgoing
-/// messages in the simulated network, after its honest host decided them.
+/// messages in the simulated network, after its honest host decided them
+/// (but `censor`, made on its incoming ones).
 enum SimLie: String, CaseIterable, Sendable {
     /// As primary: some requests of other replicas in its batches get a
     /// payload of its own under the same (replica, timestamp) key, and a
@@ -16,6 +17,7 @@ enum SimLie: String, CaseIterable, Sendable {
     case lyingTransfer = "lying-transfer"
     /// It sends old VIEW-CHANGEs again, its own and ones it received, now and then.
     case replayViewChanges = "replay-view-changes"
-    /// As primary: one replica's requests never go into its batches.
+    /// As primary: one replica's requests never go into its batches (it drops their spreads on the
+    /// way in, so its own log still agrees with what it sends: `SimByzantine.ignores`).
     case censor
 }

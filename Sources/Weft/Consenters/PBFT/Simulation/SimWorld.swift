@@ -102,6 +102,10 @@ final class SimWorld {
                 trace.note(names[byzantine.id], "starts censoring vp\(byzantine.censored)'s requests")
             }
             if loadTicks.contains(tick), rng.chance(Self.loadRate) { submit(to: rng.below(slots.count)) }
+            if let period = steadyLoadPeriod, loadTicks.contains(tick), (tick - loadTicks.lowerBound) % period == 0 {
+                let uncensored = slots.indices.filter { isCorrect($0) && $0 != byzantine?.censored }
+                submit(to: uncensored[(tick - loadTicks.lowerBound) / period % uncensored.count])
+            }
         }
         if let byzantine, tick % 50 == 0, isUp(byzantine.id), let replay = byzantine.unprompted() {
             trace.note(names[byzantine.id], "replays an old VIEW-CHANGE")
@@ -116,6 +120,18 @@ final class SimWorld {
         return start..<(start + options.quietTicks / 3)
     }
     static let loadRate = 0.3
+
+    /// With a censoring replica, the load phase also sends a request every `period` ticks (a
+    /// quarter of the request timeout) to the uncensored correct validators in turn: some batch
+    /// then executes within every request timeout, the plain request timer keeps restarting, and
+    /// only the watch on the oldest request (`watchOldestRequest`) can replace the censor within
+    /// the answer bound (L6). One request a period in all, not one per validator: at batch size 1,
+    /// a log of 4 or 8 and a request timeout of 20-39 ticks that overloaded the cluster (seeds 1038,
+    /// 1211: answers late, the censor long replaced).
+    var steadyLoadPeriod: Int? {
+        guard let byzantine, byzantine.lies.contains(.censor) else { return nil }
+        return max(2, scenario.options.requestTimeoutTicks / 4)
+    }
 
     func schedule(after millis: Int, _ action: @escaping () -> Void) { timers.insert(deadline: now + UInt64(max(1, millis)), action: action) }
 
@@ -146,8 +162,14 @@ final class SimWorld {
         if let restartAfter { schedule(after: restartAfter) { [unowned self] in restart(slot) } }
     }
 
+    /// Kills `slot`'s process (if up) and never restarts it, not even when the faults stop.
+    func leaveDown(_ slot: SimHostSlot, why: String) {
+        slot.leftDown = true
+        crash(slot, powerLoss: false, why: why + ", left down for good", restartAfter: nil)
+    }
+
     func restart(_ slot: SimHostSlot) {
-        guard !slot.isUp else { return }
+        guard !slot.isUp, !slot.leftDown else { return }
         boot(slot)
     }
 
@@ -196,6 +218,7 @@ final class SimWorld {
     func deliver(_ message: Message, kind: SimMessageKind, from: Int, to: Int) {
         guard let host = slots[to].host else { return }
         if let byzantine, byzantine.id == to, kind == .viewChange { byzantine.overheard(message) }
+        if let byzantine, byzantine.id == to, byzantine.ignores(kind, from: from) { return }
         host.receive(message, from: PeerID(name: names[from]))
         host.flush()   // one message, one burst: its records submitted; its sends wait for their fsync
         settle(slots[to])
@@ -224,7 +247,8 @@ final class SimWorld {
     /// Faults stop: links heal, disks have room, every host is (re)started.
     private func enterQuiet() {
         quiet = true
-        trace.note("-", "faults stop: links healed, disks freed, every host restarted")
+        let down = slots.filter(\.leftDown).map(\.name)
+        trace.note("-", "faults stop: links healed, disks freed, every host restarted" + (down.isEmpty ? "" : " but \(down.joined(separator: ", ")) (left down)"))
         network.healAll()
         timers = TimerHeap()
         for slot in slots {

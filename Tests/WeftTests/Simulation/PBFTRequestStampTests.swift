@@ -103,14 +103,14 @@ final class PBFTRequestStampTests: XCTestCase {
     /// gives the stamper its recorded ceiling. (The simulator once rebuilt hosts without it:
     /// seed 117, a host restarted with its clock behind stamped requests its peers had
     /// executed, and they refused every batch carrying one, view after view.)
-    func testRecoveryRestoresTheStampCeiling() {
+    func testRecoveryRestoresTheStampCeiling() throws {
         let ceiling: Int64 = 1_800_000_060
         let (_, _, recovered) = PBFTRecovery.recover(
             id: 1, options: PBFTOptions(n: 4, f: 1), txidWindow: 10, height: 0, lastHash: [], previousHash: [],
             lastBlock: nil, chainTxids: [], records: [RequestStamper.ceilingKey: Array(String(ceiling).utf8)])
         var stamper = recovered
         XCTAssertEqual(stamper.ceiling, ceiling)
-        let (stamp, _) = stamper.next(wallClock: (ceiling - 3600, 0))
+        let (stamp, _) = try XCTUnwrap(stamper.next(wallClock: (ceiling - 3600, 0)))
         XCTAssertGreaterThanOrEqual(stamp.seconds, ceiling, "a stamp below the recorded ceiling after a restart")
     }
 }

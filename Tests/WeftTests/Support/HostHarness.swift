@@ -14,13 +14,17 @@ final class HostHarness {
         var sent: [(to: String?, message: Pbft_message?)] = []
         /// Requests spread (broadcast as `batch_message.request`), in order.
         var spreads: [Pbft_request] = []
+        /// The text of every answer to a client, in order.
+        var answers: [String] = []
         init(_ events: Events) { self.events = events }
         func broadcast(_ message: consuming Weft.Message, to target: BroadcastTarget) { record(message, to: nil) }
         func unicast(_ message: consuming Weft.Message, to peer: PeerID) throws(CommunicatorError) { record(message, to: peer.name) }
         func peers() -> [PeerInfo] { [] }
         private func record(_ message: Weft.Message, to: String?) {
             if message.type == .response {
-                let status = (try? Protos_Response(serializedBytes: message.payload))?.status
+                let response = try? Protos_Response(serializedBytes: message.payload)
+                answers.append(response.map { String(decoding: $0.msg, as: UTF8.self) } ?? "?")
+                let status = response?.status
                 events.list.append("answer \(status.map { "\($0)" } ?? "?")")
                 return
             }

@@ -41,6 +41,9 @@ final class ClientRequests {
 
     func isWaiting(on key: RequestKey) -> Bool { waiting[key] != nil }
 
+    /// The client waiting on `key`, no longer waiting (it is answered by the caller).
+    func stopWaiting(on key: RequestKey) -> Waiting? { waiting.removeValue(forKey: key) }
+
     /// The client waiting on `old` now waits on `new`; nil if none waited.
     func restamp(from old: RequestKey, to new: RequestKey) -> Waiting? {
         guard let request = waiting.removeValue(forKey: old) else { return nil }

@@ -111,10 +111,11 @@ final class PBFTHost {
             return answer(sender, .failure, "\(tx.txid): \(clients.waitingCount) transactions of this validator's clients are outstanding, the most pbft.general.maxoutstanding allows; retry later")
         }
         var request = Pbft_request()
-        guard let stamp = nextStamp() else {
-            return answer(sender, .failure, "\(tx.txid): cannot record the request stamp ceiling: \(storeFailure ?? "")")
+        do {
+            request.timestamp = try nextStamp()
+        } catch {
+            return answer(sender, .failure, "\(tx.txid): \(error.reason)")
         }
-        request.timestamp = stamp
         request.payload = Data(message.payloadBytes)
         request.replicaID = selfReplica
         if replica.pool.isExecutedOrOlder(RequestKey(request)) {
@@ -131,8 +132,12 @@ final class PBFTHost {
     /// on the new key; were both ever ordered, the block keeps the txid once.
     func stampAnew(_ old: Pbft_request) {
         var request = old
-        guard let stamp = nextStamp() else { return }
-        request.timestamp = stamp
+        do {
+            request.timestamp = try nextStamp()
+        } catch {
+            if let client = clients.stopWaiting(on: RequestKey(old)) { answer(client.client, .failure, "\(client.txid): \(error.reason)") }
+            return
+        }
         if let client = clients.restamp(from: RequestKey(old), to: RequestKey(request)) {
             logger.info("pbft: request for \(client.txid) was overtaken by a later one of this replica; spread again under a new timestamp")
         }

@@ -13,6 +13,8 @@ import SwiftProtobuf
 struct RequestStamper {
     static let ceilingKey = "stampceiling"
     static let headroomSeconds: Int64 = 60
+    /// The last second a protobuf Timestamp may hold (9999-12-31T23:59:59Z).
+    static let maxSeconds: Int64 = 253_402_300_799
 
     private(set) var last: (seconds: Int64, nanos: Int32) = (0, 0)
     /// Every stamp given is below this second (0: none recorded yet).
@@ -30,9 +32,12 @@ struct RequestStamper {
     /// `executed`: this replica's latest request executed by the chain (its stamps travel with the
     /// blocks): the stamp is after it even when this host's own memory of its stamps is gone (a
     /// wiped disk, its records lost) and its clock is behind.
+    /// Nil when no later stamp fits a Timestamp with its ceiling: only a forged request of this
+    /// replica's, stamped near the largest time and executed, gets the stamps there.
     mutating func next(wallClock now: (seconds: Int64, nanos: Int32),
-                       after executed: RequestStamps.Stamp? = nil) -> (stamp: Google_Protobuf_Timestamp, ceilingRecord: [UInt8]?) {
+                       after executed: RequestStamps.Stamp? = nil) -> (stamp: Google_Protobuf_Timestamp, ceilingRecord: [UInt8]?)? {
         if let executed, (executed.seconds, executed.nanos) > last { last = (executed.seconds, executed.nanos) }
+        guard last.seconds < Self.maxSeconds - Self.headroomSeconds else { return nil }
         var stamp = now
         if stamp.seconds < last.seconds || (stamp.seconds == last.seconds && stamp.nanos <= last.nanos) {
             stamp = last.nanos >= 999_999_999 ? (last.seconds + 1, 0) : (last.seconds, last.nanos + 1)

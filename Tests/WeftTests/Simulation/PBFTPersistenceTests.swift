@@ -171,3 +171,35 @@ extension PBFTPersistenceTests {
         XCTAssertEqual(r.checkpoints.own[30], "ID30", "checkpoint 30 is in its C set")
     }
 }
+
+extension PBFTPersistenceTests {
+    /// Whole-host seed 640: a replica restarted in a view change (view 8, never installed)
+    /// while the others still worked in view 4 started its new-view timer at once, left for
+    /// view 9 alone when it expired, and the others then climbed after it with doubling
+    /// timeouts (24 s). Restarted, it waits in its view; its timer starts as in any view
+    /// change, once f+1 VIEW-CHANGEs for that view are held.
+    func testARestartedReplicaInAViewChangeDoesNotMoveAheadAlone() {
+        let o = PBFTOptions(n: 4, f: 1, requestTimeoutTicks: 10, viewChangeTimeoutTicks: 20, resendViewChangeTicks: 5)
+        var store: [String: [UInt8]] = [:]
+        let before = PBFTReplica(id: 1, options: o)
+        before.startViewChange(to: 8, reason: .requestTimeout)
+        _ = apply(before.takeActions(), to: &store)
+
+        let restarted = PBFTReplica(id: 1, options: o, restoring: store)
+        let resent = apply(restarted.takeActions(), to: &store)
+        XCTAssertTrue(resent.contains { if case .broadcast(let m) = $0, case .viewChange(let vc) = m.payload { return vc.view == 8 }; return false },
+                      "its VIEW-CHANGE for view 8 is sent again")
+        XCTAssertEqual(restarted.view, 8)
+        for _ in 0..<(10 * o.viewChangeTimeoutTicks) { restarted.tick() }
+        XCTAssertEqual(restarted.view, 8, "alone in view 8 for ten new-view timeouts, it stays there")
+
+        var other = Pbft_view_change()
+        other.view = 8
+        other.replicaID = 2
+        var m = Pbft_message()
+        m.payload = .viewChange(other)
+        restarted.receive(m, from: 2)
+        for _ in 0..<(o.viewChangeTimeoutTicks + 1) { restarted.tick() }
+        XCTAssertEqual(restarted.view, 9, "with f+1 VIEW-CHANGEs for view 8 and no NEW-VIEW, its timer runs out")
+    }
+}

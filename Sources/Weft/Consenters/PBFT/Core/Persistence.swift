@@ -189,7 +189,12 @@ extension PBFTReplica {
 
     /// Restarted during a view change (the stored view was never installed here): not
     /// active in it. Resend the VIEW-CHANGE sent before the crash (recomputed if it was
-    /// not stored), with the new-view timer running.
+    /// not stored). The new-view timer starts as in a running view change, once f+1
+    /// VIEW-CHANGEs for the view are held (`receiveViewChange`), not at once: the others
+    /// may still be working in a lower view, and a timer started alone would take this
+    /// replica further ahead of them on its own, a view each expiry, while they climb
+    /// after it with doubling timeouts (whole-host seed 640: booted in view 8 against the
+    /// others' 4, it left for 9 alone and the others needed 24 s to reach it).
     func resumeViewChange(_ records: [String: [UInt8]]) {
         activeView = false
         nullRequestDeadline = nil
@@ -204,6 +209,5 @@ extension PBFTReplica {
         viewChanges[view, default: [:]][id] = vc
         broadcast(.viewChange(vc))
         viewChangeResendDeadline = now + UInt64(options.resendViewChangeTicks)
-        startNewViewTimer()
     }
 }

@@ -85,6 +85,8 @@ final class PBFTReplica {
     var lastExecutedID = ""
     var lastExecutedTick: UInt64 = 0
     var lastAnnounced: UInt64 = 0
+    /// The last executed sequence number whose announcement is recorded (`PBFTPersistence.executedKey`).
+    var executedRecorded: UInt64 = 0
     /// replica -> the highest view of a normal-case message it sent us, when above ours.
     var viewEvidence: [UInt64: UInt64] = [:]
 
@@ -225,6 +227,7 @@ final class PBFTReplica {
         guard lastExecuted > lastAnnounced, !lastExecutedID.isEmpty,
               now - lastExecutedTick >= UInt64(options.requestTimeoutTicks) else { return }
         lastAnnounced = lastExecuted
+        recordAnnouncedExecution()
         broadcast(.checkpoint(checkpoint(lastExecuted, lastExecutedID)))
     }
 

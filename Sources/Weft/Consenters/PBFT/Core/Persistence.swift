@@ -43,6 +43,12 @@ enum PBFTPersistence {
 
     static func checkpointKey(_ sequence: UInt64) -> String { "chkpt.\(sequence)" }
 
+    /// The last executed sequence number this replica announced a checkpoint for, and its
+    /// id: "<sequence> <id>". The ledger says how far a replica executed only up to its last
+    /// block; null requests after it leave none, and a replica that announced a checkpoint
+    /// for one must still hold it after a restart.
+    static let executedKey = "executed"
+
     static func encode(_ entries: [Pbft_view_change.PQ]) -> [UInt8] {
         var set = Pbft_PQset()
         set.set = entries
@@ -69,6 +75,18 @@ extension PBFTReplica {
 
     func persistStable(_ n: UInt64, _ id: String) { persist(PBFTPersistence.stableKey, Array("\(n) \(id)".utf8)) }
 
+    /// Before a CHECKPOINT for `lastExecuted` leaves (an idle one, or one told to a replica that
+    /// reconnected): the execution it announces is recorded, so that a restart does not forget
+    /// null requests executed after the last block (whole-host seed 453: vp0 and vp2 announced
+    /// sequence 3, a null request after block 2, and restarted at 2; vp1 had moved h to 3 on
+    /// their word, the checkpoint at 3 then had one holder, the one at 2 had h <= 2 at only
+    /// two, and with vp3 down no NEW-VIEW could be built in any view).
+    func recordAnnouncedExecution() {
+        guard lastExecuted > executedRecorded else { return }
+        executedRecorded = lastExecuted
+        persist(PBFTPersistence.executedKey, Array("\(lastExecuted) \(lastExecutedID)".utf8))
+    }
+
     func persistInstalled() { persist(PBFTPersistence.installedKey, Array("\(installedView)".utf8)) }
 
     static func decimal(_ bytes: [UInt8]?) -> UInt64? { bytes.flatMap { UInt64(String(decoding: $0, as: UTF8.self)) } }
@@ -93,6 +111,7 @@ extension PBFTReplica {
     /// pre-prepared, prepared or committed, so it never sends a conflicting message
     /// there. As primary it never reuses a sequence number it assigned in the view.
     func restore(_ records: [String: [UInt8]]) {
+        restoreAnnouncedExecution(records)
         if let v = Self.decimal(records[PBFTPersistence.viewKey]), v > view {
             enterView(v)
         }
@@ -163,6 +182,19 @@ extension PBFTReplica {
         }
         restoreOwnNewView(records)
         resumeStateTransfer(to: PBFTPersistence.decodeStable(records[PBFTPersistence.stableKey]))
+    }
+
+    /// Null requests executed after the ledger's last block and announced: executed here.
+    /// Only when the recorded id is the ledger's own (the same state: nothing executed since
+    /// but null requests); a ledger that lost blocks to a power loss, or has more, decides.
+    func restoreAnnouncedExecution(_ records: [String: [UInt8]]) {
+        guard let announced = PBFTPersistence.decodeStable(records[PBFTPersistence.executedKey]),
+              announced.sequence > lastExecuted, !announced.id.isEmpty, announced.id == lastExecutedID else { return }
+        skipExecuted(to: announced.sequence)
+        lastDispatched = max(lastDispatched, announced.sequence)
+        seqNo = max(seqNo, announced.sequence)
+        lastAnnounced = announced.sequence
+        executedRecorded = announced.sequence
     }
 
     /// Stopped during a state transfer: h was moved to a checkpoint this replica had not

@@ -21,6 +21,7 @@ extension PBFTReplica {
     /// have missed it: f+1 of them past its own ledger make it catch up.
     func announceCheckpoint(to replica: UInt64) {
         guard lastExecuted > 0, !lastExecutedID.isEmpty else { return }
+        recordAnnouncedExecution()
         send(.checkpoint(checkpoint(lastExecuted, lastExecutedID)), to: replica)
     }
 }

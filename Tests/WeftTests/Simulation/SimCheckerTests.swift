@@ -159,7 +159,9 @@ final class SimCheckerTests: XCTestCase {
     /// load request's bound has passed.
     private func worldPastTheLoadPhase(plant: ((SimWorld) -> Void)? = nil) -> (SimWorld, checked: Int) {
         let world = cleanWorld()
-        world.advance(ticks: world.loadTicks.lowerBound + 10 - world.tick)
+        world.advance(ticks: world.load.earliest - world.tick)
+        while world.load.start == nil { world.advance(ticks: 1) }   // it starts at `load.latest` at the latest
+        world.advance(ticks: 10)
         plant?(world)
         world.advance(ticks: world.loadTicks.upperBound + world.checker.answerBoundTicks + 1 - world.tick)
         let window = UInt64(world.loadTicks.lowerBound * 10)..<UInt64(world.loadTicks.upperBound * 10)

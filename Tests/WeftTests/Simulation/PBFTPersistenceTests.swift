@@ -203,3 +203,33 @@ extension PBFTPersistenceTests {
         XCTAssertEqual(restarted.view, 9, "with f+1 VIEW-CHANGEs for view 8 and no NEW-VIEW, its timer runs out")
     }
 }
+
+extension PBFTPersistenceTests {
+    /// Whole-host seed 453: a replica executed a null request (sequence 3) after its last
+    /// block (2), announced an idle checkpoint for 3, and was restarted: the ledger says 2.
+    /// Another replica had moved h to 3 on the word of f+1 such announcements; with the
+    /// announcers back at 2 the checkpoint at 3 had one holder and no NEW-VIEW could start
+    /// anywhere. The announced execution is recorded before the CHECKPOINT leaves, and a
+    /// restart holds it again (its C set has (3, id)), while the ledger's id still matches.
+    func testAnAnnouncedNullRequestIsStillExecutedAfterARestart() {
+        let o = PBFTOptions(n: 4, f: 1, k: 10, requestTimeoutTicks: 10)
+        var store: [String: [UInt8]] = [:]
+        let before = PBFTReplica(id: 2, options: o, lastExecuted: 2, lastCheckpointID: "ID2")
+        before.lastDispatched = 3
+        before.executed(sequence: 3, checkpointID: "ID2")   // a null request: the chain is as after block 2
+        for _ in 0...o.requestTimeoutTicks { before.tick() }
+        let actions = apply(before.takeActions(), to: &store)
+        let announced = actions.compactMap { a -> UInt64? in
+            if case .broadcast(let m) = a, case .checkpoint(let c) = m.payload { return c.sequenceNumber }; return nil
+        }
+        XCTAssertEqual(announced, [3], "the idle checkpoint for the null request")
+
+        let restarted = PBFTReplica(id: 2, options: o, lastExecuted: 2, lastCheckpointID: "ID2", restoring: store)
+        XCTAssertEqual(restarted.lastExecuted, 3, "the announced null request is executed here still")
+        XCTAssertTrue(restarted.viewChangeCheckpoints.contains { $0.sequenceNumber == 3 && $0.id == "ID2" },
+                      "its C set holds the checkpoint it announced")
+
+        let otherChain = PBFTReplica(id: 2, options: o, lastExecuted: 2, lastCheckpointID: "ID2-lost", restoring: store)
+        XCTAssertEqual(otherChain.lastExecuted, 2, "a ledger in another state than the one announced decides")
+    }
+}

@@ -22,7 +22,9 @@ results/bench-pbft-<time>.md and the raw JSON of every client.
                      TLS, PBFT's VIEW-CHANGEs are signed)
     --view-change    after the measured run, SIGKILL the primary (vp0) and time the first commit in a
                      new view on vp1 (under a small load); PBFT only
-Also measured: time to the full mesh, RSS per validator (mean and max of process_resident_memory_bytes
+Also measured: CPU µs per committed transaction (the validators' user + system CPU from /proc/PID/stat
+over the measured seconds, summed, divided by the transactions committed in them: the load tools' CPU
+is not counted), time to the full mesh, RSS per validator (mean and max of process_resident_memory_bytes
 after the run), and summed over the validators: messages rejected by the overflow policy
 (weft_messages_rejected_total: 0 with the default backpressure), backpressure pauses
 (weft_ring_full_total), consenter sends to peers that had gone (weft_outbound_dropped_total: e.g.
@@ -86,6 +88,15 @@ start_validators() {
   mesh_s=$lib_mesh_seconds
 }
 metric() { lib_metric "$@"; }
+# User + system CPU of the validators so far, in clock ticks (fields 14 and 15 of /proc/PID/stat).
+validators_cpu_ticks() {
+  local total=0 p fields
+  for p in "${pids[@]}"; do
+    fields=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+    total=$((total + $(awk '{print $12 + $13}' <<<"$fields")))
+  done
+  echo "$total"
+}
 metric_sum() { lib_metric_sum "$@"; }
 
 {
@@ -94,8 +105,8 @@ metric_sum() { lib_metric_sum "$@"; }
   echo "$n validators on 127.0.0.1$([ $tls = 1 ] && echo ", TLS 1.3 on every link") ($(nproc) cores), $conns client connections in all (one weft load per validator)," \
        "window $window, payload $size B, batch $batch, ${dur} s measured."
   echo
-  echo "| consenter | committed tx/s | p50 ms | p99 ms | acknowledged | failed | height (vp0) | mesh s | RSS MB mean/max | rejected | ring-full pauses | sends to gone peers | PBFT drops | new view s |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| consenter | committed tx/s | p50 ms | p99 ms | CPU µs/tx | acknowledged | failed | height (vp0) | mesh s | RSS MB mean/max | rejected | ring-full pauses | sends to gone peers | PBFT drops | new view s |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 } >"$out"
 
 per=$((conns / n))
@@ -109,7 +120,10 @@ for plugin in $consensus; do
     loads+=($!)
     lib_track $!
   done
+  sleep 2   # the load tools' warm-up: the CPU is counted over the measured seconds only
+  cpu_from=$(validators_cpu_ticks)
   for p in "${loads[@]}"; do wait "$p" || true; done
+  cpu_ticks=$(( $(validators_cpu_ticks) - cpu_from ))
   height=$(metric "${ops[0]}" weft_chain_height)
   rss=() dropped=0 pbftdropped=0 gone=0 paused=0
   for i in $(seq 0 $((n - 1))); do
@@ -150,12 +164,13 @@ for plugin in $consensus; do
     wait "$vcload" 2>/dev/null || true
   fi
   stop_peers
-  python3 - "$plugin" "$height" "$work" "$n" "$mesh_s" "$dropped" "$newview" "$root/results/bench-pbft-scale.jsonl" "$tls" "$pbftdropped,$gone,$paused" "${rss[@]}" >>"$out" <<'PY'
+  python3 - "$plugin" "$height" "$work" "$n" "$mesh_s" "$dropped" "$newview" "$root/results/bench-pbft-scale.jsonl" "$tls" "$pbftdropped,$gone,$paused" "$cpu_ticks,$(getconf CLK_TCK),$dur" "${rss[@]}" >>"$out" <<'PY'
 import json, sys
 plugin, height, work, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+cpu_ticks, clk_tck, dur = (int(x) for x in sys.argv[11].split(","))
 mesh, dropped, newview, jsonl, tls, pbftdropped = sys.argv[5], int(sys.argv[6]), sys.argv[7], sys.argv[8], sys.argv[9], sys.argv[10]
 pbftdropped, gone, paused = (int(x) for x in pbftdropped.split(","))
-rss = [float(x) / 1e6 for x in sys.argv[11:] if x]
+rss = [float(x) / 1e6 for x in sys.argv[12:] if x]
 runs = []
 for i in range(n):
     try:
@@ -169,11 +184,12 @@ failed = sum(r["errors"] for r in runs)
 weight = sum(r["measured"] for r in runs) or 1
 p50 = sum(r["p50_us"] * r["measured"] for r in runs) / weight / 1000
 p99 = max((r["p99_us"] for r in runs), default=0) / 1000
+cpu_us = cpu_ticks / clk_tck * 1e6 / (rate * dur) if rate > 0 else 0
 rss_mean = sum(rss) / len(rss) if rss else 0
 rss_max = max(rss, default=0)
-print(f"| {plugin} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {acked:,} | {failed:,} | {height} | {mesh} | {rss_mean:.0f}/{rss_max:.0f} | {dropped} | {paused} | {gone} | {pbftdropped} | {newview} |")
+print(f"| {plugin} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {cpu_us:.1f} | {acked:,} | {failed:,} | {height} | {mesh} | {rss_mean:.0f}/{rss_max:.0f} | {dropped} | {paused} | {gone} | {pbftdropped} | {newview} |")
 with open(jsonl, "a") as f:
-    f.write(json.dumps({"consenter": plugin, "validators": n, "tls": tls == "1", "tx_per_s": rate, "p50_ms": p50, "p99_ms": p99, "acknowledged": acked,
+    f.write(json.dumps({"consenter": plugin, "validators": n, "tls": tls == "1", "tx_per_s": rate, "p50_ms": p50, "p99_ms": p99, "cpu_us_per_tx": cpu_us, "acknowledged": acked,
                         "failed": failed, "height": height, "mesh_s": float(mesh), "rss_mb_mean": rss_mean, "rss_mb_max": rss_max,
                         "dropped": dropped, "pbft_dropped": pbftdropped, "sends_to_gone_peers": gone, "ring_full_pauses": paused, "new_view_s": newview}) + "\n")
 PY

@@ -33,30 +33,44 @@ final class TxidWindowTests: XCTestCase {
     /// back. Compared step by step with a plain model (an array in chain order).
     func testSeededRandomOperationsAnswerAsTheLastCapacityTxids() {
         for (capacity, poolSize, seed) in [(1, 4, 1), (2, 5, 2), (7, 20, 3), (64, 150, 4), (500, 900, 5)] as [(Int, Int, UInt64)] {
-            let pool = (0..<poolSize).map { TxidDigest("txid-\(seed)-\($0)") }
-            var rng = SplitMix64(seed: seed)
-            var window = TxidWindow(capacity: capacity)
-            var model: [Int] = []  // pool indexes in chain order, the oldest first
-            var inModel = [Bool](repeating: false, count: poolSize)
-            for step in 0..<60_000 {
-                let pick = rng.below(poolSize)
-                XCTAssertEqual(window.contains(pool[pick]), inModel[pick], "capacity \(capacity), step \(step)")
-                if rng.chance(0.7) {
-                    window.append(pool[pick])
-                    if !inModel[pick] {
-                        if model.count == capacity { inModel[model.removeFirst()] = false }
-                        model.append(pick)
-                        inModel[pick] = true
-                    }
-                }
-                XCTAssertEqual(window.count, model.count)
-                XCTAssertGreaterThanOrEqual(window.indexSlots, 2 * window.count, "at most half full")
-                if step % 5_000 == 0 {
-                    XCTAssertEqual(pool.map(window.contains), inModel, "every txid, capacity \(capacity), step \(step)")
+            checkAgainstAModel(TxidWindow(capacity: capacity), poolSize: poolSize, seed: seed)
+        }
+    }
+
+    /// The same with one or two bits left for an entry's distance from home, so
+    /// many entries are stored as "far" and their distance is worked out from
+    /// the ring (with 20 bits of position for a million, only past 4,095 steps).
+    func testEntriesTooFarForTheirSlotsBitsAreFoundAndShifted() {
+        for (capacity, poolSize, seed, bits) in [(64, 150, 6, 31), (500, 900, 7, 31), (500, 900, 8, 30)] as [(Int, Int, UInt64, Int)] {
+            checkAgainstAModel(TxidWindow(capacity: capacity, indexPositionBits: bits), poolSize: poolSize, seed: seed)
+        }
+    }
+
+    private func checkAgainstAModel(_ empty: TxidWindow, poolSize: Int, seed: UInt64) {
+        let capacity = empty.capacity
+        let pool = (0..<poolSize).map { TxidDigest("txid-\(seed)-\($0)") }
+        var rng = SplitMix64(seed: seed)
+        var window = empty
+        var model: [Int] = []  // pool indexes in chain order, the oldest first
+        var inModel = [Bool](repeating: false, count: poolSize)
+        for step in 0..<60_000 {
+            let pick = rng.below(poolSize)
+            XCTAssertEqual(window.contains(pool[pick]), inModel[pick], "capacity \(capacity), step \(step)")
+            if rng.chance(0.7) {
+                window.append(pool[pick])
+                if !inModel[pick] {
+                    if model.count == capacity { inModel[model.removeFirst()] = false }
+                    model.append(pick)
+                    inModel[pick] = true
                 }
             }
-            XCTAssertEqual(pool.map(window.contains), inModel, "every txid at the end, capacity \(capacity)")
+            XCTAssertEqual(window.count, model.count)
+            XCTAssertGreaterThanOrEqual(window.indexSlots, 2 * window.count, "at most half full")
+            if step % 5_000 == 0 {
+                XCTAssertEqual(pool.map(window.contains), inModel, "every txid, capacity \(capacity), step \(step)")
+            }
         }
+        XCTAssertEqual(pool.map(window.contains), inModel, "every txid at the end, capacity \(capacity)")
     }
 
     /// BlockAssembler is a struct and replicas are copied in tests: a copy

@@ -1,49 +1,56 @@
 /// The index of a `TxidWindow`: where in the window's ring each digest sits.
 /// One open-addressing table of 4-byte slots, each 0 (empty) or a ring
-/// position + 1; the digests themselves stay in the ring, so an entry costs
-/// 4 bytes here at most half full (8 bytes an entry) beside its 16 in the
-/// ring, where a `Set<TxidDigest>` beside the ring took 32 (16-byte buckets at
-/// most 3/4 full, grown by doubling). Linear probing; a removal shifts the
-/// entries after it back (no tombstones, so probes stay short however many
-/// txids go through). Grown by doubling as the window fills, up to exactly
-/// twice the window's capacity: a window of a million that holds a few
-/// thousand takes a few pages, not 8 MB.
+/// position packed with its distance from home (`TxidSlotLayout`); the
+/// digests themselves stay in the ring, so an entry costs 4 bytes here at
+/// most half full (8 bytes an entry) beside its 16 in the ring, where a
+/// `Set<TxidDigest>` beside the ring took 32 (16-byte buckets at most 3/4
+/// full, grown by doubling). Linear probing; a removal shifts the entries
+/// after it back (no tombstones, so probes stay short however many txids go
+/// through). Grown by doubling as the window fills, up to exactly twice the
+/// window's capacity: a window of a million that holds a few thousand takes
+/// a few pages, not 8 MB.
 ///
 /// The slot order depends on a per-process seed and so differs between
 /// replicas; what the table answers (which digests are in the ring) does not,
 /// so blocks stay byte-identical.
 struct TxidPositionTable: Sendable {
-    /// 0 is an empty slot; any other value is a ring position + 1.
     private var slots: [UInt32] = []
+    private let layout: TxidSlotLayout
     private(set) var count = 0
     /// At most twice the entries the ring can hold: never more than half full.
     let maxSlots: Int
 
-    init(maxEntries: Int) {
-        precondition(maxEntries > 0 && maxEntries < Int(UInt32.max), "a ring position + 1 must fit a slot")
+    init(maxEntries: Int, positionBits: Int? = nil) {
+        layout = TxidSlotLayout(capacity: maxEntries, positionBits: positionBits)
         maxSlots = 2 * maxEntries
     }
 
     /// How many slots the table has allocated (4 bytes each).
     var slotCount: Int { slots.count }
 
-    /// The ring position holding `digest`, if any.
+    /// The ring position holding `digest`, if any. Only entries of the same
+    /// home (the same distance at this step) are compared with the ring.
     func position(of digest: TxidDigest, in ring: [TxidDigest]) -> Int? {
         guard !slots.isEmpty else { return nil }
         var slot = home(of: digest)
+        var distance = 0
         while true {
             let value = slots[slot]
             if value == 0 { return nil }
-            let position = Int(value) - 1
-            if ring[position] == digest { return position }
+            let stored = layout.distance(value)
+            if stored == distance || (stored == layout.farDistance && distance > stored) {
+                let position = layout.position(value)
+                if ring[position] == digest { return position }
+            }
             slot = next(after: slot)
+            distance += 1
         }
     }
 
     /// Indexes `ring[position]`, which is not in the table yet.
     mutating func insert(position: Int, in ring: [TxidDigest]) {
         if (count + 1) * 2 > slots.count { grow(ring) }
-        slots[firstEmptySlot(for: ring[position])] = UInt32(position + 1)
+        place(position: position, digest: ring[position])
         count += 1
     }
 
@@ -52,17 +59,17 @@ struct TxidPositionTable: Sendable {
     /// unless the hole lies before that entry's home, so every entry stays
     /// reachable from its home without tombstones.
     mutating func remove(position: Int, in ring: [TxidDigest]) {
-        let value = UInt32(position + 1)
         var hole = home(of: ring[position])
-        while slots[hole] != value { hole = next(after: hole) }
+        while slots[hole] == 0 || layout.position(slots[hole]) != position { hole = next(after: hole) }
         var slot = hole
         while true {
             slot = next(after: slot)
             let moving = slots[slot]
             if moving == 0 { break }
-            let entryHome = home(of: ring[Int(moving) - 1])
-            if distance(from: entryHome, to: slot) >= distance(from: hole, to: slot) {
-                slots[hole] = moving
+            let distance = distanceFromHome(moving, at: slot, ring: ring)
+            let gap = steps(from: hole, to: slot)
+            if distance >= gap {
+                slots[hole] = layout.slot(position: layout.position(moving), distance: distance - gap)
                 hole = slot
             }
         }
@@ -82,11 +89,23 @@ struct TxidPositionTable: Sendable {
         return Int(mixed.multipliedFullWidth(by: UInt64(slots.count)).high)
     }
 
-    /// Where a digest not in the table goes: the first empty slot from its home.
-    private func firstEmptySlot(for digest: TxidDigest) -> Int {
+    /// An entry's distance from its home: stored, or worked out from its
+    /// digest when too far for the slot's bits.
+    private func distanceFromHome(_ value: UInt32, at slot: Int, ring: [TxidDigest]) -> Int {
+        let stored = layout.distance(value)
+        guard stored == layout.farDistance else { return stored }
+        return steps(from: home(of: ring[layout.position(value)]), to: slot)
+    }
+
+    /// Puts a digest not in the table into the first empty slot from its home.
+    private mutating func place(position: Int, digest: TxidDigest) {
         var slot = home(of: digest)
-        while slots[slot] != 0 { slot = next(after: slot) }
-        return slot
+        var distance = 0
+        while slots[slot] != 0 {
+            slot = next(after: slot)
+            distance += 1
+        }
+        slots[slot] = layout.slot(position: position, distance: distance)
     }
 
     private func next(after slot: Int) -> Int {
@@ -94,7 +113,7 @@ struct TxidPositionTable: Sendable {
     }
 
     /// Steps forward from `start` to `end`, around the end of the table.
-    private func distance(from start: Int, to end: Int) -> Int {
+    private func steps(from start: Int, to end: Int) -> Int {
         end >= start ? end - start : end + slots.count - start
     }
 
@@ -106,7 +125,8 @@ struct TxidPositionTable: Sendable {
         let old = slots
         slots = [UInt32](repeating: 0, count: size)
         for value in old where value != 0 {
-            slots[firstEmptySlot(for: ring[Int(value) - 1])] = value
+            let position = layout.position(value)
+            place(position: position, digest: ring[position])
         }
     }
 }

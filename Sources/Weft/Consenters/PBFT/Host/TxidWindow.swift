@@ -16,10 +16,11 @@ struct TxidWindow: Sendable {
     private var oldest = 0
     private var index: TxidPositionTable
 
-    init(capacity: Int) {
+    /// `indexPositionBits`: see `TxidSlotLayout` (tests only).
+    init(capacity: Int, indexPositionBits: Int? = nil) {
         precondition(capacity > 0)
         self.capacity = capacity
-        index = TxidPositionTable(maxEntries: capacity)
+        index = TxidPositionTable(maxEntries: capacity, positionBits: indexPositionBits)
     }
 
     /// The window after `txids`, the chain's transactions in order (at start-up).

@@ -144,7 +144,7 @@ public enum ConfigLoader {
             duration("pbft.general.timeout.nullrequest", "0s", "PBFT: the primary sends a null request when idle this long; 0 = off", \.pbft.nullRequestNanos, range: 10 * ms...day, zeroMeansOff: true),
             duration("pbft.general.timeout.broadcast", "1s", "PBFT: a send to a replica not connected is given up after this long", \.pbft.broadcastTimeoutNanos, range: ms...hour),
             int("pbft.general.maxoutstanding", 20_000, 1...10_000_000, "PBFT (Weft): at most this many of this validator's clients' transactions outstanding (received, not answered yet); one more is answered FAILURE at once", \.pbft.maxOutstanding),
-            int("pbft.general.txidwindow", 1_000_000, 1_000...1_000_000_000, "PBFT (Weft): a txid among the chain's last this-many transactions is skipped as a duplicate; the same on every validator (~100 bytes each in memory)", \.pbft.txidWindow),
+            int("pbft.general.txidwindow", 1_000_000, 1_000...1_000_000_000, "PBFT (Weft): a txid among the chain's last this-many transactions is skipped as a duplicate; the same on every validator (24 bytes each in memory)", \.pbft.txidWindow),
             string("pbft.test.byzantine", "", "TEST ONLY: make this replica lie (wrong-digest | phantom-prepare | equivocate | forge-view-change | bad-blocks | lose-spread | forge-requests); empty = honest") { (c: inout C, v: String) throws(ConfigError) in
                 guard v.isEmpty || PeerConfig.PBFT.byzantineModes.contains(v) else {
                     throw ConfigError(key: "pbft.test.byzantine", reason: "'\(v)' is not one of \(PeerConfig.PBFT.byzantineModes.joined(separator: ", "))")

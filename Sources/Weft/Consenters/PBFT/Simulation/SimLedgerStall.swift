@@ -40,8 +40,8 @@ final class SimLedgerStall {
         until = world.now + UInt64(window)
         let correct = world.slots.filter { world.isCorrect($0.id) }
         mark = correct.compactMap { $0.host?.replica.lastExecuted }.max() ?? 0
-        for slot in correct where slot.flushAt != nil {
-            slot.flushAt = max(slot.flushAt!, world.now + UInt64(random.between(200, 1_500)))
+        for slot in correct {
+            if let due = slot.flushAt { slot.flushAt = max(due, world.now + UInt64(random.between(200, 1_500))) }
         }
         world.trace.note("-", "  every correct ledger's fsync stalled 200-1500 ms for \(window) ms; the power goes once a checkpoint above sequence \(mark) is stable and durable at 2f+1")
     }

@@ -16,9 +16,12 @@ enum SimFault: String, CaseIterable, Sendable {
     /// VIEW-CHANGEs lost to everyone while the next view's primary is down (L2), and the next
     /// view's primary crashing within a few effects of sending its NEW-VIEW (R1).
     case lostViewChanges = "lost-view-changes", crashAfterNewView = "crash-after-new-view"
+    /// Aimed (drawn in place of half the `power-loss`es, see `SimLedgerStall`): every correct ledger's
+    /// fsync stalls, and every correct replica loses power once a checkpoint is stable (L3).
+    case stallThenPowerLoss = "stall-then-power-loss"
 
     /// The faults drawn uniformly each time one starts (the aimed ones replace some of them).
-    static let drawn: [SimFault] = allCases.filter { $0 != .lostViewChanges && $0 != .crashAfterNewView }
+    static let drawn: [SimFault] = allCases.filter { ![.lostViewChanges, .crashAfterNewView, .stallThenPowerLoss].contains($0) }
 
-    var needsPowerLoss: Bool { [.powerLoss, .powerLossAtFsync, .powerLossAll].contains(self) }
+    var needsPowerLoss: Bool { [.powerLoss, .powerLossAtFsync, .powerLossAll, .stallThenPowerLoss].contains(self) }
 }

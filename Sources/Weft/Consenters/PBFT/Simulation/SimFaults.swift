@@ -12,16 +12,20 @@ final class SimFaults {
     /// Whether a `lost-view-changes` fault leaves the next primary down for good (a generator of its
     /// own, so that the aimed faults' draws stay as they were too).
     private var leave: SimRandom
+    /// The ledger stall of `stall-then-power-loss` (its draws from a generator of its own too).
+    let ledgerStall: SimLedgerStall
 
     init(world: SimWorld) {
         self.world = world
         aim = SimRandom(seed: world.seed ^ 0xA1_3ED)
         leave = SimRandom(seed: world.seed ^ 0x1E_F7D0)
+        ledgerStall = SimLedgerStall(world: world)
     }
 
     private var n: Int { world.slots.count }
 
     func step() {
+        ledgerStall.watch()
         guard world.rng.chance(world.scenario.faultRate) else { return }
         var fault = world.rng.pick(SimFault.drawn)
         if fault.needsPowerLoss && !world.scenario.powerLoss { fault = .kill }
@@ -30,6 +34,7 @@ final class SimFaults {
         if (fault == .killAll || fault == .powerLossAll || fault == .crashAllAtStep) && !world.rng.chance(0.2) { fault = .crashAtStep }
         if fault == .dropKind && aim.chance(0.5) { fault = .lostViewChanges }
         if fault == .crashAtStep && aim.chance(0.3) { fault = .crashAfterNewView }
+        if fault == .powerLoss && ledgerStall.aims() { fault = .stallThenPowerLoss }
         start(fault)
     }
 
@@ -102,6 +107,8 @@ final class SimFaults {
             loseViewChanges(of: host, for: millis)
         case .crashAfterNewView:
             armCrashAfterNewView(near: host)
+        case .stallThenPowerLoss:
+            ledgerStall.begin()
         case .clockStep:
             world.crash(slot, powerLoss: false, why: "killed (its wall clock will be behind)", restartAfter: millis)
             slot.clock.skewMillis -= Int64(world.rng.between(1_000, 120_000))
@@ -176,6 +183,7 @@ final class SimFaults {
         switch fault {
         case .blip: return "vp\(host)-vp\(other)"
         case .killAll, .powerLossAll, .split: return "\(millis) ms"
+        case .stallThenPowerLoss: return "every correct validator"
         default: return "vp\(host) for \(millis) ms"
         }
     }

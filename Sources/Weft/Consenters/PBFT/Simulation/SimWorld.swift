@@ -195,7 +195,8 @@ final class SimWorld {
 
     /// The ledger writer's turn: write what is queued, fsync, report durable.
     private func flush(_ slot: SimHostSlot) {
-        guard let ledger = slot.ledger, ledger.pending, isDue(&slot.flushAt) else { return }
+        guard let ledger = slot.ledger, ledger.pending,
+              isDue(&slot.flushAt, stalledBy: { self.faults.ledgerStall.extraLedgerMillis(of: slot.id) }) else { return }
         ledger.write()
         if crashedAtFlush(slot, between: "a write") { return }
         ledger.sync()
@@ -215,10 +216,10 @@ final class SimWorld {
         settle(slot)
     }
 
-    /// A writer's turn comes a simulated fsync latency after it first has work: is it now?
-    private func isDue(_ at: inout UInt64?) -> Bool {
+    /// A writer's turn comes a simulated fsync latency (plus a stall's, if any) after it first has work: is it now?
+    private func isDue(_ at: inout UInt64?, stalledBy stall: () -> Int = { 0 }) -> Bool {
         guard let due = at else {
-            at = now + UInt64(rng.between(1, scenario.maxFsyncMillis))
+            at = now + UInt64(rng.between(1, scenario.maxFsyncMillis) + stall())
             return false
         }
         guard now >= due else { return false }

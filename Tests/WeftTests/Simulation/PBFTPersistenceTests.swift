@@ -233,3 +233,46 @@ extension PBFTPersistenceTests {
         XCTAssertEqual(otherChain.lastExecuted, 2, "a ledger in another state than the one announced decides")
     }
 }
+
+extension PBFTPersistenceTests {
+    /// Whole-host seed 5240: vp0 moved h to 47, an idle checkpoint that vp2 and vp3 had
+    /// announced; vp3 then executed on to 50 (a K-th one) and its C set held 45 and 50 only;
+    /// with vp2 down, no checkpoint had f+1 holders and a quorum with h at or below it, and
+    /// no NEW-VIEW could be built in any view. A checkpoint a replica announced stays in its
+    /// C set (above h) after it executes past it, and after a restart.
+    func testAnAnnouncedCheckpointStaysInTheCSetAfterLaterExecutionsAndARestart() {
+        let o = PBFTOptions(n: 4, f: 1, k: 5, requestTimeoutTicks: 10)
+        var store: [String: [UInt8]] = [:]
+        let vp3 = PBFTReplica(id: 3, options: o, lastExecuted: 45, lastCheckpointID: "ID45")
+        vp3.lastDispatched = 50
+        vp3.executed(sequence: 46, checkpointID: "ID46")
+        vp3.executed(sequence: 47, checkpointID: "ID47")
+        for _ in 0...o.requestTimeoutTicks { vp3.tick() }   // idle: it announces 47
+        for n in UInt64(48)...50 { vp3.executed(sequence: n, checkpointID: "ID\(n)") }
+        _ = apply(vp3.takeActions(), to: &store)
+        XCTAssertEqual(vp3.lowWatermark, 45)
+        XCTAssertTrue(vp3.viewChangeCheckpoints.contains { $0.sequenceNumber == 47 && $0.id == "ID47" }, "\(vp3.viewChangeCheckpoints)")
+
+        let restarted = PBFTReplica(id: 3, options: o, lastExecuted: 50, lastCheckpointID: "ID50", restoring: store)
+        let cset = restarted.viewChangeCheckpoints
+        XCTAssertTrue(cset.contains { $0.sequenceNumber == 47 && $0.id == "ID47" }, "after a restart: \(cset)")
+
+        func viewChange(_ replica: UInt64, h: UInt64, _ c: [Pbft_view_change.C]) -> Pbft_view_change {
+            var vc = Pbft_view_change()
+            vc.view = 9
+            vc.replicaID = replica
+            vc.h = h
+            vc.cset = c
+            return vc
+        }
+        func c(_ n: UInt64) -> Pbft_view_change.C {
+            var e = Pbft_view_change.C()
+            e.sequenceNumber = n
+            e.id = "ID\(n)"
+            return e
+        }
+        let vset = [viewChange(0, h: 47, [c(47)]), viewChange(1, h: 45, [c(45)]), viewChange(3, h: 45, cset)]
+        XCTAssertEqual(ViewChangeRules.initialCheckpoint(vset, f: 1, quorum: 3)?.sequence, 47,
+                       "vp0 and vp3 hold 47 and all three have h at or below it: a NEW-VIEW can start there")
+    }
+}

@@ -6,6 +6,9 @@ struct Checkpoints {
     private(set) var received: [UInt64: [UInt64: String]] = [:]
     /// This replica's own checkpoints at or above h: sequence -> id.
     private(set) var own: [UInt64: String] = [:]
+    /// Checkpoints this replica announced between K-th ones (idle, or to a replica that
+    /// reconnected) at or above h: sequence -> id. In the C set too, never made stable here.
+    private(set) var announced: [UInt64: String] = [:]
     /// replica -> its latest checkpoint above our high watermark (at most N entries).
     private(set) var aboveWindow: [UInt64: Pbft_checkpoint] = [:]
 
@@ -45,6 +48,11 @@ struct Checkpoints {
 
     mutating func recordOwn(sequence: UInt64, id: String) { own[sequence] = id }
 
+    mutating func recordAnnounced(sequence: UInt64, id: String) { announced[sequence] = id }
+
+    /// Announced checkpoints below `sequence`, sorted (their records go when h passes them).
+    func announced(below sequence: UInt64) -> [UInt64] { announced.keys.filter { $0 < sequence }.sorted() }
+
     /// Own checkpoints sorted by sequence (the C set).
     var ownSorted: [(sequence: UInt64, id: String)] { own.keys.sorted().map { ($0, own[$0]!) } }
 
@@ -72,6 +80,7 @@ struct Checkpoints {
     mutating func collect(stable h: UInt64) {
         received = received.filter { $0.key > h }
         own = own.filter { $0.key >= h }
+        announced = announced.filter { $0.key >= h }
         aboveWindow = aboveWindow.filter { $0.value.sequenceNumber > h }
     }
 }

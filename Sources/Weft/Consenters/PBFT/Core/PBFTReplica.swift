@@ -298,6 +298,7 @@ final class PBFTReplica {
         earlyPrePrepares = earlyPrePrepares.filter { $0.key.sequence > n }
         heldPrePrepares.keep(view: view, above: n)
         for old in checkpoints.ownSorted where old.sequence < n { persist(PBFTPersistence.checkpointKey(old.sequence), nil) }
+        for old in checkpoints.announced(below: n) { persist(PBFTPersistence.announcedKey(old), nil) }
         checkpoints.collect(stable: n)
         pset = pset.filter { $0.key > n }
         qset = qset.filter { $0.key.sequence > n }

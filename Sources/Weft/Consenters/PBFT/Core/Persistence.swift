@@ -49,6 +49,9 @@ enum PBFTPersistence {
     /// for one must still hold it after a restart.
     static let executedKey = "executed"
 
+    /// A checkpoint this replica announced between K-th ones: its id (`Checkpoints.announced`).
+    static func announcedKey(_ sequence: UInt64) -> String { "announced.\(sequence)" }
+
     static func encode(_ entries: [Pbft_view_change.PQ]) -> [UInt8] {
         var set = Pbft_PQset()
         set.set = entries
@@ -85,6 +88,10 @@ extension PBFTReplica {
         guard lastExecuted > executedRecorded else { return }
         executedRecorded = lastExecuted
         persist(PBFTPersistence.executedKey, Array("\(lastExecuted) \(lastExecutedID)".utf8))
+        if lastExecuted >= lowWatermark, checkpoints.own[lastExecuted] == nil {
+            checkpoints.recordAnnounced(sequence: lastExecuted, id: lastExecutedID)
+            persist(PBFTPersistence.announcedKey(lastExecuted), Array(lastExecutedID.utf8))
+        }
     }
 
     func persistInstalled() { persist(PBFTPersistence.installedKey, Array("\(installedView)".utf8)) }
@@ -142,6 +149,11 @@ extension PBFTReplica {
         for key in records.keys.sorted() where key.hasPrefix("chkpt.") {
             if let n = UInt64(key.dropFirst("chkpt.".count)), n >= h, let value = records[key] {
                 checkpoints.recordOwn(sequence: n, id: String(decoding: value, as: UTF8.self))
+            }
+        }
+        for key in records.keys.sorted() where key.hasPrefix("announced.") {
+            if let n = UInt64(key.dropFirst("announced.".count)), n >= h, let value = records[key] {
+                checkpoints.recordAnnounced(sequence: n, id: String(decoding: value, as: UTF8.self))
             }
         }
         // Batches the Q set refers to, above h.

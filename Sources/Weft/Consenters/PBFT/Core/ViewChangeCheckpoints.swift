@@ -16,11 +16,19 @@
 extension PBFTReplica {
     var viewChangeCheckpoints: [Pbft_view_change.C] {
         var own = checkpoints.ownSorted
+        // Checkpoints it announced between K-th ones stay in C after it executes past them: a
+        // replica may have moved h to one on the word of f+1 announcers (whole-host seed 5240:
+        // vp0 transferred to the idle 47 that vp2 and vp3 announced; vp3 went on to 50, its C
+        // held 45 and 50, vp2 stayed down, and no checkpoint had both f+1 holders and a quorum
+        // at or below it: no NEW-VIEW in any view).
+        for (sequence, id) in checkpoints.announced where checkpoints.own[sequence] == nil {
+            own.append((sequence, id))
+        }
         if lastExecuted >= lowWatermark, lastExecuted <= highWatermark, !lastExecutedID.isEmpty,
            !own.contains(where: { $0.sequence == lastExecuted }) {
             own.append((lastExecuted, lastExecutedID))
-            own.sort { $0.sequence < $1.sequence }
         }
+        own.sort { $0.sequence < $1.sequence }
         return own.map {
             var c = Pbft_view_change.C()
             c.sequenceNumber = $0.sequence

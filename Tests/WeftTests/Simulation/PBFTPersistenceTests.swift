@@ -4,6 +4,16 @@ import XCTest
 
 /// Persisted records, and replicas restarted from them.
 final class PBFTPersistenceTests: XCTestCase {
+    /// `replica` executes `executions` (sequence, checkpoint id) in order, then (with `idle`) ticks
+    /// through a request timeout with nothing to do; its records go to `store`, the rest is returned.
+    private func executeThenIdle(_ replica: PBFTReplica, _ executions: [(UInt64, String)], idle: Bool = true,
+                                 into store: inout [String: [UInt8]]) -> [PBFTAction] {
+        replica.lastDispatched = max(replica.lastDispatched, executions.last?.0 ?? 0)
+        for (sequence, id) in executions { replica.executed(sequence: sequence, checkpointID: id) }
+        if idle { for _ in 0...replica.options.requestTimeoutTicks { replica.tick() } }
+        return apply(replica.takeActions(), to: &store)
+    }
+
     /// Applies `.persist` actions to a store; returns the other actions.
     private func apply(_ actions: [PBFTAction], to store: inout [String: [UInt8]]) -> [PBFTAction] {
         var rest: [PBFTAction] = []
@@ -215,10 +225,7 @@ extension PBFTPersistenceTests {
         let o = PBFTOptions(n: 4, f: 1, k: 10, requestTimeoutTicks: 10)
         var store: [String: [UInt8]] = [:]
         let before = PBFTReplica(id: 2, options: o, lastExecuted: 2, lastCheckpointID: "ID2")
-        before.lastDispatched = 3
-        before.executed(sequence: 3, checkpointID: "ID2")   // a null request: the chain is as after block 2
-        for _ in 0...o.requestTimeoutTicks { before.tick() }
-        let actions = apply(before.takeActions(), to: &store)
+        let actions = executeThenIdle(before, [(3, "ID2")], into: &store)   // a null request: the chain is as after block 2
         let announced = actions.compactMap { a -> UInt64? in
             if case .broadcast(let m) = a, case .checkpoint(let c) = m.payload { return c.sequenceNumber }; return nil
         }
@@ -244,12 +251,8 @@ extension PBFTPersistenceTests {
         let o = PBFTOptions(n: 4, f: 1, k: 5, requestTimeoutTicks: 10)
         var store: [String: [UInt8]] = [:]
         let vp3 = PBFTReplica(id: 3, options: o, lastExecuted: 45, lastCheckpointID: "ID45")
-        vp3.lastDispatched = 50
-        vp3.executed(sequence: 46, checkpointID: "ID46")
-        vp3.executed(sequence: 47, checkpointID: "ID47")
-        for _ in 0...o.requestTimeoutTicks { vp3.tick() }   // idle: it announces 47
-        for n in UInt64(48)...50 { vp3.executed(sequence: n, checkpointID: "ID\(n)") }
-        _ = apply(vp3.takeActions(), to: &store)
+        _ = executeThenIdle(vp3, [(46, "ID46"), (47, "ID47")], into: &store)   // idle: it announces 47
+        _ = executeThenIdle(vp3, (UInt64(48)...50).map { ($0, "ID\($0)") }, idle: false, into: &store)
         XCTAssertEqual(vp3.lowWatermark, 45)
         XCTAssertTrue(vp3.viewChangeCheckpoints.contains { $0.sequenceNumber == 47 && $0.id == "ID47" }, "\(vp3.viewChangeCheckpoints)")
 

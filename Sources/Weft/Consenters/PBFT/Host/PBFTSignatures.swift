@@ -3,41 +3,30 @@ import Foundation
 /// Signed VIEW-CHANGEs when TLS is on (PROTOCOL.md section 8), in the
 /// adapter, so `PBFTReplica` stays free of crypto:
 /// - on the way out, `seal` signs this replica's own VIEW-CHANGEs, alone or
-///   inside its NEW-VIEW's vset, with the peer's TLS private key, over
-///   `signedBytes` (the view_change with `signature` and `certificate` empty),
-///   and puts this peer's TLS certificate in `certificate`;
+///   inside its NEW-VIEW's vset, over `signedBytes` (the view_change with
+///   `signature` and `certificate` empty), and puts what its keys carry (TLS:
+///   this peer's certificate) in `certificate`;
 /// - on the way in, `check` verifies a VIEW-CHANGE, and every one a NEW-VIEW
-///   relays, with the key of the replica its `replica_id` names: the
-///   certificate the VIEW-CHANGE carries, once it chains to
-///   `peer.tls.rootcert.file` and names that replica (`TLSContext.verifier(forCarried:naming:)`);
-///   one without a certificate, against the certificate that replica presented
-///   on its TLS link (`PeerInfo.certificate`; its name is bound to it) or the
-///   last one seen. So a NEW-VIEW is checked whatever links this process has
-///   seen since it started (issue 21: a restarted replica refused a correct
-///   NEW-VIEW relaying a replica it had never been connected to).
+///   relays, with the key of the replica its `replica_id` names.
+/// Whose keys: `ViewChangeKeys` (TLS in a validator, the simulator's own in `weft sim`).
 ///
 /// Fan queue only.
 final class PBFTSignatures {
-    private let signer: MessageSigner
-    private let trust: TLSContext
+    private let keys: ViewChangeKeys
     private let selfReplica: UInt64
-    private let replicaNames: [String]
-    private let ownCertificate: [UInt8]
-    private let ownKey: SignatureVerifier
-    /// Per replica name: the certificate last verified for it (carried or from its link) and its key.
-    private var keys: [String: (certificate: [UInt8], key: SignatureVerifier)] = [:]
     /// VIEW-CHANGE signatures found good so far (direct and relayed).
     private(set) var verified = 0
 
-    /// `trust`: this peer's TLS context (its certificate, key and root CA: what its links use).
-    init?(signer: MessageSigner, trust: TLSContext, selfReplica: UInt64, replicaNames: [String]) {
-        guard let own = trust.ownCertificateDER, let ownKey = SignatureVerifier(certificateDER: own) else { return nil }
-        self.signer = signer
-        self.trust = trust
-        ownCertificate = own
-        self.ownKey = ownKey
+    init(keys: ViewChangeKeys, selfReplica: UInt64) {
+        self.keys = keys
         self.selfReplica = selfReplica
-        self.replicaNames = replicaNames
+    }
+
+    /// With this peer's TLS keys. `trust`: its TLS context (its certificate, key and root CA: what its links use).
+    convenience init?(signer: MessageSigner, trust: TLSContext, selfReplica: UInt64, replicaNames: [String]) {
+        guard let keys = TLSViewChangeKeys(signer: signer, trust: trust, selfReplica: selfReplica, replicaNames: replicaNames)
+        else { return nil }
+        self.init(keys: keys, selfReplica: selfReplica)
     }
 
     /// The bytes a VIEW-CHANGE's signature covers: not the signature, nor the
@@ -51,12 +40,12 @@ final class PBFTSignatures {
     }
 
     /// A signature over `bytes` with this peer's key.
-    func sign(_ bytes: [UInt8]) -> [UInt8]? { signer.sign(bytes) }
+    func sign(_ bytes: [UInt8]) -> [UInt8]? { keys.sign(bytes) }
 
     func sign(_ vc: Pbft_view_change) -> Pbft_view_change {
         var signed = vc
-        signed.signature = Data(signer.sign(Self.signedBytes(vc)) ?? [])
-        signed.certificate = Data(ownCertificate)
+        signed.signature = Data(keys.sign(Self.signedBytes(vc)) ?? [])
+        signed.certificate = Data(keys.carried)
         return signed
     }
 
@@ -98,38 +87,10 @@ final class PBFTSignatures {
 
     private func problem(_ vc: Pbft_view_change, _ peers: [PeerInfo]) -> String? {
         guard !vc.signature.isEmpty else { return "unsigned" }
-        let key: SignatureVerifier
-        switch self.key(of: vc, peers) {
-        case .success(let found): key = found
-        case .failure(let why): return why.description
+        if let why = keys.problem(verifying: Array(vc.signature), over: Self.signedBytes(vc), claimedBy: vc, peers: peers) {
+            return why
         }
-        guard key.verify(Array(vc.signature), over: Self.signedBytes(vc)) else { return "bad signature" }
         verified += 1
         return nil
-    }
-
-    private func key(of vc: Pbft_view_change, _ peers: [PeerInfo]) -> Result<SignatureVerifier, TLSFailure> {
-        if vc.replicaID == selfReplica { return .success(ownKey) }
-        guard vc.replicaID < UInt64(replicaNames.count) else { return .failure(TLSFailure("no such replica")) }
-        let name = replicaNames[Int(vc.replicaID)]
-        if !vc.certificate.isEmpty { return carriedKey(Array(vc.certificate), of: name) }
-        if let certificate = peers.first(where: { $0.name == name })?.certificate, keys[name]?.certificate != certificate,
-           let key = SignatureVerifier(certificateDER: certificate) {
-            keys[name] = (certificate, key)   // verified by the handshake, named by the hello
-        }
-        return keys[name].map { .success($0.key) } ?? .failure(TLSFailure("no certificate of \(name) carried or seen yet"))
-    }
-
-    /// The key of a carried certificate: the cached one if it is the certificate last
-    /// verified for `name`, else verified now (and cached when good).
-    private func carriedKey(_ certificate: [UInt8], of name: String) -> Result<SignatureVerifier, TLSFailure> {
-        if let cached = keys[name], cached.certificate == certificate { return .success(cached.key) }
-        switch trust.verifier(forCarried: certificate, naming: name) {
-        case .success(let key):
-            keys[name] = (certificate, key)
-            return .success(key)
-        case .failure(let why):
-            return .failure(TLSFailure("its certificate \(why)"))
-        }
     }
 }

@@ -30,6 +30,8 @@ struct SimCommand: ParsableCommand {
     var trace = false
     @Flag(help: "One line per seed, passed ones included.")
     var verbose = false
+    @Flag(help: "Unsigned VIEW-CHANGEs, as a cluster without TLS runs (default: signed, as with TLS; PROTOCOL.md section 8).")
+    var unsigned = false
 
     func validate() throws {
         guard seedRange != nil else { throw ValidationError("--seeds must be FIRST-LAST or one number, not '\(seeds)'") }
@@ -46,7 +48,7 @@ struct SimCommand: ParsableCommand {
 
     func run() throws {
         Self.makeHashingDeterministic()
-        let options = SimulationOptions(replicas: replicas, steps: steps, quietTicks: quietTicks, trace: trace)
+        let options = SimulationOptions(replicas: replicas, steps: steps, quietTicks: quietTicks, trace: trace, unsigned: unsigned)
         var runs = 0, ticks = 0, violations = 0, failing: [UInt64] = []
         let started = Date()
         var lastProgress = started

@@ -7,12 +7,14 @@ simulator"): the release build's `weft sim`, which prints each failing seed
 line on stderr every 10 s, and ends with `seeds N, steps S, violations V`.
 Exits 0 only when no seed violates a property.
 
-  scripts/faults/sim-sweep.sh --seeds A-B [--replicas N] [--steps S] [--quiet-ticks Q] [--jobs J]
+  scripts/faults/sim-sweep.sh --seeds A-B [--replicas N] [--steps S] [--quiet-ticks Q] [--jobs J] [--unsigned]
     --seeds A-B        the seeds (default 1-100)
     --replicas N       replicas (default 4; f = (N-1)/3)
     --steps S          ticks with faults per seed (default 2000; a tick is 10 ms simulated)
     --quiet-ticks Q    ticks after the faults stop, the liveness bound (default 3000)
     --jobs J           processes, each a share of the seeds (default 1)
+    --unsigned         unsigned VIEW-CHANGEs, as a cluster without TLS (default:
+                       signed, as with TLS; PROTOCOL.md section 8)
 Replay one seed: weft sim --seeds S-S --replicas N --steps S --trace
 WEFT_BIN=path runs that binary instead of this tree's release build.
 EOF2
@@ -20,7 +22,7 @@ EOF2
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 lib_help "$@"
-seeds=1-100 replicas=4 steps=2000 quiet=3000 jobs=1
+seeds=1-100 replicas=4 steps=2000 quiet=3000 jobs=1 unsigned=()
 positive() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || lib_die "$1 must be a positive number, not '$2'"; }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -29,6 +31,7 @@ while [ $# -gt 0 ]; do
         --steps) positive --steps "${2:-}"; steps=$2; shift 2 ;;
         --quiet-ticks) positive --quiet-ticks "${2:-}"; quiet=$2; shift 2 ;;
         --jobs) positive --jobs "${2:-}"; jobs=$2; shift 2 ;;
+        --unsigned) unsigned=(--unsigned); shift ;;
         *) lib_die "unknown argument '$1'" ;;
     esac
 done
@@ -46,7 +49,7 @@ pids=()
 for ((j = 0; j < jobs; j++)); do
     from=$((first + j * share)); to=$((from + share - 1)); [ "$to" -le "$last" ] || to=$last
     [ "$from" -le "$last" ] || break
-    "$weft" sim --seeds "$from-$to" --replicas "$replicas" --steps "$steps" --quiet-ticks "$quiet" >"$out/$j" &
+    "$weft" sim --seeds "$from-$to" --replicas "$replicas" --steps "$steps" --quiet-ticks "$quiet" ${unsigned[@]+"${unsigned[@]}"} >"$out/$j" &
     pids+=("$!")
     lib_track "$!"
 done

@@ -72,7 +72,7 @@ final class SimRecordStoreTests: XCTestCase {
         let settings = PBFTHostSettings(options: PBFTOptions(n: 4, f: 1), replicaNames: names, selfReplica: 2,
                                         maxTransactionBytes: 1 << 20, blocksPerRequest: 10, syncTimeoutTicks: 100)
         let world = SimWorld(seed: 1, options: SimulationOptions(replicas: 4, steps: 1, quietTicks: 1))
-        slot.boot(settings: settings, txidWindow: 10, network: world.network, trace: world.trace)
+        slot.boot(settings: settings, txidWindow: 10, keys: nil, network: world.network, trace: world.trace)
         slot.disk.powerLoss()
         XCTAssertEqual(slot.disk.records["newview"], [7], "a record the booted process read was lost to a power loss")
         XCTAssertEqual(slot.disk.blockCount, 1)

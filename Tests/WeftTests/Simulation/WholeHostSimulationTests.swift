@@ -28,6 +28,39 @@ final class WholeHostSimulationTests: XCTestCase {
         XCTAssertGreaterThan(byzantine, 0, "a fixed seed has a byzantine replica")
     }
 
+    /// The simulator runs as a TLS cluster does: VIEW-CHANGEs signed (`SimViewChangeKeys` under the adapter's
+    /// `PBFTSignatures`), so a NEW-VIEW's relayed VIEW-CHANGEs are checked by signature. Seed 10156 (sweep
+    /// options) is the unsigned mode's wedge: at 3.3 s a link blip lost vp2's VIEW-CHANGE(3) to vp0, so vp0 could
+    /// not install the NEW-VIEW(3) relaying it (unsigned, a replica trusts only VIEW-CHANGEs it received) and kept
+    /// h at 18; every process then died, vp2's disk was wiped, and vp3 alone held checkpoint 21, where view 3
+    /// started: no NEW-VIEW could be built in any later view, and 402 clients were never answered (PROTOCOL.md
+    /// section 8). Signed, vp0 checks vp2's relayed VIEW-CHANGE, installs view 3 at 3.55 s and transfers to 21.
+    func testTheSimulatorSignsViewChangesAsATLSClusterAndSeed10156Converges() {
+        let world = SimWorld(seed: 10156, options: SimulationOptions())
+        world.run()
+        XCTAssertEqual(world.checker.violations.map(\.description), [], world.trace.tail.suffix(40).joined(separator: "\n"))
+        for slot in world.slots {
+            let verified = slot.host?.signatures?.verified ?? 0
+            XCTAssertGreaterThan(verified, 0, "\(slot.name) checked VIEW-CHANGE signatures")
+        }
+        XCTAssertTrue(world.scenario.options.viewChangesVerified)
+    }
+
+    /// `weft sim --unsigned` runs the mode of a cluster without TLS: no signatures, NEW-VIEWs checked against the
+    /// VIEW-CHANGEs received. The fixed seeds hold every property there too.
+    func testTheUnsignedModeHoldsEveryPropertyOnTheFixedSeeds() {
+        var options = Self.options
+        options.unsigned = true
+        for seed in Self.seeds.prefix(4) {
+            let world = SimWorld(seed: seed, options: options)
+            world.run()
+            XCTAssertFalse(world.scenario.options.viewChangesVerified)
+            XCTAssertTrue(world.slots.allSatisfy { $0.host.map { $0.signatures == nil } ?? true }, "seed \(seed): unsigned")
+            XCTAssertEqual(world.checker.violations.map(\.description), [],
+                           "seed \(seed): replay: \(options.replayCommand(seed: seed))\n\(world.trace.tail.suffix(40).joined(separator: "\n"))")
+        }
+    }
+
     /// Seeds whose byzantine primary forges request keys (26, 232): the simulated replicas
     /// authenticate requests as the peer does (`PBFTOptions(settings)`), so no forged
     /// transaction is ordered or acknowledged. (With the simulator's options left at

@@ -39,7 +39,8 @@ final class SimHostSlot {
     var isUp: Bool { host != nil }
 
     /// Starts a new process from the disk.
-    func boot(settings: PBFTHostSettings, txidWindow: Int, network: SimNetwork, trace: SimTrace) {
+    /// `keys`: its VIEW-CHANGE keys (nil: unsigned, as a cluster without TLS).
+    func boot(settings: PBFTHostSettings, txidWindow: Int, keys: ViewChangeKeys?, network: SimNetwork, trace: SimTrace) {
         incarnation = SimIncarnation(number: incarnation.number + 1)
         // As the real stores do when they open (PBFTStore.load, LedgerBringUp): what the
         // last process wrote but did not fsync is made durable before anything acts on it.
@@ -58,7 +59,8 @@ final class SimHostSlot {
         let logger = Logger(label: name) { _ in SimLogHandler(trace: trace, who: who) }
         host = PBFTHost(settings: settings, replica: replica, assembler: assembler, stamper: stamper,
                         network: SimCommunicator(host: id, network: network, incarnation: incarnation),
-                        clock: clock, ledger: ledger, records: store, signatures: nil, byzantine: nil,
+                        clock: clock, ledger: ledger, records: store,
+                        signatures: keys.map { PBFTSignatures(keys: $0, selfReplica: UInt64(id)) }, byzantine: nil,
                         metrics: PBFTMetrics(), logger: logger)
         self.ledger = ledger
         self.store = store

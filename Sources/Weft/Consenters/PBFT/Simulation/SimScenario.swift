@@ -19,14 +19,17 @@ struct SimScenario: CustomStringConvertible {
     let syncTimeoutTicks: Int
     let blocksPerRequest: Int
 
-    init(replicas: Int, seed: UInt64, rng: inout SimRandom) {
+    /// `signed`: VIEW-CHANGEs are signed and checked, as in a cluster with TLS (`SimViewChangeKeys`).
+    init(replicas: Int, signed: Bool, seed: UInt64, rng: inout SimRandom) {
         let f = (replicas - 1) / 3
         var o = PBFTOptions(n: replicas, f: f, k: UInt64(rng.between(2, 10)), logMultiplier: UInt64(rng.between(2, 4)),
                             batchSize: rng.between(1, 10), batchTimeoutTicks: rng.between(1, 5),
                             requestTimeoutTicks: rng.between(20, 80), viewChangeTimeoutTicks: rng.between(20, 80),
                             resendViewChangeTicks: rng.between(10, 30), nullRequestTicks: rng.chance(0.3) ? rng.between(50, 200) : 0)
-        o.viewChangesVerified = false   // no TLS in the simulation: NEW-VIEWs are checked against VIEW-CHANGEs received
-        o.authenticatedRequests = true  // but its links are authenticated (each message's sender is the real one), as TLS's
+        // As a TLS cluster (unless `weft sim --unsigned`): signed VIEW-CHANGEs, so a NEW-VIEW's relayed ones are checked
+        // by their signatures; without, only against the VIEW-CHANGEs received (PROTOCOL.md section 8).
+        o.viewChangesVerified = signed
+        o.authenticatedRequests = true  // its links are authenticated (each message's sender is the real one), as TLS's
         options = o
         maxLatencyMillis = rng.between(1, 8)
         maxFsyncMillis = rng.between(1, 40)
@@ -56,6 +59,6 @@ struct SimScenario: CustomStringConvertible {
     var description: String {
         let o = options
         let liar = byzantineID.map { "replica \($0) byzantine (\(lies.map(\.rawValue).joined(separator: ", "))\(lies.contains(.censor) ? ", censors \(censored)" : ""))" } ?? "no byzantine replica"
-        return "N=\(o.n) f=\(o.f) K=\(o.k) L=\(o.logSize) batch=\(o.batchSize) timeouts(ticks): batch \(o.batchTimeoutTicks) request \(o.requestTimeoutTicks) view-change \(o.viewChangeTimeoutTicks) resend \(o.resendViewChangeTicks) null \(o.nullRequestTicks); latency <= \(maxLatencyMillis) ms, fsync <= \(maxFsyncMillis) ms; faults \(faultRate)/tick, requests \(requestRate)/tick; \(liar); wipe \(allowWipe ? "on" : "off"), power loss \(powerLoss ? "on" : "off"); sync timeout \(syncTimeoutTicks) ticks, \(blocksPerRequest) blocks a request"
+        return "N=\(o.n) \(o.viewChangesVerified ? "signed" : "unsigned") f=\(o.f) K=\(o.k) L=\(o.logSize) batch=\(o.batchSize) timeouts(ticks): batch \(o.batchTimeoutTicks) request \(o.requestTimeoutTicks) view-change \(o.viewChangeTimeoutTicks) resend \(o.resendViewChangeTicks) null \(o.nullRequestTicks); latency <= \(maxLatencyMillis) ms, fsync <= \(maxFsyncMillis) ms; faults \(faultRate)/tick, requests \(requestRate)/tick; \(liar); wipe \(allowWipe ? "on" : "off"), power loss \(powerLoss ? "on" : "off"); sync timeout \(syncTimeoutTicks) ticks, \(blocksPerRequest) blocks a request"
     }
 }

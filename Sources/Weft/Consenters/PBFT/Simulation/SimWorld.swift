@@ -22,16 +22,19 @@ final class SimWorld {
     private var timers = TimerHeap()
     private(set) var quiet = false
     let load: SimLoadPhase
+    /// Each replica's VIEW-CHANGE signing secret (`SimViewChangeKeys`).
+    let keySecrets: [[UInt8]]
 
     init(seed: UInt64, options: SimulationOptions) {
         self.seed = seed
         self.options = options
         rng = SimRandom(seed: seed)
-        let scenario = SimScenario(replicas: options.replicas, seed: seed, rng: &rng)
+        let scenario = SimScenario(replicas: options.replicas, signed: !options.unsigned, seed: seed, rng: &rng)
         self.scenario = scenario
         trace = SimTrace(verbose: options.trace)
         clients = SimClients(seed: seed)
         load = SimLoadPhase(steps: options.steps, quietTicks: options.quietTicks)
+        keySecrets = SimViewChangeKeys.secrets(seed: seed, replicas: options.replicas)
         names = (0..<options.replicas).map { "vp\($0)" }
         byzantine = scenario.byzantineID.map {
             SimByzantine(id: $0, lies: scenario.lies, censored: scenario.censored, n: options.replicas, seed: seed)
@@ -168,7 +171,8 @@ final class SimWorld {
         settings = PBFTHostSettings(options: settings.options, replicaNames: names, selfReplica: UInt64(slot.id),
                                     maxTransactionBytes: settings.maxTransactionBytes, blocksPerRequest: settings.blocksPerRequest,
                                     syncTimeoutTicks: settings.syncTimeoutTicks)
-        slot.boot(settings: settings, txidWindow: 100_000, network: network, trace: trace)
+        let keys = options.unsigned ? nil : SimViewChangeKeys(secrets: keySecrets, selfReplica: slot.id)
+        slot.boot(settings: settings, txidWindow: 100_000, keys: keys, network: network, trace: trace)
         checker.observeChain(of: slot.id)
     }
 

@@ -72,6 +72,15 @@ final class PBFTPersistenceTests: XCTestCase {
     }
 
     /// View-changes write the view; stable checkpoints delete what they make obsolete.
+    /// A batch's record is named by its digest in URL-safe base64: the names records already on disk have.
+    func testABatchRecordIsNamedByItsDigestInURLSafeBase64() {
+        XCTAssertEqual(PBFTPersistence.batchKey("q+8/Zm9v+/YmFy="), "batch.q-8_Zm9v-_YmFy=")
+        XCTAssertEqual(PBFTPersistence.batchKey(""), "batch.")
+        let digest = PBFTDigest.of(PBFTMake.batch("a", "b", "c"))
+        XCTAssertEqual(PBFTPersistence.batchKey(digest),
+                       "batch." + digest.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 }.map(String.init).joined())
+    }
+
     func testViewAndGarbageCollectionRecords() {
         let o = PBFTOptions(n: 4, f: 1, k: 2, requestTimeoutTicks: 3)
         var store: [String: [UInt8]] = [:]

@@ -42,18 +42,19 @@ final class SimNetwork {
     // MARK: sending
 
     func broadcast(from: Int, _ message: Message) {
-        for to in 0..<n where connected(from, to) { send(from: from, to: to, message) }
+        let classified = SimMessageKind.of(message)   // decoded once, not once a target
+        for to in 0..<n where connected(from, to) { send(from: from, to: to, message, classified) }
     }
 
     /// To a replica (throws when not established, as the real communicator) or to a client.
     func unicast(from: Int, _ message: Message, to name: String) throws(CommunicatorError) {
         guard let to = names.firstIndex(of: name) else { return world.clientReceives(message, client: name, from: from) }
         guard connected(from, to) else { throw .unknownPeer(name) }
-        send(from: from, to: to, message)
+        send(from: from, to: to, message, SimMessageKind.of(message))
     }
 
-    private func send(from: Int, to: Int, _ message: Message) {
-        let (kind, inner) = SimMessageKind.of(message)
+    private func send(from: Int, to: Int, _ message: Message, _ classified: (kind: SimMessageKind, inner: Pbft_message?)) {
+        let (kind, inner) = classified
         world.checker.sent(from: from, to: to, kind: kind, inner: inner, message: message)
         if kind == .newView, let after = world.slots[from].crashAfterNewView {
             world.slots[from].crashAfterNewView = nil

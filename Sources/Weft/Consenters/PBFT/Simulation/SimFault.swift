@@ -19,9 +19,12 @@ enum SimFault: String, CaseIterable, Sendable {
     /// Aimed (drawn in place of half the `power-loss`es, see `SimLedgerStall`): every correct ledger's
     /// fsync stalls, and every correct replica loses power once a checkpoint is stable (L3).
     case stallThenPowerLoss = "stall-then-power-loss"
+    /// Aimed (drawn in place of some `drop-kind`s, see `SimIdleTransfer`): a backup misses the last
+    /// commits, transfers to an idle checkpoint above the others' h, then the primary stays down (L1).
+    case idleTransferThenDown = "idle-transfer-then-down"
 
     /// The faults drawn uniformly each time one starts (the aimed ones replace some of them).
-    static let drawn: [SimFault] = allCases.filter { ![.lostViewChanges, .crashAfterNewView, .stallThenPowerLoss].contains($0) }
+    static let drawn: [SimFault] = allCases.filter { ![.lostViewChanges, .crashAfterNewView, .stallThenPowerLoss, .idleTransferThenDown].contains($0) }
 
     var needsPowerLoss: Bool { [.powerLoss, .powerLossAtFsync, .powerLossAll, .stallThenPowerLoss].contains(self) }
 }

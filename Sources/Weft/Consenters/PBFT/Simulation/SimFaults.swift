@@ -14,18 +14,22 @@ final class SimFaults {
     private var leave: SimRandom
     /// The ledger stall of `stall-then-power-loss` (its draws from a generator of its own too).
     let ledgerStall: SimLedgerStall
+    /// The lagging backup of `idle-transfer-then-down` (its draws from a generator of its own too).
+    let idleTransfer: SimIdleTransfer
 
     init(world: SimWorld) {
         self.world = world
         aim = SimRandom(seed: world.seed ^ 0xA1_3ED)
         leave = SimRandom(seed: world.seed ^ 0x1E_F7D0)
         ledgerStall = SimLedgerStall(world: world)
+        idleTransfer = SimIdleTransfer(world: world)
     }
 
     private var n: Int { world.slots.count }
 
     func step() {
         ledgerStall.watch()
+        idleTransfer.watch()
         guard world.rng.chance(world.scenario.faultRate) else { return }
         var fault = world.rng.pick(SimFault.drawn)
         if fault.needsPowerLoss && !world.scenario.powerLoss { fault = .kill }
@@ -33,6 +37,7 @@ final class SimFaults {
         // Everyone at once is rare: once in about five picks of it.
         if (fault == .killAll || fault == .powerLossAll || fault == .crashAllAtStep) && !world.rng.chance(0.2) { fault = .crashAtStep }
         if fault == .dropKind && aim.chance(0.5) { fault = .lostViewChanges }
+        if fault == .dropKind && idleTransfer.aims(mayLeaveOneDown: mayLeaveOneDown) { fault = .idleTransferThenDown }
         if fault == .crashAtStep && aim.chance(0.3) { fault = .crashAfterNewView }
         if fault == .powerLoss && ledgerStall.aims() { fault = .stallThenPowerLoss }
         start(fault)
@@ -109,6 +114,8 @@ final class SimFaults {
             armCrashAfterNewView(near: host)
         case .stallThenPowerLoss:
             ledgerStall.begin()
+        case .idleTransferThenDown:
+            idleTransfer.begin()
         case .clockStep:
             world.crash(slot, powerLoss: false, why: "killed (its wall clock will be behind)", restartAfter: millis)
             slot.clock.skewMillis -= Int64(world.rng.between(1_000, 120_000))
@@ -135,15 +142,19 @@ final class SimFaults {
         guard forGood else {
             return world.crash(slot, powerLoss: false, why: "killed (the next view's primary)", restartAfter: window + millis)
         }
-        leftDown += 1
-        world.leaveDown(slot, why: "killed (the next view's primary)")
+        leaveDownForGood(slot, why: "killed (the next view's primary)")
     }
 
     /// Replicas left down for good so far.
     private(set) var leftDown = 0
 
+    func leaveDownForGood(_ slot: SimHostSlot, why: String) {
+        leftDown += 1
+        world.leaveDown(slot, why: why)
+    }
+
     /// Another replica may be left down while the faulty ones (byzantine, wiped, left down) stay within f.
-    private var mayLeaveOneDown: Bool {
+    var mayLeaveOneDown: Bool {
         let faulty = (world.byzantine == nil ? 0 : 1) + (wiped ? 1 : 0) + leftDown
         return faulty < world.scenario.options.f
     }
@@ -184,6 +195,7 @@ final class SimFaults {
         case .blip: return "vp\(host)-vp\(other)"
         case .killAll, .powerLossAll, .split: return "\(millis) ms"
         case .stallThenPowerLoss: return "every correct validator"
+        case .idleTransferThenDown: return "a correct backup"
         default: return "vp\(host) for \(millis) ms"
         }
     }

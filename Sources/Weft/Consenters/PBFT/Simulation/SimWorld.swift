@@ -99,7 +99,7 @@ final class SimWorld {
         tick += 1
         if !quiet {
             faults.step()
-            if rng.chance(min(scenario.requestRate, orderableRate)) { submit(to: rng.below(slots.count)) }
+            if rng.chance(min(scenario.requestRate, orderableRate)), !faults.idleTransfer.pausesClients { submit(to: rng.below(slots.count)) }
         } else {
             if tick == options.steps + 50 { for host in slots.indices where isCorrect(host) { submit(to: host) } }
             if load.startIfDue(tick: tick, backlogAnswered: backlogAnswered) {

@@ -81,8 +81,9 @@ final class SimIdleTransfer {
             else { return }
             phase = nil
             let primary = Int(lagging.view % UInt64(world.slots.count))
-            guard primary != backup, world.isCorrect(primary), world.slots[primary].isUp else {
-                return world.trace.note("-", "idle transfer: vp\(backup) at h \(h); its view's primary vp\(primary) is not one to leave down")
+            // (Another fault may have wiped a disk or left a replica down meanwhile: then f allows no more.)
+            guard primary != backup, world.isCorrect(primary), world.slots[primary].isUp, world.faults.mayLeaveOneDown else {
+                return world.trace.note("-", "idle transfer: vp\(backup) at h \(h); its view's primary vp\(primary) is not one to leave down now")
             }
             primariesLeftDown += 1
             world.trace.note("-", "idle transfer: vp\(backup) transferred to the idle checkpoint \(h), above the others' h; the primary vp\(primary) goes down for good")

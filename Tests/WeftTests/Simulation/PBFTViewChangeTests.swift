@@ -223,6 +223,33 @@ final class PBFTViewChangeTests: XCTestCase {
         XCTAssertEqual(returned, [0])
     }
 
+    /// The NEW-VIEW is the new primary's PRE-PREPARE of every sequence number in its xset:
+    /// they enter its Q set (recorded before the NEW-VIEW leaves), even while it still
+    /// fetches a batch and has not installed the view. Whole-host seed 27921 (signed): vp1,
+    /// primary of view 1, sent a NEW-VIEW re-proposing 15 and 16, lacked 15's batch, crashed,
+    /// and never installed view 1; vp0 and vp2 prepared both in view 1, then vp2 stayed down.
+    /// vp1's VIEW-CHANGEs kept Q {16 in view 0}: 15 in view 1 had one Q holder (vp0) where A2
+    /// needs f+1, and no NEW-VIEW could be built in views 2 to 13.
+    func testTheNewPrimarysQSetHoldsItsNewViewBeforeItInstallsIt() {
+        let r = PBFTReplica(id: 1, options: PBFTOptions(n: 4, f: 1, requestTimeoutTicks: 100, viewChangeTimeoutTicks: 5))
+        let d = PBFTDigest.of(PBFTMake.batch("x"))
+        r.receive(PBFTMake.message(.viewChange(vc(replica: 0, p: [pq(1, d, 0)], q: [pq(1, d, 0)]))), from: 0)
+        r.receive(PBFTMake.message(.viewChange(vc(replica: 2, p: [pq(1, d, 0)], q: [pq(1, d, 0)]))), from: 2)
+        XCTAssertEqual(r.view, 1)
+        let actions = r.takeActions()
+        let sentNewView = actions.firstIndex { if case .broadcast(let m) = $0, case .newView = m.payload { return true } else { return false } }
+        XCTAssertNotNil(sentNewView, "the primary of view 1 sent its NEW-VIEW")
+        XCTAssertFalse(r.activeView, "it lacks the batch: not installed, fetching")
+        let qRecord = actions.lastIndex { if case .persist(PBFTPersistence.qsetKey, let v) = $0 {
+            return PBFTPersistence.decodePQ(v).contains(pq(1, d, 1)) } else { return false } }
+        XCTAssertNotNil(qRecord, "the Q set with sequence 1 in view 1 is recorded")
+        if let qRecord, let sentNewView { XCTAssertLessThan(qRecord, sentNewView, "before the NEW-VIEW leaves") }
+        for _ in 0..<6 { r.tick() }
+        XCTAssertEqual(r.view, 2, "no NEW-VIEW installed in time: on to view 2")
+        let own = r.viewChanges[2]![1]!
+        XCTAssertTrue(own.qset.contains(pq(1, d, 1)), "its VIEW-CHANGE(2) says it pre-prepared 1 in view 1: \(own.qset)")
+    }
+
     // MARK: networks
 
     private func submitSome(_ net: SimulatedNetwork, _ range: Range<Int>, at replicas: [Int]) {

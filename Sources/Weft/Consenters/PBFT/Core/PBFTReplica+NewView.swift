@@ -24,8 +24,25 @@ extension PBFTReplica {
         nv.replicaID = id
         newViews[view] = nv
         persist(PBFTPersistence.newViewKey, PBFTEncoding.bytes(nv))  // before it leaves: never another for this view
+        recordInQSet(nv)
         broadcast(.newView(nv))
         processNewView()
+    }
+
+    /// A NEW-VIEW is its primary's PRE-PREPARE, in its view, of every sequence number in its
+    /// xset: they enter the Q set now, recorded before it leaves, not only once the view is
+    /// installed here, which may wait for a batch to fetch, or never come (a crash). Backups
+    /// prepare them on its word alone (whole-host seed 27921: vp1 sent NEW-VIEW(1) re-proposing
+    /// 15 and 16, lacked 15's batch, crashed and never installed view 1; vp0 and vp2 prepared
+    /// both in view 1, and vp2 then stayed down: with 15 in view 1 in one Q set only, A2 failed
+    /// and no NEW-VIEW could be built in any later view).
+    func recordInQSet(_ nv: Pbft_new_view) {
+        for (n, d) in nv.xset where n > lowWatermark {
+            let key = QKey(sequence: n, digest: d)
+            if let old = qset[key], old.view >= nv.view { continue }
+            qset[key] = Self.pq(CertKey(view: nv.view, sequence: n), d)
+        }
+        persistQSet()
     }
 
     func receiveNewView(_ nv: Pbft_new_view) {

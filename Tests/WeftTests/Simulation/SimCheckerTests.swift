@@ -56,6 +56,17 @@ final class SimCheckerTests: XCTestCase {
         XCTAssertEqual(properties(world), [.validity], "\(world.checker.violations)")
     }
 
+    func testATransactionOrderedTwiceBreaksValidity() {
+        let world = cleanWorld()
+        let longest = world.slots.map(\.disk).max { $0.blocks.count < $1.blocks.count }!
+        let first = try! Protos_Block(serializedBytes: longest.blocks[1]).transactions[0]
+        let again = block([(first.txid, first.payload)], after: longest.blocks.last!, sequence: 1_000)
+        longest.writeBlocks([again])
+        world.checker.observeChain(of: world.slots.firstIndex { $0.disk === longest }!)
+        XCTAssertEqual(properties(world), [.validity], "\(world.checker.violations)")
+        XCTAssertTrue(world.checker.violations.contains { $0.description.contains("again, first in block 1") }, "\(world.checker.violations)")
+    }
+
     func testASuccessForAnotherTxidBreaksClientIntegrity() {
         let world = cleanWorld()
         let (client, _) = world.clients.make(host: 0, incarnation: world.slots[0].incarnation.number, at: world.now)

@@ -92,7 +92,11 @@ final class SimChecker {
             if world.clients.payloadByTxid[tx.txid] != tx.payload {
                 violate(.validity, "block \(height) (sequence \(sequence), first on vp\(host)) holds \(tx.txid), which no client sent with that payload")
             }
-            if heightOfTxid[tx.txid] == nil { heightOfTxid[tx.txid] = height }
+            if let first = heightOfTxid[tx.txid] {   // each transaction is in the chain once
+                violate(.validity, "block \(height) (sequence \(sequence), first on vp\(host)) holds \(tx.txid) again, first in block \(first)")
+            } else {
+                heightOfTxid[tx.txid] = height
+            }
         }
     }
 

@@ -100,6 +100,30 @@ final class SimCheckerTests: XCTestCase {
         XCTAssertEqual(properties(world), [.nonEquivocation])
     }
 
+    /// A NEW-VIEW is its primary's PRE-PREPARE of its xset: a later PRE-PREPARE of another batch at
+    /// one of those sequence numbers, in that view, is equivocation. (Whole-host seed 2667 on a
+    /// draft of the weak-start change: vp0, primary of view 8, re-proposed 134-140 in its NEW-VIEW,
+    /// then assigned 134-137 to new batches; no property broke but liveness.)
+    func testAPrePrepareThatContradictsItsPrimarysNewViewBreaksNonEquivocation() {
+        let world = cleanWorld()
+        var nv = Pbft_new_view()
+        nv.view = 8
+        nv.replicaID = 0
+        nv.xset = [134: ""]
+        var message = Pbft_message()
+        message.newView = nv
+        world.checker.sent(from: 0, to: 1, kind: .newView, inner: message, message: PBFTEnvelope.carrying(message)!)
+        XCTAssertEqual(properties(world), [])
+        var pp = Pbft_pre_prepare()
+        pp.view = 8
+        pp.sequenceNumber = 134
+        pp.batchDigest = "digest-a"
+        pp.replicaID = 0
+        message.prePrepare = pp
+        world.checker.sent(from: 0, to: 1, kind: .prePrepare, inner: message, message: PBFTEnvelope.carrying(message)!)
+        XCTAssertEqual(properties(world), [.nonEquivocation])
+    }
+
     func testAStaleCheckpointBreaksCheckpointHonesty() {
         let world = cleanWorld()
         var c = Pbft_checkpoint()

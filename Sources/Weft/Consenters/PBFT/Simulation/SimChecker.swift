@@ -138,6 +138,8 @@ final class SimChecker {
                 violate(.nonEquivocation, "vp\(host) sent two different NEW-VIEWs for view \(m.view)")
             }
             newViewsSent[key] = bytes
+            // A NEW-VIEW is its primary's PRE-PREPARE of each sequence number in its xset.
+            for n in m.xset.keys.sorted() { digest(host, .prePrepare, m.view, n, m.xset[n]!) }
         case .checkpoint(let c):
             let key = SentKey(host: host, kind: .checkpoint, view: 0, sequence: c.sequenceNumber)
             if let before = checkpointsSent[key] {

@@ -132,4 +132,113 @@ final class PBFTViewChangeLivenessTests: XCTestCase {
         }
         XCTAssertEqual(waits, [20, 40, 80, 160, 320, 640, 640, 640, 640, 640])
     }
+
+    // MARK: a NEW-VIEW started from a checkpoint only f+1 hold
+
+    private func viewChange(view: UInt64, replica: UInt64, h: UInt64 = 0, c: [(UInt64, String)]) -> Pbft_view_change {
+        var vc = Pbft_view_change()
+        vc.view = view
+        vc.h = h
+        vc.replicaID = replica
+        vc.cset = c.map {
+            var e = Pbft_view_change.C()
+            e.sequenceNumber = $0.0
+            e.id = $0.1
+            return e
+        }
+        return vc
+    }
+
+    /// Replica 2 of 4 (K = 10, so no K-th checkpoint) executes 1-4 in view 0: prepared here.
+    private func replicaThatExecutedOneToFour() -> PBFTReplica {
+        let o = PBFTOptions(n: 4, f: 1, k: 10, requestTimeoutTicks: 100, viewChangeTimeoutTicks: 50)
+        let r = PBFTReplica(id: 2, options: o)
+        for n: UInt64 in 1...4 {
+            let b = PBFTMake.batch("t\(n)")
+            let d = PBFTDigest.of(b)
+            r.receive(PBFTMake.prePrepare(n: n, batch: b), from: 0)
+            r.receive(PBFTMake.prepare(n: n, digest: d, replica: 1), from: 1)
+            for k: UInt64 in [0, 1] { r.receive(PBFTMake.commit(n: n, digest: d, replica: k), from: k) }
+            r.executed(sequence: n, checkpointID: "S\(n)")
+        }
+        XCTAssertEqual(r.lastExecuted, 4)
+        return r
+    }
+
+    /// Replica 2 installs NEW-VIEW(1), which starts from checkpoint 4: replicas 1 and 2 hold it
+    /// (f+1), replica 3 does not (h 0, C {0}).
+    private func installViewOneFromAWeakCheckpoint(_ r: PBFTReplica) {
+        r.startViewChange(to: 1, reason: .requestTimeout)
+        let own = r.viewChanges[1]![2]!
+        XCTAssertTrue(own.cset.contains { $0.sequenceNumber == 4 && $0.id == "S4" }, "its C set holds 4: \(own.cset)")
+        let vset = [viewChange(view: 1, replica: 1, c: [(0, ""), (4, "S4")]), own,
+                    viewChange(view: 1, replica: 3, c: [(0, "")])]
+        for vc in vset where vc.replicaID != 2 { r.receive(PBFTMake.message(.viewChange(vc)), from: vc.replicaID) }
+        let cp = ViewChangeRules.initialCheckpoint(vset, f: 1, quorum: 3)
+        XCTAssertEqual(cp?.sequence, 4)
+        XCTAssertEqual(cp?.replicas, [1, 2], "4 has f+1 holders, not 2f+1")
+        var nv = Pbft_new_view()
+        nv.view = 1
+        nv.replicaID = 1
+        nv.vset = vset
+        nv.xset = ViewChangeRules.assignSequenceNumbers(vset, h: 4, logSize: r.options.logSize, f: 1, quorum: 3) ?? [:]
+        r.receive(PBFTMake.message(.newView(nv)), from: 1)
+        XCTAssertTrue(r.activeView)
+        XCTAssertEqual(r.view, 1)
+    }
+
+    /// A replica keeps h, and the P entries under it, when a NEW-VIEW starts from a checkpoint
+    /// that only f+1 VIEW-CHANGEs hold: one of them may be the faulty replica. Whole-host seed
+    /// 28977 (signed): vp2 started view 6 from checkpoint 6 that vp1 and vp2 held, moved h to 6
+    /// and dropped P for 3-6; vp1 was then left down for good, and vp0 (h 0, C {0, 2}) and vp3
+    /// (h 2, C {2, 3}) had never reached 6. Checkpoint 6 had one holder, 2 had h at or below it
+    /// at two of three: no NEW-VIEW in views 9 to the end. Here replica 1 is the one lost: the
+    /// next NEW-VIEW must still be buildable from replicas 0, 2 and 3, and re-propose 1-4.
+    func testANewViewFromACheckpointOnlyFPlusOneHoldLeavesHWhereItWas() {
+        let r = replicaThatExecutedOneToFour()
+        installViewOneFromAWeakCheckpoint(r)
+        XCTAssertEqual(r.lowWatermark, 0, "h stays at the last stable checkpoint")
+        XCTAssertEqual(r.checkpoints.own[4], "S4")
+        r.startViewChange(to: 2, reason: .requestTimeout)
+        let own = r.viewChanges[2]![2]!
+        XCTAssertEqual(own.h, 0)
+        XCTAssertEqual(own.pset.map(\.sequenceNumber), [1, 2, 3, 4], "P still says 1-4 prepared")
+        // Replica 0, the primary of view 0, pre-prepared 1-4 (its Q set); replica 3 missed them.
+        var primary = viewChange(view: 2, replica: 0, c: [(0, "")])
+        primary.qset = own.pset
+        let vset = [primary, own, viewChange(view: 2, replica: 3, c: [(0, "")])]
+        let cp = ViewChangeRules.initialCheckpoint(vset, f: 1, quorum: 3)
+        XCTAssertEqual(cp?.sequence, 0, "without replica 1, the next NEW-VIEW starts from 0")
+        let xset = ViewChangeRules.assignSequenceNumbers(vset, h: 0, logSize: r.options.logSize, f: 1, quorum: 3)
+        XCTAssertEqual(xset?.keys.sorted(), [1, 2, 3, 4], "and re-proposes 1-4 as they were ordered")
+        XCTAssertEqual(xset?[3], PBFTDigest.of(PBFTMake.batch("t3")))
+    }
+
+    /// Every replica that holds the view's starting checkpoint announces it; 2f+1 of them make it
+    /// stable, and h moves there. Until then, the view's pre-prepares are above it, across a restart too.
+    func testTheViewsStartingCheckpointBecomesStableOnceTwoFPlusOneAnnounceIt() {
+        let r = replicaThatExecutedOneToFour()
+        var records: [String: [UInt8]] = [:]
+        func keep(_ actions: [PBFTAction]) {
+            for a in actions { if case .persist(let k, let v) = a { records[k] = v } }
+        }
+        keep(r.takeActions())
+        installViewOneFromAWeakCheckpoint(r)
+        let actions = r.takeActions()
+        keep(actions)
+        XCTAssertEqual(actions.broadcastCheckpoints.map { "\($0.sequenceNumber) \($0.id)" }, ["4 S4"], "it announces 4")
+        let early = PBFTMake.prePrepare(view: 1, n: 3, batch: PBFTMake.batch("forged"), replica: 1)
+        let refused = r.counters.droppedOutsideWatermarks
+        r.receive(early, from: 1)
+        XCTAssertEqual(r.counters.droppedOutsideWatermarks, refused + 1, "3 was decided before view 1")
+        let restarted = PBFTReplica(id: 2, options: r.options, lastExecuted: 4, lastCheckpointID: "S4", restoring: records)
+        XCTAssertEqual(restarted.lowWatermark, 0)
+        restarted.receive(early, from: 1)
+        XCTAssertEqual(restarted.counters.droppedOutsideWatermarks, 1, "after a restart too")
+        XCTAssertTrue(restarted.takeActions().broadcastPrepares.isEmpty)
+        r.receive(PBFTMake.checkpoint(n: 4, id: "S4", replica: 1), from: 1)
+        XCTAssertEqual(r.lowWatermark, 0, "two of three")
+        r.receive(PBFTMake.checkpoint(n: 4, id: "S4", replica: 3), from: 3)
+        XCTAssertEqual(r.lowWatermark, 4, "2f+1 announced 4: stable")
+    }
 }

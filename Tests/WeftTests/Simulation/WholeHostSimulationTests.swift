@@ -46,6 +46,20 @@ final class WholeHostSimulationTests: XCTestCase {
         XCTAssertTrue(world.scenario.options.viewChangesVerified)
     }
 
+    /// Seeds 28977 and 29396 (sweep options, signed): a replica moved h to a NEW-VIEW's starting
+    /// checkpoint that only f+1 VIEW-CHANGEs held, one holder was then lost (left down in 28977,
+    /// its disk wiped in 29396), and the other correct replicas never reached that checkpoint: no
+    /// NEW-VIEW could be built in any later view, with three replicas up. h now moves there only
+    /// once it is stable (`PBFTReplica.startFrom`).
+    func testSeedsWhereANewViewStartedFromACheckpointOnlyFPlusOneHeldConverge() {
+        for seed: UInt64 in [28977, 29396] {
+            let world = SimWorld(seed: seed, options: SimulationOptions())
+            world.run()
+            XCTAssertEqual(world.checker.violations.map(\.description), [],
+                           "seed \(seed): \(world.trace.tail.suffix(40).joined(separator: "\n"))")
+        }
+    }
+
     /// `weft sim --unsigned` runs the mode of a cluster without TLS: no signatures, NEW-VIEWs checked against the
     /// VIEW-CHANGEs received. The fixed seeds hold every property there too.
     func testTheUnsignedModeHoldsEveryPropertyOnTheFixedSeeds() {

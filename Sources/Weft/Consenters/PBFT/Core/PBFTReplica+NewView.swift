@@ -37,7 +37,7 @@ extension PBFTReplica {
     /// both in view 1, and vp2 then stayed down: with 15 in view 1 in one Q set only, A2 failed
     /// and no NEW-VIEW could be built in any later view).
     func recordInQSet(_ nv: Pbft_new_view) {
-        for (n, d) in nv.xset where n > lowWatermark {
+        for (n, d) in nv.xset where inWindow(n) {
             let key = QKey(sequence: n, digest: d)
             if let old = qset[key], old.view >= nv.view { continue }
             qset[key] = Self.pq(CertKey(view: nv.view, sequence: n), d)
@@ -165,26 +165,10 @@ extension PBFTReplica {
         viewChangeResendDeadline = nil
         newViews = newViews.filter { $0.key >= view }
         pendingNewViews = pendingNewViews.filter { $0.key > view }
-        seqNo = lowWatermark
+        // The primary never assigns a sequence number its NEW-VIEW re-proposes, in the window or not.
+        seqNo = max(lowWatermark, viewStart.sequence, nv.xset.keys.max() ?? 0, lastDispatched)
         pool.clearPending()
-        let xs = nv.xset.keys.sorted().filter { $0 > lowWatermark }
-        let leader = primary(of: view)
-        for n in xs {
-            let d = nv.xset[n]!
-            var pp = Pbft_pre_prepare()
-            pp.view = view
-            pp.sequenceNumber = n
-            pp.batchDigest = d
-            if !d.isEmpty, let batch = log.batch(d) {
-                pp.requestBatch = batch
-                log.storeBatch(batch, digest: d, sequence: n)
-                if n > lastDispatched { pool.markPending(batch.batch.map(RequestKey.init)) }
-            }
-            pp.replicaID = leader
-            log.update(view: view, sequence: n) { $0.prePrepare = pp }
-            seqNo = max(seqNo, n)
-        }
-        seqNo = max(seqNo, lastDispatched)
+        let xs = logReproposals(of: nv, onlyNew: false)
         persistQSet()
         for n in xs { sendPrepare(view: view, sequence: n, digest: nv.xset[n]!) }
         outputs.append(.newViewInstalled(view))
@@ -199,5 +183,40 @@ extension PBFTReplica {
             receivePrePrepare(pp)
         }
         cutBatches()
+    }
+
+    /// The NEW-VIEW's re-proposals inside (h, h + L], logged as the view's pre-prepares (their
+    /// batches are at hand: `processNewView` fetched every one). Returns their sequence numbers.
+    /// Those above h + L (only while h is below the view's starting checkpoint, `startFrom`)
+    /// are logged once h moves (`adoptReproposals`): a VIEW-CHANGE's Q set stays in (h, h + L].
+    func logReproposals(of nv: Pbft_new_view, onlyNew: Bool) -> [UInt64] {
+        let xs = nv.xset.keys.sorted().filter { inWindow($0) && !(onlyNew && log[view, $0]?.prePrepare != nil) }
+        let leader = primary(of: view)
+        for n in xs {
+            let d = nv.xset[n]!
+            var pp = Pbft_pre_prepare()
+            pp.view = view
+            pp.sequenceNumber = n
+            pp.batchDigest = d
+            if !d.isEmpty, let batch = log.batch(d) {
+                pp.requestBatch = batch
+                log.storeBatch(batch, digest: d, sequence: n)
+                if n > lastDispatched { pool.markPending(batch.batch.map(RequestKey.init)) }
+            }
+            pp.replicaID = leader
+            log.update(view: view, sequence: n) { $0.prePrepare = pp }
+        }
+        return xs
+    }
+
+    /// h moved in an installed view: re-proposals of its NEW-VIEW that were above h + L are in
+    /// the window now. Logged and prepared as at installation (votes for them were kept, `inVoteWindow`).
+    func adoptReproposals() {
+        guard activeView, let nv = newViews[view], nv.xset.keys.contains(where: { $0 > lowWatermark }) else { return }
+        let xs = logReproposals(of: nv, onlyNew: true)
+        guard !xs.isEmpty else { return }
+        persistQSet()
+        for n in xs { sendPrepare(view: view, sequence: n, digest: nv.xset[n]!) }
+        for n in xs { progress(view: view, sequence: n) }
     }
 }

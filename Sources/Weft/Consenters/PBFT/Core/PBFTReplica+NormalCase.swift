@@ -6,7 +6,8 @@ extension PBFTReplica {
     /// and the next sequence number is at most h + L/2.
     func cutBatches() {
         // Not while behind: a primary that has not reached h cannot vouch for what follows.
-        guard isPrimary, activeView, stateTransferTarget == nil, lastDispatched >= lowWatermark else { return }
+        guard isPrimary, activeView, stateTransferTarget == nil, lastDispatched >= max(lowWatermark, viewStart.sequence)
+        else { return }
         while true {
             if pool.unassignedCount == 0 {
                 batchTimerStart = nil
@@ -62,6 +63,8 @@ extension PBFTReplica {
             if earlyPrePrepares[key] == nil { earlyPrePrepares[key] = pp }
             return
         }
+        // At or below the view's starting checkpoint, everything was decided before the view.
+        guard n > viewStart.sequence || viewStart.view != view else { counters.droppedOutsideWatermarks += 1; return }
         let isNull = pp.batchDigest.isEmpty && pp.requestBatch.batch.isEmpty
         guard isNull || PBFTDigest.of(pp.requestBatch) == pp.batchDigest else { counters.droppedBadDigest += 1; return }
         if let existing = log[view, n]?.digest {
@@ -104,7 +107,7 @@ extension PBFTReplica {
         if p.view > view { noteView(p.view, of: p.replicaID) }
         // The next view's too: they may come before this replica has moved.
         guard p.view == view || p.view == view + 1 else { counters.droppedWrongView += 1; return }
-        guard inWindow(p.sequenceNumber) else { counters.droppedOutsideWatermarks += 1; return }
+        guard inVoteWindow(p.sequenceNumber) else { counters.droppedOutsideWatermarks += 1; return }
         guard p.replicaID != primary(of: p.view) else { return }  // the primary does not prepare
         log.update(view: p.view, sequence: p.sequenceNumber) {
             if $0.prepares[p.replicaID] == nil { $0.prepares[p.replicaID] = p.batchDigest }
@@ -116,7 +119,7 @@ extension PBFTReplica {
     func receiveCommit(_ c: Pbft_commit) {
         if c.view > view { noteView(c.view, of: c.replicaID) }
         guard c.view == view || c.view == view + 1 else { counters.droppedWrongView += 1; return }
-        guard inWindow(c.sequenceNumber) else { counters.droppedOutsideWatermarks += 1; return }
+        guard inVoteWindow(c.sequenceNumber) else { counters.droppedOutsideWatermarks += 1; return }
         log.update(view: c.view, sequence: c.sequenceNumber) {
             if $0.commits[c.replicaID] == nil { $0.commits[c.replicaID] = c.batchDigest }
         }

@@ -2,12 +2,13 @@
 extension PBFTReplica {
     // MARK: state transfer
 
-    /// Behind: asks the host to bring the ledger to checkpoint (sequence, id).
-    func requestStateTransfer(sequence: UInt64, id checkpointID: String, replicas: [UInt64]) {
+    /// Behind: asks the host to bring the ledger to checkpoint (sequence, id); h moves
+    /// there now unless `movesH` is false (a NEW-VIEW's start that is not stable, `startFrom`).
+    func requestStateTransfer(sequence: UInt64, id checkpointID: String, replicas: [UInt64], movesH: Bool = true) {
         if let t = stateTransferTarget, t.sequence >= sequence { return }
-        stateTransferTarget = (sequence, checkpointID)
+        stateTransferTarget = (sequence, checkpointID, movesH)
         stateTransferAskedTick = now
-        if lowWatermark < sequence { moveWatermarks(to: sequence, id: checkpointID) }
+        if movesH, lowWatermark < sequence { moveWatermarks(to: sequence, id: checkpointID) }
         outputs.append(.stateTransfer(sequence: sequence, checkpointID: checkpointID, replicas: replicas.filter { $0 != id }))
     }
 
@@ -30,7 +31,8 @@ extension PBFTReplica {
         lastProgressTick = now
         checkpoints.recordOwn(sequence: sequence, id: checkpointID)
         persist(PBFTPersistence.checkpointKey(sequence), Array(checkpointID.utf8))
-        if lowWatermark < sequence { moveWatermarks(to: sequence, id: checkpointID) }
+        if t.movesH, lowWatermark < sequence { moveWatermarks(to: sequence, id: checkpointID) }
+        announceViewStart()
         dispatchCommitted()
     }
 
@@ -87,7 +89,7 @@ extension PBFTReplica {
                 requestStateTransfer(sequence: cert.sequence, id: cert.id, replicas: cert.replicas)
             } else {
                 let everyone = (0..<UInt64(options.n)).filter { $0 != id }
-                requestStateTransfer(sequence: t.sequence, id: t.id, replicas: everyone)
+                requestStateTransfer(sequence: t.sequence, id: t.id, replicas: everyone, movesH: t.movesH)
             }
             return
         }

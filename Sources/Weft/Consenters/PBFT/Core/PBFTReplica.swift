@@ -61,8 +61,9 @@ final class PBFTReplica {
     var newViewTimeout: Int
     /// The primary's null-request timer / a backup's watch on the primary.
     var nullRequestDeadline: UInt64?
-    /// A state transfer asked of the host and not yet completed, and when it was asked.
-    var stateTransferTarget: (sequence: UInt64, id: String)?
+    /// A state transfer asked of the host and not yet completed, and when it was asked;
+    /// `movesH`: h moves to it when it completes (not for a NEW-VIEW's unstable start).
+    var stateTransferTarget: (sequence: UInt64, id: String, movesH: Bool)?
     var stateTransferAskedTick: UInt64 = 0
     /// The new-view timer of the current view change has started (at f+1 view-changes).
     var newViewTimerStarted = false
@@ -89,6 +90,11 @@ final class PBFTReplica {
     var executedRecorded: UInt64 = 0
     /// replica -> the highest view of a normal-case message it sent us, when above ours.
     var viewEvidence: [UInt64: UInt64] = [:]
+    /// The checkpoint the installed view started from (its NEW-VIEW's), and whether this
+    /// replica announced it. h stays below it until it is stable (`startFrom`); the view's
+    /// pre-prepares are above it.
+    var viewStart: (view: UInt64, sequence: UInt64, id: String) = (0, 0, "")
+    var viewStartAnnounced = false
 
     struct QKey: Hashable, Comparable {
         let sequence: UInt64
@@ -129,6 +135,10 @@ final class PBFTReplica {
     var highWatermark: UInt64 { lowWatermark + options.logSize }
 
     func inWindow(_ n: UInt64) -> Bool { n > lowWatermark && n <= highWatermark }
+
+    /// PREPAREs and COMMITs are kept up to L past the view's starting checkpoint when h is still
+    /// below it (`startFrom`): the re-proposals they vote for are logged once h moves there.
+    func inVoteWindow(_ n: UInt64) -> Bool { n > lowWatermark && n <= max(lowWatermark, viewStart.sequence) + options.logSize }
 
     func takeActions() -> [PBFTAction] {
         defer { outputs.removeAll(keepingCapacity: true) }
@@ -256,6 +266,7 @@ final class PBFTReplica {
             broadcast(.checkpoint(c))
             receiveCheckpoint(c)
         }
+        announceViewStart()
     }
 
     // MARK: checkpoints
@@ -305,6 +316,7 @@ final class PBFTReplica {
         persistPSet()
         persistQSet()
         counters.checkpointsStable += 1
+        adoptReproposals()
         cutBatches()
     }
 }

@@ -10,7 +10,7 @@ import SwiftProtobuf
 /// replica is built with `PBFTReplica(id:options:lastExecuted:lastCheckpointID:restoring:)`
 /// from every record still stored.
 ///
-/// Keys: "view", "installed", "viewchange", "newview", "stable", "pset", "qset", "batch.<digest, base64url>",
+/// Keys: "view", "installed", "viewchange", "newview", "stable", "viewstart", "pset", "qset", "batch.<digest, base64url>",
 /// "chkpt.<sequence>". Values: decimal text for the view and the installed one,
 /// "<sequence> <id>" for the last stable checkpoint (h), an
 /// encoded `pbft.view_change` for this replica's own VIEW-CHANGE, an encoded `pbft.new_view`
@@ -29,6 +29,16 @@ enum PBFTPersistence {
     static let newViewKey = "newview"
     /// The last stable checkpoint, h: "<sequence> <id>" (id "" when unknown).
     static let stableKey = "stable"
+    /// The checkpoint the last view processed here started from: "<view> <sequence> <id>"
+    /// (`PBFTReplica.viewStart`): a restart keeps that view's pre-prepares above it.
+    static let viewStartKey = "viewstart"
+
+    static func decodeViewStart(_ bytes: [UInt8]?) -> (view: UInt64, sequence: UInt64, id: String)? {
+        guard let bytes else { return nil }
+        let parts = String(decoding: bytes, as: UTF8.self).split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, let v = UInt64(parts[0]), let n = UInt64(parts[1]) else { return nil }
+        return (v, n, String(parts[2]))
+    }
 
     static func decodeStable(_ bytes: [UInt8]?) -> (sequence: UInt64, id: String)? {
         guard let bytes else { return nil }
@@ -201,6 +211,18 @@ extension PBFTReplica {
         }
         restoreOwnNewView(records)
         resumeStateTransfer(to: PBFTPersistence.decodeStable(records[PBFTPersistence.stableKey]))
+        restoreViewStart(records)
+    }
+
+    /// The installed view's starting checkpoint: its pre-prepares stay above it, and a transfer
+    /// to it that a crash cut short is asked again (h may be below it, `startFrom`).
+    func restoreViewStart(_ records: [String: [UInt8]]) {
+        guard let start = PBFTPersistence.decodeViewStart(records[PBFTPersistence.viewStartKey]),
+              start.view == view, start.view == installedView, start.sequence > lowWatermark else { return }
+        viewStart = start
+        if start.sequence <= lastExecuted || start.id.isEmpty { return }
+        requestStateTransfer(sequence: start.sequence, id: start.id,
+                             replicas: (0..<UInt64(options.n)).filter { $0 != id }, movesH: false)
     }
 
     /// Null requests executed after the ledger's last block and announced: executed here.

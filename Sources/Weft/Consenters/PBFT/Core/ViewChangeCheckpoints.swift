@@ -37,18 +37,47 @@ extension PBFTReplica {
         }
     }
 
-    /// The NEW-VIEW's starting checkpoint becomes h. A replica that has already
-    /// dispatched up to it holds that state (correct replicas agree on every
-    /// executed prefix, and f+1 vouch for it): it becomes one of its own, so the
-    /// next VIEW-CHANGE's C set proves h (as a stable checkpoint's would). Else
-    /// it is fetched, and recorded when the transfer completes.
+    /// The NEW-VIEW's starting checkpoint cp: the view's pre-prepares are above it, and
+    /// this replica holds its state (executed, or fetched now) as one of its own checkpoints.
+    ///
+    /// h moves to cp only when cp is stable: 2f+1 VIEW-CHANGEs of the vset hold it, or 2f+1
+    /// CHECKPOINTs (or cp is above the window: this replica is behind). f+1 holders are enough
+    /// to start a view from (one correct replica reached cp), not to forget what lies below
+    /// it: one of them may be the faulty replica, and the next NEW-VIEW may need this
+    /// replica's h, C, P and Q below cp. With h moved on the word of f+1, whole-host seed
+    /// 28977: vp2 started view 6 from checkpoint 6 held by vp1 and vp2, moved h to 6 and
+    /// dropped P for 3-6; vp1 was then left down, vp0 (h 0) and vp3 (h 2) never reached 6,
+    /// and no checkpoint had both f+1 holders and 2f+1 replicas at or below it, in any later
+    /// view. Castro and Liskov's invariant is that a correct replica's h is a checkpoint
+    /// 2f+1 announced. Every replica that holds cp announces it (`announceViewStart`), so
+    /// once 2f+1 have installed the view, cp is stable everywhere and h follows.
     func startFrom(_ cp: ViewChangeRules.InitialCheckpoint) {
-        if lowWatermark < cp.sequence { moveWatermarks(to: cp.sequence, id: cp.id) }
+        if viewStart != (view, cp.sequence, cp.id) {  // (a NEW-VIEW waiting for batches comes here again)
+            viewStart = (view, cp.sequence, cp.id)
+            viewStartAnnounced = false
+            persist(PBFTPersistence.viewStartKey, Array("\(view) \(cp.sequence) \(cp.id)".utf8))
+        }
+        let stable = cp.replicas.count >= options.quorum
+            || checkpoints.matching(sequence: cp.sequence, id: cp.id) >= options.quorum
+            || cp.sequence > highWatermark
+        if stable, lowWatermark < cp.sequence { moveWatermarks(to: cp.sequence, id: cp.id) }
         if lastDispatched < cp.sequence {
-            requestStateTransfer(sequence: cp.sequence, id: cp.id, replicas: cp.replicas)
-        } else if cp.sequence == lowWatermark, checkpoints.own[cp.sequence] == nil, !cp.id.isEmpty {
+            requestStateTransfer(sequence: cp.sequence, id: cp.id, replicas: cp.replicas, movesH: stable)
+        } else if cp.sequence >= lowWatermark, checkpoints.own[cp.sequence] == nil, !cp.id.isEmpty {
             checkpoints.recordOwn(sequence: cp.sequence, id: cp.id)
             persist(PBFTPersistence.checkpointKey(cp.sequence), Array(cp.id.utf8))
         }
+        announceViewStart()
+    }
+
+    /// Announces the view's starting checkpoint once this replica's durable state reached it
+    /// (executed or transferred), counting its own CHECKPOINT too: 2f+1 of them make it stable.
+    func announceViewStart() {
+        guard !viewStartAnnounced, viewStart.sequence > lowWatermark, lastExecuted >= viewStart.sequence,
+              checkpoints.own[viewStart.sequence] == viewStart.id else { return }
+        viewStartAnnounced = true
+        let c = checkpoint(viewStart.sequence, viewStart.id)
+        broadcast(.checkpoint(c))
+        receiveCheckpoint(c)
     }
 }

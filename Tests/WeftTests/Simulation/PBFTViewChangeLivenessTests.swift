@@ -135,18 +135,8 @@ final class PBFTViewChangeLivenessTests: XCTestCase {
 
     // MARK: a NEW-VIEW started from a checkpoint only f+1 hold
 
-    private func viewChange(view: UInt64, replica: UInt64, h: UInt64 = 0, c: [(UInt64, String)]) -> Pbft_view_change {
-        var vc = Pbft_view_change()
-        vc.view = view
-        vc.h = h
-        vc.replicaID = replica
-        vc.cset = c.map {
-            var e = Pbft_view_change.C()
-            e.sequenceNumber = $0.0
-            e.id = $0.1
-            return e
-        }
-        return vc
+    private func viewChange(view: UInt64, replica: UInt64, c: [(UInt64, String)]) -> Pbft_view_change {
+        PBFTMake.viewChange(view: view, replica: replica, c: c)
     }
 
     /// Replica 2 of 4 (K = 10, so no K-th checkpoint) executes 1-4 in view 0: prepared here.

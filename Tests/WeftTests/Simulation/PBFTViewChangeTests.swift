@@ -14,19 +14,7 @@ final class PBFTViewChangeTests: XCTestCase {
 
     private func vc(view: UInt64 = 1, h: UInt64 = 0, replica: UInt64, c: [(UInt64, String)] = [(0, "")],
                     p: [Pbft_view_change.PQ] = [], q: [Pbft_view_change.PQ] = []) -> Pbft_view_change {
-        var m = Pbft_view_change()
-        m.view = view
-        m.h = h
-        m.replicaID = replica
-        m.cset = c.map {
-            var e = Pbft_view_change.C()
-            e.sequenceNumber = $0.0
-            e.id = $0.1
-            return e
-        }
-        m.pset = p
-        m.qset = q
-        return m
+        PBFTMake.viewChange(view: view, h: h, replica: replica, c: c, p: p, q: q)
     }
 
     // MARK: rules

@@ -68,6 +68,24 @@ enum PBFTMake {
         return message(.commit(c))
     }
 
+    /// VIEW-CHANGE(view, h, C, P, Q) from `replica`; C as (sequence, id) pairs.
+    static func viewChange(view: UInt64, h: UInt64 = 0, replica: UInt64, c: [(UInt64, String)],
+                           p: [Pbft_view_change.PQ] = [], q: [Pbft_view_change.PQ] = []) -> Pbft_view_change {
+        var m = Pbft_view_change()
+        m.view = view
+        m.h = h
+        m.replicaID = replica
+        m.cset = c.map {
+            var e = Pbft_view_change.C()
+            e.sequenceNumber = $0.0
+            e.id = $0.1
+            return e
+        }
+        m.pset = p
+        m.qset = q
+        return m
+    }
+
     static func checkpoint(n: UInt64, id: String, replica: UInt64) -> Pbft_message {
         var c = Pbft_checkpoint()
         c.sequenceNumber = n

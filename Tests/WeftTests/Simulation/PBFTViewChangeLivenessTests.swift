@@ -139,16 +139,18 @@ final class PBFTViewChangeLivenessTests: XCTestCase {
         PBFTMake.viewChange(view: view, replica: replica, c: c)
     }
 
-    /// Replica 2 of 4 (K = 10, so no K-th checkpoint) executes 1-4 in view 0: prepared here.
-    private func replicaThatExecutedOneToFour() -> PBFTReplica {
-        let o = PBFTOptions(n: 4, f: 1, k: 10, requestTimeoutTicks: 100, viewChangeTimeoutTicks: 50)
-        let r = PBFTReplica(id: 2, options: o)
+    /// Backup `id` of 4 executes 1-4 in view 0 (K = 10 by default: no K-th checkpoint); no
+    /// checkpoint becomes stable here (no other replica's CHECKPOINT arrives).
+    private func replicaThatExecutedOneToFour(id: UInt64 = 2, k: UInt64 = 10, logMultiplier: UInt64 = 2) -> PBFTReplica {
+        let o = PBFTOptions(n: 4, f: 1, k: k, logMultiplier: logMultiplier, requestTimeoutTicks: 100, viewChangeTimeoutTicks: 50)
+        let r = PBFTReplica(id: id, options: o)
+        let other: UInt64 = id == 1 ? 2 : 1
         for n: UInt64 in 1...4 {
             let b = PBFTMake.batch("t\(n)")
             let d = PBFTDigest.of(b)
             r.receive(PBFTMake.prePrepare(n: n, batch: b), from: 0)
-            r.receive(PBFTMake.prepare(n: n, digest: d, replica: 1), from: 1)
-            for k: UInt64 in [0, 1] { r.receive(PBFTMake.commit(n: n, digest: d, replica: k), from: k) }
+            r.receive(PBFTMake.prepare(n: n, digest: d, replica: other), from: other)
+            for k: UInt64 in [0, other] { r.receive(PBFTMake.commit(n: n, digest: d, replica: k), from: k) }
             r.executed(sequence: n, checkpointID: "S\(n)")
         }
         XCTAssertEqual(r.lastExecuted, 4)
@@ -230,5 +232,45 @@ final class PBFTViewChangeLivenessTests: XCTestCase {
         XCTAssertEqual(r.lowWatermark, 0, "two of three")
         r.receive(PBFTMake.checkpoint(n: 4, id: "S4", replica: 3), from: 3)
         XCTAssertEqual(r.lowWatermark, 4, "2f+1 announced 4: stable")
+    }
+
+    /// A NEW-VIEW whose re-proposals do not fit in (h, h + L] moves h to its start even when
+    /// only f+1 hold it: they are the view's pre-prepares, and P and Q report only (h, h + L].
+    /// Whole-host seed 26221 with h kept there: vp3, primary of view 3 from checkpoint 20, h 5,
+    /// L 15, could not report its re-proposal of 21 in Q, and no later NEW-VIEW could be built.
+    /// (Seed 4932, with those re-proposals logged only once h moved: vp1, primary of view 5,
+    /// restarted and gave 131, re-proposed in its NEW-VIEW, to a new batch.) Its next sequence
+    /// number is above the xset, after a restart too.
+    func testANewViewWhoseReproposalsDoNotFitInTheWindowMovesHToItsStart() {
+        let r = replicaThatExecutedOneToFour(id: 1, k: 2, logMultiplier: 2)  // L = 4
+        var records: [String: [UInt8]] = [:]
+        func keep(_ actions: [PBFTAction]) {
+            for a in actions { if case .persist(let k, let v) = a { records[k] = v } }
+        }
+        keep(r.takeActions())
+        r.startViewChange(to: 1, reason: .requestTimeout)
+        let later = (5...6).map { n -> Pbft_view_change.PQ in
+            var e = Pbft_view_change.PQ()
+            e.sequenceNumber = UInt64(n)
+            e.batchDigest = PBFTDigest.of(PBFTMake.batch("u\(n)"))
+            e.view = 0
+            return e
+        }
+        // Replica 2 is stable at 4 and prepared 5 and 6; replica 3, stable at 2, pre-prepared them.
+        let vc2 = PBFTMake.viewChange(view: 1, h: 4, replica: 2, c: [(4, "S4")], p: later, q: later)
+        let vc3 = PBFTMake.viewChange(view: 1, h: 2, replica: 3, c: [(2, "S2")], q: later)
+        r.receive(PBFTMake.message(.viewChange(vc2)), from: 2)
+        r.receive(PBFTMake.message(.viewChange(vc3)), from: 3)
+        for n in 5...6 { r.receive(PBFTMake.message(.returnRequestBatch(PBFTMake.batch("u\(n)"))), from: 2) }
+        XCTAssertTrue(r.activeView, "the primary of view 1 sent its NEW-VIEW, fetched 5 and 6, and installed it")
+        XCTAssertEqual(r.newViews[1]?.xset.keys.sorted(), [5, 6], "above its h + L, 4")
+        XCTAssertEqual(r.lowWatermark, 4, "4 has two holders of three, but 5 and 6 are above 0 + L")
+        XCTAssertEqual(r.computeQSet().keys.map(\.sequence).sorted(), [5, 6], "its Q set holds its re-proposals")
+        XCTAssertEqual(r.seqNo, 6)
+        keep(r.takeActions())
+        let restarted = PBFTReplica(id: 1, options: r.options, lastExecuted: 4, lastCheckpointID: "S4", restoring: records)
+        XCTAssertTrue(restarted.activeView)
+        XCTAssertEqual(restarted.view, 1)
+        XCTAssertEqual(restarted.seqNo, 6, "restarted, it still assigns after its NEW-VIEW's xset")
     }
 }

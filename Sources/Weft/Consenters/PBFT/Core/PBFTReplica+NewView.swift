@@ -24,6 +24,7 @@ extension PBFTReplica {
         nv.replicaID = id
         newViews[view] = nv
         persist(PBFTPersistence.newViewKey, PBFTEncoding.bytes(nv))  // before it leaves: never another for this view
+        startFrom(cp, reproposingUpTo: xset.keys.max() ?? 0)  // h first: the xset must fit in (h, h + L]
         recordInQSet(nv)
         broadcast(.newView(nv))
         processNewView()
@@ -37,7 +38,7 @@ extension PBFTReplica {
     /// both in view 1, and vp2 then stayed down: with 15 in view 1 in one Q set only, A2 failed
     /// and no NEW-VIEW could be built in any later view).
     func recordInQSet(_ nv: Pbft_new_view) {
-        for (n, d) in nv.xset where inWindow(n) {
+        for (n, d) in nv.xset where n > lowWatermark {
             let key = QKey(sequence: n, digest: d)
             if let old = qset[key], old.view >= nv.view { continue }
             qset[key] = Self.pq(CertKey(view: nv.view, sequence: n), d)
@@ -135,7 +136,7 @@ extension PBFTReplica {
             if nv.replicaID != id { startViewChange(to: view + 1, reason: .badNewView) }
             return
         }
-        startFrom(cp)
+        startFrom(cp, reproposingUpTo: xset.keys.max() ?? 0)
         var missing: [String] = []
         for n in xset.keys.sorted() where n > lowWatermark {
             let d = xset[n]!
@@ -168,29 +169,7 @@ extension PBFTReplica {
         // The primary never assigns a sequence number its NEW-VIEW re-proposes, in the window or not.
         seqNo = max(lowWatermark, viewStart.sequence, nv.xset.keys.max() ?? 0, lastDispatched)
         pool.clearPending()
-        let xs = logReproposals(of: nv, onlyNew: false)
-        persistQSet()
-        for n in xs { sendPrepare(view: view, sequence: n, digest: nv.xset[n]!) }
-        outputs.append(.newViewInstalled(view))
-        startTimerIfOutstanding()
-        armNullRequestTimer()
-        for n in xs { progress(view: view, sequence: n) }
-        // Pre-prepares of this view that came before the NEW-VIEW.
-        let early = earlyPrePrepares.keys.filter { $0.view == view }.sorted()
-        let replay = early.map { earlyPrePrepares[$0]! }
-        earlyPrePrepares = earlyPrePrepares.filter { $0.key.view > view }
-        for pp in replay where pp.sequenceNumber > seqNo || log[view, pp.sequenceNumber]?.prePrepare == nil {
-            receivePrePrepare(pp)
-        }
-        cutBatches()
-    }
-
-    /// The NEW-VIEW's re-proposals inside (h, h + L], logged as the view's pre-prepares (their
-    /// batches are at hand: `processNewView` fetched every one). Returns their sequence numbers.
-    /// Those above h + L (only while h is below the view's starting checkpoint, `startFrom`)
-    /// are logged once h moves (`adoptReproposals`): a VIEW-CHANGE's Q set stays in (h, h + L].
-    func logReproposals(of nv: Pbft_new_view, onlyNew: Bool) -> [UInt64] {
-        let xs = nv.xset.keys.sorted().filter { inWindow($0) && !(onlyNew && log[view, $0]?.prePrepare != nil) }
+        let xs = nv.xset.keys.sorted().filter { $0 > lowWatermark }
         let leader = primary(of: view)
         for n in xs {
             let d = nv.xset[n]!
@@ -206,17 +185,19 @@ extension PBFTReplica {
             pp.replicaID = leader
             log.update(view: view, sequence: n) { $0.prePrepare = pp }
         }
-        return xs
-    }
-
-    /// h moved in an installed view: re-proposals of its NEW-VIEW that were above h + L are in
-    /// the window now. Logged and prepared as at installation (votes for them were kept, `inVoteWindow`).
-    func adoptReproposals() {
-        guard activeView, let nv = newViews[view], nv.xset.keys.contains(where: { $0 > lowWatermark }) else { return }
-        let xs = logReproposals(of: nv, onlyNew: true)
-        guard !xs.isEmpty else { return }
         persistQSet()
         for n in xs { sendPrepare(view: view, sequence: n, digest: nv.xset[n]!) }
+        outputs.append(.newViewInstalled(view))
+        startTimerIfOutstanding()
+        armNullRequestTimer()
         for n in xs { progress(view: view, sequence: n) }
+        // Pre-prepares of this view that came before the NEW-VIEW.
+        let early = earlyPrePrepares.keys.filter { $0.view == view }.sorted()
+        let replay = early.map { earlyPrePrepares[$0]! }
+        earlyPrePrepares = earlyPrePrepares.filter { $0.key.view > view }
+        for pp in replay where pp.sequenceNumber > seqNo || log[view, pp.sequenceNumber]?.prePrepare == nil {
+            receivePrePrepare(pp)
+        }
+        cutBatches()
     }
 }

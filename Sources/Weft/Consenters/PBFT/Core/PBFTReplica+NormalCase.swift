@@ -107,7 +107,7 @@ extension PBFTReplica {
         if p.view > view { noteView(p.view, of: p.replicaID) }
         // The next view's too: they may come before this replica has moved.
         guard p.view == view || p.view == view + 1 else { counters.droppedWrongView += 1; return }
-        guard inVoteWindow(p.sequenceNumber) else { counters.droppedOutsideWatermarks += 1; return }
+        guard inWindow(p.sequenceNumber) else { counters.droppedOutsideWatermarks += 1; return }
         guard p.replicaID != primary(of: p.view) else { return }  // the primary does not prepare
         log.update(view: p.view, sequence: p.sequenceNumber) {
             if $0.prepares[p.replicaID] == nil { $0.prepares[p.replicaID] = p.batchDigest }
@@ -119,7 +119,7 @@ extension PBFTReplica {
     func receiveCommit(_ c: Pbft_commit) {
         if c.view > view { noteView(c.view, of: c.replicaID) }
         guard c.view == view || c.view == view + 1 else { counters.droppedWrongView += 1; return }
-        guard inVoteWindow(c.sequenceNumber) else { counters.droppedOutsideWatermarks += 1; return }
+        guard inWindow(c.sequenceNumber) else { counters.droppedOutsideWatermarks += 1; return }
         log.update(view: c.view, sequence: c.sequenceNumber) {
             if $0.commits[c.replicaID] == nil { $0.commits[c.replicaID] = c.batchDigest }
         }

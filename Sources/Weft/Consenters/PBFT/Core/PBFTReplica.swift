@@ -136,10 +136,6 @@ final class PBFTReplica {
 
     func inWindow(_ n: UInt64) -> Bool { n > lowWatermark && n <= highWatermark }
 
-    /// PREPAREs and COMMITs are kept up to L past the view's starting checkpoint when h is still
-    /// below it (`startFrom`): the re-proposals they vote for are logged once h moves there.
-    func inVoteWindow(_ n: UInt64) -> Bool { n > lowWatermark && n <= max(lowWatermark, viewStart.sequence) + options.logSize }
-
     func takeActions() -> [PBFTAction] {
         defer { outputs.removeAll(keepingCapacity: true) }
         return outputs
@@ -316,7 +312,6 @@ final class PBFTReplica {
         persistPSet()
         persistQSet()
         counters.checkpointsStable += 1
-        adoptReproposals()
         cutBatches()
     }
 }

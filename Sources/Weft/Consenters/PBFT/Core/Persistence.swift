@@ -220,6 +220,7 @@ extension PBFTReplica {
         guard let start = PBFTPersistence.decodeViewStart(records[PBFTPersistence.viewStartKey]),
               start.view == view, start.view == installedView, start.sequence > lowWatermark else { return }
         viewStart = start
+        seqNo = max(seqNo, start.sequence)
         if start.sequence <= lastExecuted || start.id.isEmpty { return }
         requestStateTransfer(sequence: start.sequence, id: start.id,
                              replicas: (0..<UInt64(options.n)).filter { $0 != id }, movesH: false)
@@ -255,6 +256,9 @@ extension PBFTReplica {
         guard let bytes = records[PBFTPersistence.newViewKey], let nv = try? Pbft_new_view(serializedBytes: bytes),
               nv.view == view, nv.replicaID == id, isPrimary else { return }
         newViews[view] = nv
+        // Its xset is this primary's PRE-PREPAREs in the view, above h + L too (whole-host seed 4932:
+        // restarted in view 5 with h 103 and L 27, vp1 gave 131, re-proposed in its NEW-VIEW, a new batch).
+        seqNo = max(seqNo, nv.xset.keys.max() ?? 0)
         guard !activeView else { return }
         broadcast(.newView(nv))
         processNewView()

@@ -51,7 +51,13 @@ extension PBFTReplica {
     /// view. Castro and Liskov's invariant is that a correct replica's h is a checkpoint
     /// 2f+1 announced. Every replica that holds cp announces it (`announceViewStart`), so
     /// once 2f+1 have installed the view, cp is stable everywhere and h follows.
-    func startFrom(_ cp: ViewChangeRules.InitialCheckpoint) {
+    ///
+    /// But the NEW-VIEW's re-proposals (up to `last`) must fit in (h, h + L]: they are this
+    /// view's pre-prepares, a VIEW-CHANGE reports them in P and Q, and those sets hold only
+    /// (h, h + L]. When they do not fit, h moves to cp, as in Fabric (whole-host seed 26221,
+    /// with h kept: vp3, primary of view 3 from checkpoint 20 with h 5 and L 15, could not
+    /// report its re-proposal of 21 in Q; with one other Q holder, no NEW-VIEW could follow).
+    func startFrom(_ cp: ViewChangeRules.InitialCheckpoint, reproposingUpTo last: UInt64) {
         if viewStart != (view, cp.sequence, cp.id) {  // (a NEW-VIEW waiting for batches comes here again)
             viewStart = (view, cp.sequence, cp.id)
             viewStartAnnounced = false
@@ -59,7 +65,7 @@ extension PBFTReplica {
         }
         let stable = cp.replicas.count >= options.quorum
             || checkpoints.matching(sequence: cp.sequence, id: cp.id) >= options.quorum
-            || cp.sequence > highWatermark
+            || cp.sequence > highWatermark || last > highWatermark
         if stable, lowWatermark < cp.sequence { moveWatermarks(to: cp.sequence, id: cp.id) }
         if lastDispatched < cp.sequence {
             requestStateTransfer(sequence: cp.sequence, id: cp.id, replicas: cp.replicas, movesH: stable)

@@ -166,7 +166,7 @@ extension PBFTReplica {
         viewChangeResendDeadline = nil
         newViews = newViews.filter { $0.key >= view }
         pendingNewViews = pendingNewViews.filter { $0.key > view }
-        // The primary never assigns a sequence number its NEW-VIEW re-proposes, in the window or not.
+        // The primary never assigns a sequence number at or below the view's start or its re-proposals.
         seqNo = max(lowWatermark, viewStart.sequence, nv.xset.keys.max() ?? 0, lastDispatched)
         pool.clearPending()
         let xs = nv.xset.keys.sorted().filter { $0 > lowWatermark }

@@ -256,8 +256,9 @@ extension PBFTReplica {
         guard let bytes = records[PBFTPersistence.newViewKey], let nv = try? Pbft_new_view(serializedBytes: bytes),
               nv.view == view, nv.replicaID == id, isPrimary else { return }
         newViews[view] = nv
-        // Its xset is this primary's PRE-PREPAREs in the view, above h + L too (whole-host seed 4932:
-        // restarted in view 5 with h 103 and L 27, vp1 gave 131, re-proposed in its NEW-VIEW, a new batch).
+        // Its xset is this primary's PRE-PREPAREs in the view, whatever the restored Q set holds
+        // (whole-host seed 4932, on a draft that logged re-proposals above h + L only later: vp1,
+        // restarted in view 5, gave 131, re-proposed in its NEW-VIEW, to a new batch).
         seqNo = max(seqNo, nv.xset.keys.max() ?? 0)
         guard !activeView else { return }
         broadcast(.newView(nv))

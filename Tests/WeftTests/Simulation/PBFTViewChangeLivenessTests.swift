@@ -273,4 +273,20 @@ final class PBFTViewChangeLivenessTests: XCTestCase {
         XCTAssertEqual(restarted.view, 1)
         XCTAssertEqual(restarted.seqNo, 6, "restarted, it still assigns after its NEW-VIEW's xset")
     }
+
+    /// The `viewstart` record: "<view> <sequence> <id>", the id may be empty; anything else is
+    /// ignored, and a replica restored with it keeps no view start (it changes nothing else).
+    func testAViewStartRecordThatDoesNotDecodeIsIgnored() {
+        XCTAssertEqual(PBFTPersistence.decodeViewStart(Array("3 5 S5".utf8)).map { "\($0.view) \($0.sequence) \($0.id)" }, "3 5 S5")
+        XCTAssertEqual(PBFTPersistence.decodeViewStart(Array("3 5 ".utf8))?.id, "")
+        for bad in ["", "3", "3 5", "x 5 S5", "3 -1 S5"] {
+            XCTAssertNil(PBFTPersistence.decodeViewStart(Array(bad.utf8)), "'\(bad)'")
+        }
+        let o = PBFTOptions(n: 4, f: 1, k: 10, requestTimeoutTicks: 100)
+        let r = PBFTReplica(id: 2, options: o, restoring: ["view": Array("1".utf8), "installed": Array("1".utf8),
+                                                           PBFTPersistence.viewStartKey: Array("garbage".utf8)])
+        XCTAssertEqual(r.view, 1)
+        XCTAssertEqual(r.viewStart.sequence, 0)
+        XCTAssertNil(r.stateTransferTarget)
+    }
 }
